@@ -1,0 +1,31 @@
+"""User-facing conversion errors.
+
+A ConversionError is a problem with the user's input or options (bad path, not a model, a layer
+we cannot translate). The CLI prints it as one line, `tfjs-export: error: <path>: <message>`, with
+no traceback, and exits non-zero. Anything else escaping the converter is a bug in the converter.
+"""
+
+
+class ConversionError(Exception):
+    """A user error, reported as one line naming the file and the problem."""
+
+    def __init__(self, message, path=None):
+        super().__init__(message)
+        self.message = message
+        self.path = None if path is None else str(path)
+
+    def __str__(self):
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class UnsupportedLayerError(ConversionError):
+    """A layer (or a setting of one) that the Layers format cannot express."""
+
+    def __init__(self, layer_name, class_name, detail="not supported by the TF.js Layers format",
+                 path=None):
+        message = (f"layer '{layer_name}' ({class_name}): {detail}; "
+                   "the Graph format (--output_format tfjs_graph_model) can carry models the "
+                   "Layers format cannot")
+        super().__init__(message, path)
+        self.layer_name = layer_name
+        self.class_name = class_name

@@ -1,0 +1,122 @@
+"""Keras 3 serialized objects (dtype policies, activations, initializers, regularizers,
+constraints) mapped by name to what tfjs-layers 4.22 registers. Unknown names are errors:
+tfjs would fail at load time with `Unknown initializer: ...`, far from the cause.
+"""
+
+# Keras activation name -> tfjs name (tfjs camel-cases snake_case names itself).
+ACTIVATIONS = {
+    "linear": "linear", "relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": "tanh",
+    "softmax": "softmax", "softplus": "softplus", "softsign": "softsign", "selu": "selu",
+    "elu": "elu", "hard_sigmoid": "hard_sigmoid", "swish": "swish", "silu": "swish",
+    "gelu": "gelu", "mish": "mish",
+}
+
+# Keras 3 initializer class -> (tfjs class, config keys tfjs reads).
+INITIALIZERS = {
+    "Zeros": ("Zeros", ()),
+    "Ones": ("Ones", ()),
+    "Constant": ("Constant", ("value",)),
+    "RandomUniform": ("RandomUniform", ("minval", "maxval", "seed")),
+    "RandomNormal": ("RandomNormal", ("mean", "stddev", "seed")),
+    "TruncatedNormal": ("TruncatedNormal", ("mean", "stddev", "seed")),
+    "Identity": ("Identity", ("gain",)),
+    "IdentityInitializer": ("Identity", ("gain",)),
+    "VarianceScaling": ("VarianceScaling", ("scale", "mode", "distribution", "seed")),
+    "GlorotUniform": ("GlorotUniform", ("seed",)),
+    "GlorotNormal": ("GlorotNormal", ("seed",)),
+    "HeNormal": ("HeNormal", ("seed",)),
+    "HeUniform": ("HeUniform", ("seed",)),
+    "LecunNormal": ("LeCunNormal", ("seed",)),
+    "LecunUniform": ("LeCunUniform", ("seed",)),
+    "Orthogonal": ("Orthogonal", ("gain", "seed")),
+    "OrthogonalInitializer": ("Orthogonal", ("gain", "seed")),
+}
+
+# tfjs has one regularizer class, L1L2; Keras 3's L1 and L2 are special cases of it.
+REGULARIZERS = {
+    "L1L2": lambda c: {"l1": c.get("l1", 0.0), "l2": c.get("l2", 0.0)},
+    "L1": lambda c: {"l1": c.get("l1", 0.0), "l2": 0.0},
+    "L2": lambda c: {"l1": 0.0, "l2": c.get("l2", 0.0)},
+}
+
+CONSTRAINTS = {
+    "MaxNorm": ("MaxNorm", ("max_value", "axis")),
+    "NonNeg": ("NonNeg", ()),
+    "UnitNorm": ("UnitNorm", ("axis",)),
+    "MinMaxNorm": ("MinMaxNorm", ("min_value", "max_value", "rate", "axis")),
+}
+
+# Policies whose variables are float32 and whose compute dtype tfjs does not have.
+_FLOAT32_POLICIES = {"float32", "mixed_float16", "mixed_bfloat16"}
+
+
+class ObjectError(ValueError):
+    """An object the tfjs Layers format has no equivalent for (caller adds the layer name)."""
+
+
+def dtype_name(value, notices=None):
+    """Return the plain dtype name of a Keras 3 dtype policy (dict or string)."""
+    if value is None:
+        return "float32"
+    if isinstance(value, dict):
+        value = value.get("config", {}).get("name", "float32")
+    if value in ("mixed_float16", "mixed_bfloat16"):
+        if notices is not None:
+            notices.append(f"dtype policy {value} runs as float32 in TF.js")
+        return "float32"
+    if value in ("float32", "int32", "bool", "string"):
+        return value
+    if value in ("float16", "float64", "bfloat16"):
+        if notices is not None:
+            notices.append(f"dtype {value} runs as float32 in TF.js")
+        return "float32"
+    raise ObjectError(f"dtype {value!r} has no TF.js equivalent")
+
+
+def activation(value):
+    """Translate a Keras activation (a name, or a serialized function dict)."""
+    if isinstance(value, dict):  # {"module": "keras.activations", "class_name": "function", "config": "relu"}
+        value = value.get("config") if isinstance(value.get("config"), str) else value.get("class_name")
+    if value is None:
+        return "linear"
+    if value not in ACTIVATIONS:
+        raise ObjectError(f"activation {value!r} is not available in TF.js")
+    return ACTIVATIONS[value]
+
+
+def _class_and_config(value, kind):
+    if not isinstance(value, dict) or "class_name" not in value:
+        raise ObjectError(f"{kind} {value!r} is not a serialized Keras object")
+    return value["class_name"], value.get("config") or {}
+
+
+def initializer(value):
+    """Translate a serialized Keras 3 initializer (or None)."""
+    if value is None:
+        return None
+    name, config = _class_and_config(value, "initializer")
+    if name not in INITIALIZERS:
+        raise ObjectError(f"initializer {name!r} is not available in TF.js")
+    tfjs_name, keys = INITIALIZERS[name]
+    return {"class_name": tfjs_name, "config": {k: config[k] for k in keys if k in config}}
+
+
+def regularizer(value):
+    """Translate a serialized Keras 3 regularizer (or None)."""
+    if value is None:
+        return None
+    name, config = _class_and_config(value, "regularizer")
+    if name not in REGULARIZERS:
+        raise ObjectError(f"regularizer {name!r} is not available in TF.js")
+    return {"class_name": "L1L2", "config": REGULARIZERS[name](config)}
+
+
+def constraint(value):
+    """Translate a serialized Keras 3 constraint (or None)."""
+    if value is None:
+        return None
+    name, config = _class_and_config(value, "constraint")
+    if name not in CONSTRAINTS:
+        raise ObjectError(f"constraint {name!r} is not available in TF.js")
+    tfjs_name, keys = CONSTRAINTS[name]
+    return {"class_name": tfjs_name, "config": {k: config[k] for k in keys if k in config}}

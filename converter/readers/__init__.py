@@ -1,0 +1,44 @@
+"""Readers: a model file -> ModelSpec. The input format is detected from the file's content
+(zip magic, HDF5 signature, SavedModel directory), not from its extension."""
+
+import os
+
+from converter.errors import ConversionError
+
+ZIP_MAGIC = b"PK\x03\x04"
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+INPUT_FORMATS = ("keras", "keras_h5", "tf_saved_model")
+
+
+def detect_format(path):
+    """Return the input format of `path` from its content, or raise ConversionError."""
+    if not os.path.exists(path):
+        raise ConversionError("no such file or directory", path)
+    if os.path.isdir(path):
+        if os.path.exists(os.path.join(path, "saved_model.pb")):
+            return "tf_saved_model"
+        raise ConversionError("is a directory but not a SavedModel (no saved_model.pb)", path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as err:
+        raise ConversionError(f"cannot read: {err.strerror}", path) from None
+    if head.startswith(ZIP_MAGIC):
+        return "keras"
+    if head == HDF5_MAGIC:
+        return "keras_h5"
+    if not head:
+        raise ConversionError("is empty, not a model", path)
+    raise ConversionError("is not a model: neither a .keras zip archive, an HDF5 file nor a "
+                          "SavedModel directory", path)
+
+
+def read_model(path, input_format=None):
+    """Read the model at `path` into a ModelSpec for the Layers format."""
+    fmt = input_format or detect_format(path)
+    if fmt == "keras":
+        from converter.readers.keras_zip import read_keras_zip
+        return read_keras_zip(path)
+    if fmt not in INPUT_FORMATS:
+        raise ConversionError(f"unknown input format {fmt!r} (one of {', '.join(INPUT_FORMATS)})", path)
+    raise ConversionError(f"input format {fmt} is not supported yet (only Keras 3 .keras files)", path)

@@ -1,0 +1,46 @@
+"""The in-memory model spec: what every reader produces and every writer consumes.
+
+Data flows one way, reader -> ModelSpec -> writer. The spec holds the TF.js topology (a JSON-able
+dict in the schema tfjs-layers reads) and the weights as (TF.js name, numpy array) pairs in
+manifest order.
+"""
+
+import dataclasses
+
+import numpy as np
+
+# TF.js has no 64-bit types: narrow them the way the official converter does.
+_NARROWING = {np.dtype("float64"): np.dtype("float32"), np.dtype("int64"): np.dtype("int32")}
+
+
+@dataclasses.dataclass
+class Weight:
+    """One named weight tensor, named as TF.js matches it (e.g. `dense/kernel`)."""
+
+    name: str
+    array: np.ndarray
+
+
+@dataclasses.dataclass
+class ModelSpec:
+    """A model ready to be written: TF.js topology plus named weights in manifest order."""
+
+    format: str  # "layers-model" (later also "graph-model")
+    topology: dict
+    weights: list
+    generated_by: str = ""
+    notices: list = dataclasses.field(default_factory=list)
+
+    def narrow_dtypes(self):
+        """Convert float64/int64 weights to float32/int32 in place, adding a notice for each."""
+        for weight in self.weights:
+            target = _NARROWING.get(weight.array.dtype)
+            if target is None:
+                continue
+            if target.kind == "i":
+                info = np.iinfo(target)
+                if weight.array.size and (weight.array.min() < info.min or weight.array.max() > info.max):
+                    raise ValueError(f"weight '{weight.name}' has int64 values outside the int32 range")
+            self.notices.append(f"weight '{weight.name}': {weight.array.dtype} stored as {target} "
+                                "(TF.js has no 64-bit tensors)")
+            weight.array = weight.array.astype(target)

@@ -1,0 +1,1 @@
+"""Writers: ModelSpec -> a TF.js model directory, through the codec."""

@@ -1,0 +1,31 @@
+"""Writer for the TF.js Layers format: `model.json` + weight shards, for tf.loadLayersModel."""
+
+import json
+import os
+
+import codec
+
+from converter.version import CONVERTED_BY
+from converter.writers.atomic_dir import atomic_output_dir
+
+DEFAULT_SHARD_SIZE = 4 * 1024 * 1024  # the official converter's default (4 MiB)
+
+
+def write_layers_model(spec, out_dir, plan, shard_size=DEFAULT_SHARD_SIZE, overwrite=False):
+    """Write `spec` as a Layers model into `out_dir` (atomically); return the files written."""
+    with atomic_output_dir(out_dir, overwrite) as tmp:
+        group = codec.write_weights(
+            [(w.name, w.array, plan.dtype_for(w.name, w.array)) for w in spec.weights],
+            tmp, shard_size=shard_size)
+        model_json = {
+            "format": spec.format,
+            "generatedBy": spec.generated_by,
+            "convertedBy": CONVERTED_BY,
+            "modelTopology": spec.topology,
+            "weightsManifest": [group] if group["weights"] else [],
+        }
+        # Written last: a directory with a model.json is a complete model.
+        with open(os.path.join(tmp, "model.json"), "w", encoding="utf-8") as f:
+            json.dump(model_json, f, separators=(",", ":"), allow_nan=False)
+        files = ["model.json"] + list(group["paths"])
+    return files
