@@ -1,0 +1,179 @@
+"""The CLI: output, options, and bad input (one line on stderr, exit != 0, nothing left behind)."""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+
+def run_cli(*args, cwd=None, env=None):
+    full_env = {"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", "")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "converter.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, env=full_env)
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    errors = [l for l in lines if "error:" in l]
+    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], (fragment, errors[0])
+
+
+def leftovers(folder):
+    return sorted(os.listdir(folder))
+
+
+def test_convert_writes_model_and_prints_summary(tmp_path, keras_files):
+    out = tmp_path / "web"
+    result = run_cli("convert", keras_files["cnn_functional"], str(out))
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(out)) == ["group1-shard1of1.bin", "model.json"]
+    model = json.loads((out / "model.json").read_text())
+    assert model["format"] == "layers-model" and model["convertedBy"].startswith("tfjs-export v")
+    assert result.stdout.startswith(f"wrote {out}: model.json + 1 weight shard, ")
+    assert "bytes, in" in result.stdout and result.stdout.count("\n") == 1
+
+
+def test_output_is_byte_identical_across_runs(tmp_path, keras_files):
+    for out in ("a", "b"):
+        assert run_cli("convert", keras_files["cnn_functional"], str(tmp_path / out),
+                       "--quantize_uint8", "--weight_shard_size_bytes", "1000").returncode == 0
+    names = sorted(os.listdir(tmp_path / "a"))
+    assert names == sorted(os.listdir(tmp_path / "b")) and len(names) > 2
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_shard_size_option_cuts_shards(tmp_path, keras_files):
+    out = tmp_path / "web"
+    assert run_cli("convert", keras_files["cnn_functional"], str(out),
+                   "--weight_shard_size_bytes", "512").returncode == 0
+    model = json.loads((out / "model.json").read_text())
+    paths = model["weightsManifest"][0]["paths"]
+    sizes = [os.path.getsize(out / p) for p in paths]
+    assert len(paths) > 3 and all(s == 512 for s in sizes[:-1]) and 0 < sizes[-1] <= 512
+    assert paths[0] == f"group1-shard1of{len(paths)}.bin"
+
+
+def test_bare_quantize_flag_does_not_swallow_the_input_path(tmp_path, keras_files):
+    out = tmp_path / "web"
+    result = run_cli("convert", "--quantize_uint8", keras_files["mlp"], str(out))
+    assert result.returncode == 0, result.stderr
+    weights = json.loads((out / "model.json").read_text())["weightsManifest"][0]["weights"]
+    assert {w["quantization"]["dtype"] for w in weights} == {"uint8"}
+
+
+def test_quantize_globs_select_weights(tmp_path, keras_files):
+    out = tmp_path / "web"
+    result = run_cli("convert", keras_files["mlp"], str(out), "--quantize_float16=*/kernel",
+                     "--quantize_uint16")
+    assert result.returncode == 0, result.stderr
+    weights = json.loads((out / "model.json").read_text())["weightsManifest"][0]["weights"]
+    kinds = {w["name"].split("/")[1]: w["quantization"]["dtype"] for w in weights}
+    assert kinds == {"kernel": "float16", "bias": "uint16"}
+
+
+def test_two_bare_quantize_flags_are_an_error(tmp_path, keras_files):
+    out = tmp_path / "web"
+    result = run_cli("convert", keras_files["mlp"], str(out), "--quantize_uint8", "--quantize_float16")
+    assert_one_line_error(result, "only one --quantize_* option")
+    assert not out.exists()
+
+
+def test_relative_paths_resolve_against_build_working_directory(tmp_path, keras_files):
+    (tmp_path / "m.keras").write_bytes(open(keras_files["mlp"], "rb").read())
+    elsewhere = tmp_path / "runfiles"
+    elsewhere.mkdir()
+    result = run_cli("convert", "m.keras", "out", cwd=elsewhere,
+                     env={"BUILD_WORKING_DIRECTORY": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "model.json").exists() and leftovers(elsewhere) == []
+
+
+def test_non_empty_output_needs_overwrite(tmp_path, keras_files):
+    out = tmp_path / "web"
+    assert run_cli("convert", keras_files["mlp"], str(out)).returncode == 0
+    before = (out / "model.json").read_bytes()
+    result = run_cli("convert", keras_files["cnn_functional"], str(out))
+    assert_one_line_error(result, str(out), "not empty", "--overwrite")
+    assert (out / "model.json").read_bytes() == before
+    assert run_cli("convert", keras_files["cnn_functional"], str(out), "--overwrite").returncode == 0
+    assert (out / "model.json").read_bytes() != before
+    assert leftovers(tmp_path) == ["web"]
+
+
+def test_missing_input(tmp_path):
+    result = run_cli("convert", str(tmp_path / "nope.keras"), str(tmp_path / "out"))
+    assert_one_line_error(result, "nope.keras", "no such file")
+    assert leftovers(tmp_path) == []
+
+
+def test_not_a_model(tmp_path):
+    src = tmp_path / "notes.keras"
+    src.write_text("just some text")
+    result = run_cli("convert", str(src), str(tmp_path / "out"))
+    assert_one_line_error(result, "notes.keras", "not a model")
+    assert leftovers(tmp_path) == ["notes.keras"]
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9, 0.999])
+def test_truncated_keras_zip(tmp_path, keras_files, fraction):
+    data = open(keras_files["cnn_functional"], "rb").read()
+    src = tmp_path / "cut.keras"
+    src.write_bytes(data[: int(len(data) * fraction)])
+    result = run_cli("convert", str(src), str(tmp_path / "out"))
+    assert_one_line_error(result, "cut.keras")
+    assert leftovers(tmp_path) == ["cut.keras"]
+
+
+def test_corrupt_member_in_keras_zip(tmp_path, keras_files):
+    src = tmp_path / "corrupt.keras"
+    with zipfile.ZipFile(keras_files["mlp"]) as zin, zipfile.ZipFile(src, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            zout.writestr(item, b"{not json" if item.filename == "config.json" else data)
+    result = run_cli("convert", str(src), str(tmp_path / "out"))
+    assert_one_line_error(result, "corrupt.keras", "config.json is not valid JSON")
+    assert leftovers(tmp_path) == ["corrupt.keras"]
+
+
+def test_unsupported_layer(tmp_path, keras_files):
+    src = tmp_path / "mha.keras"
+    with zipfile.ZipFile(keras_files["mlp"]) as zin, zipfile.ZipFile(src, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                config["config"]["layers"][1]["class_name"] = "MultiHeadAttention"
+                config["config"]["layers"][1]["config"]["name"] = "attention"
+                data = json.dumps(config).encode()
+            zout.writestr(item, data)
+    result = run_cli("convert", str(src), str(tmp_path / "deep" / "out"))
+    assert_one_line_error(result, "mha.keras", "layer 'attention' (MultiHeadAttention)")
+    assert leftovers(tmp_path) == ["mha.keras"]  # not even the parent directories
+
+
+def test_output_path_is_a_file(tmp_path, keras_files):
+    target = tmp_path / "taken"
+    target.write_text("x")
+    result = run_cli("convert", keras_files["mlp"], str(target))
+    assert_one_line_error(result, "taken", "not a directory")
+
+
+def test_debug_shows_traceback(tmp_path):
+    result = run_cli("convert", str(tmp_path / "nope.keras"), str(tmp_path / "out"), "--debug")
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_help():
+    result = run_cli("convert", "--help")
+    assert result.returncode == 0
+    for option in ("--quantize_float16", "--quantize_uint8", "--quantize_uint16",
+                   "--weight_shard_size_bytes", "--overwrite", "--input_format"):
+        assert option in result.stdout

@@ -1,0 +1,1 @@
+"""Runtime parity checks: run converted models in real TF.js runtimes (see parity.py)."""

@@ -1,0 +1,149 @@
+"""Parity of our Layers models in tfjs-node: every test model, float32 and quantised, converted
+by the converter, loaded with tf.loadLayersModel and compared with Keras' own predictions.
+
+Tolerances. Float32 weights: TF.js and Keras run the same float32 maths in a different order, so
+outputs differ by float32 rounding only; we allow 1e-5 absolute + 1e-5 x max|output| (observed:
+~1e-7). Quantised weights: comparing with the float model would need a tolerance so loose it
+proves little (DESIGN.md section 4). Instead the reference is Keras run on the weights *as TF.js
+decodes them* (read back from our shards and dequantised as TF.js does), which TF.js must reach to
+the same float32 tolerance; a wrong scale or a misplaced byte shows. The float model's error is
+recorded in result.json for information only.
+"""
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+import codec
+from converter import convert
+from runtime_tests import parity
+from tools.testing import keras_models
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ATOL = RTOL = 1e-5
+FLOAT32_WHY = "float32 rounding only: same maths, different order"
+QUANTISED_WHY = "reference is Keras on the weights as TF.js dequantises them; float32 rounding only"
+EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "bars_cnn.keras")
+
+# (case name, model builder or path, quantisation option or None)
+CASES = [(f"{name}_float32", name, None) for name in keras_models.ZOO] + [
+    ("mlp_float16", "mlp", "quantize_float16"),
+    ("cnn_functional_uint8", "cnn_functional", "quantize_uint8"),
+    ("two_in_two_out_uint16", "two_in_two_out", "quantize_uint16"),
+    ("bars_cnn_float32", "example", None),
+    ("bars_cnn_uint8", "example", "quantize_uint8"),
+]
+
+
+def _load(source, tmp):
+    import keras
+    if source == "example":
+        return keras.saving.load_model(EXAMPLE), EXAMPLE
+    model = keras_models.ZOO[source]()
+    path = os.path.join(tmp, f"{source}.keras")
+    if not os.path.exists(path):
+        model.save(path)
+    return model, path
+
+
+def _set_weights_as_tfjs_reads_them(model, model_dir):
+    """Give the Keras model the weights TF.js will use: decoded from our shards."""
+    import json
+    manifest = json.load(open(os.path.join(model_dir, "model.json")))["weightsManifest"]
+    decoded = codec.read_weights(manifest, model_dir)
+    for layer in model.layers:
+        for variable in layer.weights:
+            variable.assign(decoded.pop(f"{layer.name}/{variable.name}"))
+    assert not decoded, f"weights TF.js would not find in the model: {sorted(decoded)}"
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    """Converted models + case dirs for every CASES entry, then one tfjs-node run over all."""
+    tmp = str(tmp_path_factory.mktemp("parity"))
+    case_dirs = {}
+    for case_name, source, quantize in CASES:
+        model, path = _load(source, tmp)
+        case_dir = os.path.join(tmp, case_name)
+        model_dir = os.path.join(case_dir, "model")
+        options = {quantize: None} if quantize else {}
+        convert(path, model_dir, **options)
+        inputs = keras_models.sample_inputs(model, batch=4, seed=len(case_name))
+        float_outputs = [np.asarray(o) for o in _as_list(model.predict(inputs, verbose=0))]
+        expected = float_outputs
+        if quantize:
+            _set_weights_as_tfjs_reads_them(model, model_dir)
+            expected = [np.asarray(o) for o in _as_list(model.predict(inputs, verbose=0))]
+        parity.write_case(
+            case_dir, os.path.join(model_dir, "model.json"), inputs, expected, name=case_name,
+            input_names=[t.name for t in model.inputs], output_names=list(model.output_names),
+            atol=ATOL, rtol=RTOL, why=QUANTISED_WHY if quantize else FLOAT32_WHY,
+            float_reference=float_outputs if quantize else None)
+        case_dirs[case_name] = case_dir
+    run = parity.run_node_tests(*case_dirs.values())
+    return case_dirs, run
+
+
+def _as_list(outputs):
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+def test_node_run_passes(cases):
+    case_dirs, run = cases
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+@pytest.mark.parametrize("case_name", [c[0] for c in CASES])
+def test_case_within_float32_tolerance(cases, case_name):
+    case_dirs, _ = cases
+    result = parity.read_result(case_dirs[case_name])
+    assert result["ok"], result
+    assert result["backend"] == "tensorflow"  # the native tfjs-node backend, not a stand-in
+    for output in result["outputs"]:
+        assert output["max_abs_err"] <= output["bound"], output
+        assert output["max_abs_expected"] > 1e-3, "outputs all ~0: the comparison would prove nothing"
+
+
+def test_quantised_models_differ_from_float_model(cases):
+    """The quantised cases really use quantised weights (else the test proves nothing)."""
+    case_dirs, _ = cases
+    for case_name, _, quantize in CASES:
+        if quantize:
+            result = parity.read_result(case_dirs[case_name])
+            assert max(o["max_abs_err_vs_float"] for o in result["outputs"]) > 1e-6, case_name
+
+
+def test_a_corrupted_byte_is_caught(cases, tmp_path):
+    """Mutation check: flip one weight byte in a copy of a passing case; parity must fail."""
+    case_dirs, _ = cases
+    broken = tmp_path / "broken"
+    shutil.copytree(case_dirs["cnn_functional_float32"], broken)
+    shard = broken / "model" / "group1-shard1of1.bin"
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    shard.write_bytes(bytes(data))
+    run = parity.run_node_tests(broken)
+    assert run.returncode != 0
+    assert not parity.read_result(broken)["ok"]
+
+
+def test_swapped_weights_are_caught(cases, tmp_path):
+    """Mutation check: swap the names of two same-shaped weights (BatchNormalization gamma and
+    beta); the model still loads, so only the numbers can tell. Parity must fail."""
+    import json
+    case_dirs, _ = cases
+    broken = tmp_path / "swapped"
+    shutil.copytree(case_dirs["cnn_functional_float32"], broken)
+    model_json = broken / "model" / "model.json"
+    model = json.loads(model_json.read_text())
+    weights = model["weightsManifest"][0]["weights"]
+    gamma = next(w for w in weights if w["name"].endswith("/gamma"))
+    beta = next(w for w in weights if w["name"] == gamma["name"].replace("/gamma", "/beta"))
+    gamma["name"], beta["name"] = beta["name"], gamma["name"]
+    model_json.write_text(json.dumps(model))
+    run = parity.run_node_tests(broken)
+    assert run.returncode != 0
+    assert not parity.read_result(broken)["ok"]
