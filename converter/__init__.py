@@ -36,6 +36,7 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
     of weight-name globs. `progress`, if given, is called with short status strings.
     Raises ConversionError (one-line message) for any problem with the input or options.
     """
+    from codec import CodecError
     from converter.quantization_plan import QuantizationPlan
     from converter.readers import read_model
     from converter.writers.layers_model import write_layers_model
@@ -55,6 +56,9 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
     except ValueError as err:
         raise ConversionError(str(err), src) from None
     say(f"writing {len(spec.weights)} weights to {out_dir}")
-    files = write_layers_model(spec, out_dir, plan, weight_shard_size_bytes, overwrite)
+    try:
+        files = write_layers_model(spec, out_dir, plan, weight_shard_size_bytes, overwrite)
+    except CodecError as err:  # e.g. NaN in a weight asked to be quantised to uint8
+        raise ConversionError(str(err), src) from None
     total = sum(os.path.getsize(os.path.join(out_dir, f)) for f in files)
     return ConversionSummary(os.fspath(out_dir), files, total, time.perf_counter() - started, spec.notices)

@@ -54,10 +54,12 @@ def read_keras_zip(path):
 
 def _read_json(archive, member, path):
     try:
-        return json.loads(archive.read(member))
+        data = archive.read(member)
     except _ZIP_ERRORS as err:
         raise ConversionError(f"{member} is unreadable (corrupt or truncated zip: {err})", path) from None
-    except json.JSONDecodeError as err:
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ConversionError(f"{member} is not valid JSON ({err})", path) from None
 
 

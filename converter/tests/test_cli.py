@@ -43,7 +43,7 @@ def test_convert_writes_model_and_prints_summary(tmp_path, keras_files):
 def test_output_is_byte_identical_across_runs(tmp_path, keras_files):
     for out in ("a", "b"):
         assert run_cli("convert", keras_files["cnn_functional"], str(tmp_path / out),
-                       "--quantize_uint8", "--weight_shard_size_bytes", "1000").returncode == 0
+                       "--quantize_uint8", "--weight_shard_size_bytes", "200").returncode == 0
     names = sorted(os.listdir(tmp_path / "a"))
     assert names == sorted(os.listdir(tmp_path / "b")) and len(names) > 2
     for name in names:

@@ -1,0 +1,23 @@
+"""codec: the TensorFlow.js weight codec of tfjs-export.
+
+Packs, quantises and shards weights into TF.js `group{G}-shard{i}of{N}.bin`
+files, and reads them back. Output is byte-identical to the official
+`tensorflowjs` 4.22 Python package for the same input (see DESIGN.md §4):
+
+- `quantize(array, dtype) -> (encoded, quantization)`: float32 -> "float16",
+  "uint8" or "uint16"; `quantization` is the manifest's `quantization` entry.
+- `dequantize(encoded, quantization) -> np.ndarray`: exactly as TF.js decodes.
+- `write_weights(weights, out_dir, shard_size=4194304, group=1) -> dict`:
+  streams `(name, array, quantize)` triples into shards, returns the manifest
+  group `{"paths": [...], "weights": [...]}`.
+- `read_weights(manifest, model_dir) -> dict[str, np.ndarray]`.
+- `CodecError` (a `ValueError`) for every reported problem.
+
+Hot loops live in the Cython extension `codec._codec` and run without the GIL.
+"""
+
+from codec.errors import CodecError
+from codec.quantization import dequantize, quantize
+from codec.weights import read_weights, write_weights
+
+__all__ = ["CodecError", "quantize", "dequantize", "write_weights", "read_weights"]

@@ -1,0 +1,1 @@
+"""Tests of the codec package (run by `bazel test //codec/...`)."""
