@@ -23,9 +23,7 @@ class UnsupportedLayerError(ConversionError):
 
     def __init__(self, layer_name, class_name, detail="not supported by the TF.js Layers format",
                  path=None):
-        message = (f"layer '{layer_name}' ({class_name}): {detail}; "
-                   "the Graph format (--output_format tfjs_graph_model) can carry models the "
-                   "Layers format cannot")
+        message = f"layer '{layer_name}' ({class_name}): {detail}"
         super().__init__(message, path)
         self.layer_name = layer_name
         self.class_name = class_name

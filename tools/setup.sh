@@ -35,7 +35,9 @@ if [ "$(cat .venv/.lock-sha256 2>/dev/null)" != "$want" ]; then
   log "creating .venv from requirements.lock (TensorFlow etc., ~2 min cold)"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   STEP="pip install -r requirements.lock"
-  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+  # (The grep drops pip's warnings about this machine's unused local find-links folders.)
+  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock \
+    2> >(grep -v "^WARNING: Location 'file://" >&2)
   echo "$want" > .venv/.lock-sha256
 fi
 

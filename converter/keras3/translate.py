@@ -34,7 +34,7 @@ def translate_model(config, path=None):
     else:
         raise ConversionError(
             f"model class {class_name!r} is a subclassed model: the Layers format needs a "
-            "Sequential or functional model (try the Graph format)", path)
+            "Sequential or functional model", path)
     return Translation(topology, translator.layer_weights, translator.notices)
 
 
