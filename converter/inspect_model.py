@@ -1,0 +1,106 @@
+"""Summarise a converted TF.js model directory without TensorFlow: format, producer, inputs and
+outputs, layer/op counts, weights by group and shard, quantisation, and a consistency check of
+the shards against the manifest (through codec.read_weights, which reads exactly what TF.js reads).
+"""
+
+import collections
+import json
+import os
+
+import numpy as np
+
+import codec
+from converter.errors import ConversionError
+
+_ITEMSIZE = {"float32": 4, "int32": 4, "bool": 1, "uint8": 1, "uint16": 2, "float16": 2, "complex64": 8}
+
+
+def inspect_model(model_dir):
+    """Return a JSON-able summary of the model in `model_dir`; ConversionError if it is broken."""
+    model_json = os.path.join(model_dir, "model.json")
+    if not os.path.isfile(model_json):
+        raise ConversionError("not a converted TF.js model directory (no model.json)", model_dir)
+    try:
+        with open(model_json, encoding="utf-8") as f:
+            model = json.load(f)
+        manifest = model["weightsManifest"]
+        topology = model["modelTopology"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ConversionError(f"model.json is not a TF.js model ({type(err).__name__}: {err})", model_dir) from None
+    try:
+        arrays = codec.read_weights(manifest, model_dir)  # fails on a missing, short or long shard
+    except codec.CodecError as err:
+        raise ConversionError(f"weights do not match the manifest: {err}", model_dir) from None
+
+    fmt = model.get("format", "layers-model")
+    summary = {
+        "format": fmt,
+        "generated_by": model.get("generatedBy"),
+        "converted_by": model.get("convertedBy"),
+        **(_graph_io(model) if fmt == "graph-model" else _layers_io(topology)),
+        "groups": [],
+    }
+    stored_total = float_total = 0
+    for index, group in enumerate(manifest, start=1):
+        shards = [{"path": p, "bytes": os.path.getsize(os.path.join(model_dir, p))} for p in group["paths"]]
+        weights = []
+        for spec in group["weights"]:
+            entry, stored, as_float = _weight_summary(spec, arrays[spec["name"]])
+            weights.append(entry)
+            stored_total += stored
+            float_total += as_float
+        summary["groups"].append({"group": index, "shards": shards, "weights": weights})
+    summary["weight_bytes"] = stored_total
+    summary["bytes_saved_by_quantization"] = float_total - stored_total
+    return summary
+
+
+def _weight_summary(spec, array):
+    """(summary entry, bytes stored, bytes it would take unquantised) for one manifest weight."""
+    count = int(np.prod(spec["shape"], dtype=np.int64))
+    quantization = spec.get("quantization")
+    if spec["dtype"] == "string":
+        stored = sum(4 + len(s.encode("utf-8") if isinstance(s, str) else s) for s in array.reshape(-1))
+        as_float = stored
+    else:
+        stored = count * _ITEMSIZE[quantization["dtype"] if quantization else spec["dtype"]]
+        as_float = count * _ITEMSIZE[spec["dtype"]]
+    entry = {"name": spec["name"], "shape": spec["shape"], "dtype": spec["dtype"], "bytes": stored}
+    if quantization:
+        entry["quantization"] = quantization["dtype"]
+    if array.dtype.kind == "f" and array.size:
+        finite = array[np.isfinite(array)]
+        if finite.size:
+            entry["range"] = [float(finite.min()), float(finite.max())]
+    return entry, stored, as_float
+
+
+def _layers_io(topology):
+    config = topology.get("model_config", topology)
+    layers = config.get("config", {}).get("layers", [])
+    counts = collections.Counter(layer.get("class_name") for layer in layers)
+    inputs = []
+    for layer in layers:
+        cfg = layer.get("config", {})
+        if layer.get("class_name") == "InputLayer" or (not inputs and "batch_input_shape" in cfg):
+            inputs.append({"name": cfg.get("name"), "shape": cfg.get("batch_input_shape"),
+                           "dtype": cfg.get("dtype", "float32")})
+    if config.get("class_name") == "Sequential":
+        inputs = inputs[:1]
+        outputs = [{"name": layers[-1]["config"].get("name")}] if layers else []
+    else:
+        outputs = [{"name": ref[0]} for ref in config.get("config", {}).get("output_layers", [])]
+    return {"model_class": config.get("class_name"), "inputs": inputs, "outputs": outputs,
+            "layer_counts": dict(sorted(counts.items()))}
+
+
+def _graph_io(model):
+    def tensors(section):
+        out = []
+        for key, info in sorted((model.get("signature") or {}).get(section, {}).items()):
+            dims = [int(d.get("size", -1)) for d in info.get("tensorShape", {}).get("dim", [])]
+            out.append({"name": info.get("name", key), "shape": dims, "dtype": info.get("dtype")})
+        return out
+    nodes = model["modelTopology"].get("node", [])
+    counts = collections.Counter(node.get("op") for node in nodes)
+    return {"inputs": tensors("inputs"), "outputs": tensors("outputs"), "op_counts": dict(sorted(counts.items()))}
