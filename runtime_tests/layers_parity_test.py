@@ -16,8 +16,8 @@ import shutil
 import numpy as np
 import pytest
 
-import codec
 from converter import convert
+from converter.verify import set_weights_as_tfjs_reads_them
 from runtime_tests import parity
 from tools.testing import keras_models
 
@@ -47,17 +47,6 @@ def _load(source, tmp):
     return keras.saving.load_model(path), path
 
 
-def _set_weights_as_tfjs_reads_them(model, model_dir):
-    """Give the Keras model the weights TF.js will use: decoded from our shards."""
-    import json
-    manifest = json.load(open(os.path.join(model_dir, "model.json")))["weightsManifest"]
-    decoded = codec.read_weights(manifest, model_dir)
-    for layer in model.layers:
-        for variable in layer.weights:
-            variable.assign(decoded.pop(f"{layer.name}/{variable.name}"))
-    assert not decoded, f"weights TF.js would not find in the model: {sorted(decoded)}"
-
-
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory):
     """Converted models + case dirs for every CASES entry, then one tfjs-node run over all."""
@@ -73,7 +62,7 @@ def cases(tmp_path_factory):
         float_outputs = [np.asarray(o) for o in _as_list(model.predict(inputs, verbose=0))]
         expected = float_outputs
         if quantize:
-            _set_weights_as_tfjs_reads_them(model, model_dir)
+            set_weights_as_tfjs_reads_them(model, model_dir)
             expected = [np.asarray(o) for o in _as_list(model.predict(inputs, verbose=0))]
         parity.write_case(
             case_dir, os.path.join(model_dir, "model.json"), inputs, expected, name=case_name,

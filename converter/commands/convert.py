@@ -3,6 +3,7 @@
 import sys
 
 from converter.commands.common import PROG, resolve_path
+from converter.commands.verify import add_verify_options, report
 
 NAME = "convert"
 HELP = "convert a model file to a TF.js model directory"
@@ -29,6 +30,9 @@ def add_arguments(parser):
                         help="size of each weight shard file in bytes (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it is not empty")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("--verify", action="store_true",
+                        help="then run the result in tfjs-node and compare with the source model (imports Keras)")
+    add_verify_options(parser)
 
 
 def normalise_argv(argv):
@@ -59,4 +63,6 @@ def run(args):
         shards = len(summary.files) - 1
         print(f"wrote {summary.out_dir}: model.json + {shards} weight shard{'s' * (shards != 1)}, "
               f"{summary.total_bytes:,} bytes, in {summary.seconds:.2f} s")
+    if args.verify:
+        return report(resolve_path(args.src), summary.out_dir, args)
     return 0

@@ -1,0 +1,36 @@
+"""`tfjs-export verify SRC MODEL_DIR`: run a converted model in tfjs-node and compare its
+predictions with the source model's (Keras). Exit 1 when parity fails."""
+
+import sys
+
+from converter.commands.common import resolve_path
+
+NAME = "verify"
+HELP = "prove a converted model predicts what its source model predicts (in tfjs-node)"
+
+
+def add_arguments(parser):
+    parser.add_argument("src", metavar="SRC", help="the source model file (.keras)")
+    parser.add_argument("model_dir", metavar="MODEL_DIR", help="the converted TF.js model directory")
+    add_verify_options(parser)
+
+
+def add_verify_options(parser):
+    """Options shared with `convert --verify`."""
+    parser.add_argument("--samples", type=int, default=4, metavar="N", help="random samples to compare (default: 4)")
+    parser.add_argument("--tolerance", type=float, default=1e-5, metavar="T",
+                        help="pass when max|diff| <= T + T*max|expected| per output (default: 1e-5)")
+
+
+def report(src, model_dir, args):
+    """Verify and print the parity table; return the exit code."""
+    from converter.verify import verify
+    result = verify(src, model_dir, samples=args.samples, atol=args.tolerance, rtol=args.tolerance)
+    print(result.table())
+    if not result.ok:
+        print(f"tfjs-export: error: {model_dir}: parity FAILED against {src}", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def run(args):
+    return report(resolve_path(args.src), resolve_path(args.model_dir), args)

@@ -1,0 +1,43 @@
+"""`verify` and `convert --verify`: real tfjs-node runs against Keras, passing and failing."""
+
+import pytest
+
+from converter import convert
+from converter.tests.test_cli import assert_one_line_error, run_cli
+from converter.verify import verify
+
+
+@pytest.mark.parametrize("quantize", [None, "quantize_uint8"])
+def test_verify_passes_on_a_good_conversion(tmp_path, keras_files, quantize):
+    out = tmp_path / "web"
+    convert(keras_files["two_in_two_out"], out, **({quantize: None} if quantize else {}))
+    report = verify(keras_files["two_in_two_out"], str(out))
+    assert report.ok and report.backend == "tensorflow" and len(report.outputs) == 2
+    assert all(o["max_abs_err"] <= o["bound"] <= 1e-4 for o in report.outputs)
+    assert report.quantized == bool(quantize)
+    if quantize:  # the float model really differs: the dequantised reference is what made it pass
+        assert max(o["max_abs_err_vs_float"] for o in report.outputs) > 1e-5
+
+
+def test_convert_verify_cli(tmp_path, keras_files):
+    result = run_cli("convert", keras_files["cnn_functional"], str(tmp_path / "web"), "--verify")
+    assert result.returncode == 0, result.stderr
+    assert "parity OK" in result.stdout and "probs" in result.stdout
+
+
+def test_verify_fails_on_a_wrong_model(tmp_path, keras_files):
+    """A model converted from different weights (same architecture) must fail parity."""
+    out = tmp_path / "web"
+    convert(keras_files["mlp"], out)
+    import keras
+    other = keras.saving.load_model(keras_files["mlp"])
+    other.set_weights([w * 1.01 for w in other.get_weights()])
+    other_path = str(tmp_path / "other.keras")
+    other.save(other_path)
+    result = run_cli("verify", other_path, str(out))
+    assert "FAILED" in result.stdout
+    assert_one_line_error(result, str(out), "parity FAILED")
+
+
+def test_verify_needs_a_model_directory(tmp_path, keras_files):
+    assert_one_line_error(run_cli("verify", keras_files["mlp"], str(tmp_path)), "no model.json")

@@ -1,0 +1,130 @@
+"""Prove a conversion: run the converted directory in tfjs-node on sample inputs and compare with
+the source model's own predictions (Keras), output by output.
+
+For quantised weights the reference is the source model run on the weights *as TF.js decodes
+them* (read back from the shards): TF.js must match that to float32 rounding, so a wrong scale or
+a misplaced byte shows; the error against the float model is reported for information
+(DESIGN.md section 4). Imports Keras (lazily): verify is where the source model must run.
+"""
+
+import dataclasses
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from converter.errors import ConversionError
+
+DEFAULT_TOLERANCE = 1e-5  # float32 rounding: same maths in a different order
+
+
+@dataclasses.dataclass
+class VerifyReport:
+    """The outcome of one verification: ok, and per output the errors and bound."""
+
+    ok: bool
+    outputs: list  # [{"name", "max_abs_err", "bound", "max_abs_expected", "max_abs_err_vs_float"?}]
+    backend: str
+    tfjs_version: str
+    samples: int
+    quantized: bool
+    error: str = ""
+
+    def table(self):
+        """A short human-readable table, one line per output."""
+        lines = [f"parity in tfjs-node {self.tfjs_version} (backend {self.backend}), {self.samples} "
+                 f"random samples, reference: Keras{' on the weights as TF.js decodes them' if self.quantized else ''}"]
+        if self.error:
+            lines.append(f"  error: {self.error}")
+        for out in self.outputs:
+            err = out.get("max_abs_err")
+            vs_float = out.get("max_abs_err_vs_float")
+            lines.append(f"  {out['name']:<24} max |diff| {_fmt(err)}  bound {_fmt(out['bound'])}"
+                         + (f"  (vs float model {_fmt(vs_float)})" if vs_float is not None else "")
+                         + ("" if out.get("ok") else "  FAILED"))
+        lines.append("parity OK" if self.ok else "parity FAILED")
+        return "\n".join(lines)
+
+
+def _fmt(value):
+    return "-" if value is None else f"{value:.2e}"
+
+
+def sample_inputs(model, samples, seed):
+    """Deterministic random inputs for every model input (ints for integer inputs)."""
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for tensor in model.inputs:
+        shape = (samples,) + tuple(d if d is not None else 8 for d in tensor.shape[1:])
+        if "int" in str(tensor.dtype):
+            inputs.append(rng.integers(0, 10, size=shape).astype("int32"))
+        else:
+            inputs.append(rng.normal(size=shape).astype("float32"))
+    return inputs
+
+
+def set_weights_as_tfjs_reads_them(model, model_dir):
+    """Give the Keras `model` the weights TF.js will use: decoded from the shards in model_dir."""
+    import codec
+    with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
+        manifest = json.load(f)["weightsManifest"]
+    decoded = codec.read_weights(manifest, model_dir)
+    for layer in model.layers:
+        for variable in layer.weights:
+            name = f"{layer.name}/{variable.name}"
+            if name not in decoded:
+                raise ConversionError(f"weight {name} of the source model is not in the converted model", model_dir)
+            variable.assign(decoded.pop(name))
+    if decoded:
+        raise ConversionError(f"converted model has weights the source lacks: {', '.join(sorted(decoded))}", model_dir)
+
+
+def _predict(model, inputs):
+    """Keras predictions as a list of arrays (one input is passed bare: Keras warns otherwise)."""
+    outputs = model.predict(inputs[0] if len(inputs) == 1 else inputs, verbose=0)
+    return _as_list(outputs)
+
+
+def _as_list(outputs):
+    return [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
+
+
+def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DEFAULT_TOLERANCE):
+    """Compare the TF.js model in `model_dir` with the Keras model file `src`; return a VerifyReport."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from runtime_tests import parity
+    model_json = os.path.join(model_dir, "model.json")
+    if not os.path.isfile(model_json):
+        raise ConversionError("not a converted TF.js model directory (no model.json)", model_dir)
+    with open(model_json, encoding="utf-8") as f:
+        model_info = json.load(f)
+    if model_info.get("format") != "layers-model":
+        raise ConversionError("verify handles Layers models only so far", model_dir)
+    quantized = any("quantization" in w for g in model_info["weightsManifest"] for w in g["weights"])
+
+    import keras
+    try:
+        model = keras.saving.load_model(src, compile=False)
+    except Exception as err:  # Keras raises many types for unreadable files
+        raise ConversionError(f"Keras cannot load the source model: {str(err).splitlines()[0]}", src) from None
+    inputs = sample_inputs(model, samples, seed)
+    float_outputs = _predict(model, inputs)
+    expected = float_outputs
+    if quantized:
+        set_weights_as_tfjs_reads_them(model, model_dir)
+        expected = _predict(model, inputs)
+    with tempfile.TemporaryDirectory(prefix="tfjs-export-verify-") as case_dir:
+        parity.write_case(case_dir, model_json, inputs, expected, name=os.path.basename(os.path.abspath(model_dir)),
+                          input_names=[t.name for t in model.inputs],
+                          output_names=[t._keras_history[0].name for t in model.outputs],
+                          atol=atol, rtol=rtol, why="verify",
+                          float_reference=float_outputs if quantized else None)
+        try:
+            parity.run_predict(case_dir)
+            result = parity.read_result(case_dir)
+        except (RuntimeError, FileNotFoundError) as err:
+            raise ConversionError(f"cannot run tfjs-node: {err}", model_dir) from None
+    return VerifyReport(ok=bool(result["ok"]), outputs=result["outputs"], backend=result.get("backend", "?"),
+                        tfjs_version=result.get("tfjs_version", "?"), samples=samples, quantized=quantized,
+                        error=result.get("error", ""))
