@@ -13,7 +13,7 @@ last one shorter. A shard boundary may fall anywhere, inside a tensor or
 exactly between two. Zero total bytes (no weights, or only empty tensors)
 gives ``"paths": []`` and writes no file, as the official package does.
 
-`write_weights(weights, out_dir, shard_size=4194304, group=1)`:
+`write_weights(weights, out_dir, shard_size=4194304, group=1, progress=None)`:
   `weights` is a sequence of ``(name, array, quantize)``; `quantize` is None
   or "float16" / "uint8" / "uint16" (see codec.quantization). As in the
   official package, `quantize` only applies to float32 arrays; a non-float32
@@ -142,7 +142,9 @@ def _prepare(item, seen):
 class _ShardWriter(object):
     """Writes a byte stream into fixed-size shard files, opening each lazily."""
 
-    def __init__(self, out_dir, group, total, shard_size):
+    def __init__(self, out_dir, group, total, shard_size, progress=None):
+        self.progress = progress
+        self.total = total
         self.num = -(-total // shard_size)  # ceil, in exact integer arithmetic
         self.paths = ["group%d-shard%dof%d.bin" % (group, i + 1, self.num) for i in range(self.num)]
         self.out_dir = out_dir
@@ -181,6 +183,8 @@ class _ShardWriter(object):
             pos += k
             self.room -= k
             self.written += k
+            if self.progress is not None:
+                self.progress(self.written, self.total)
             if self.room == 0:
                 self._close_current()
 
@@ -217,9 +221,10 @@ def _raw_bytes(array):
     return a.view(np.uint8)
 
 
-def write_weights(weights, out_dir, shard_size=DEFAULT_SHARD_SIZE, group=1):
+def write_weights(weights, out_dir, shard_size=DEFAULT_SHARD_SIZE, group=1, progress=None):
     """Packs, quantises and shards `weights` into `out_dir`; returns the manifest group.
 
+    `progress`, if given, is called as progress(bytes_written, total_bytes) as shards fill.
     See the module docstring for the full contract.
     """
     if isinstance(shard_size, bool) or not isinstance(shard_size, (int, np.integer)) or shard_size <= 0:
@@ -232,7 +237,7 @@ def write_weights(weights, out_dir, shard_size=DEFAULT_SHARD_SIZE, group=1):
     total = sum(e.nbytes for e in entries)
     if total:
         os.makedirs(out_dir, exist_ok=True)
-    writer = _ShardWriter(out_dir, group, total, shard_size)
+    writer = _ShardWriter(out_dir, group, total, shard_size, progress)
     bufs = {}
     try:
         for e in entries:  # pass 2: encode and write

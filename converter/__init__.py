@@ -6,39 +6,32 @@
 The Layers path (the default) imports neither TensorFlow nor Keras.
 """
 
-import dataclasses
 import os
 import time
 
 from converter.errors import ConversionError, UnsupportedLayerError  # noqa: F401  (public API)
+from converter.report import ConversionSummary  # noqa: F401
 from converter.version import __version__  # noqa: F401
 
 OUTPUT_FORMATS = ("tfjs_layers_model",)
 
 
-@dataclasses.dataclass
-class ConversionSummary:
-    """What a conversion wrote: for the CLI's closing line and for callers."""
-
-    out_dir: str
-    files: list
-    total_bytes: int
-    seconds: float
-    notices: list
-
-
 def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model",
             quantize_float16=False, quantize_uint8=False, quantize_uint16=False,
-            weight_shard_size_bytes=4 * 1024 * 1024, overwrite=False, progress=None):
+            weight_shard_size_bytes=4 * 1024 * 1024, overwrite=False, metadata=False,
+            progress=None, progress_bar=None):
     """Convert the model file `src` into a TF.js model directory `out_dir`.
 
     quantize_*: False (off), None (every float32 weight not matched by another option) or a list
-    of weight-name globs. `progress`, if given, is called with short status strings.
+    of weight-name globs. metadata: also record the conversion facts in model.json's
+    userDefinedMetadata. `progress`, if given, is called with short status strings;
+    `progress_bar` (a converter.progress.ProgressBar) follows the shard writing.
     Raises ConversionError (one-line message) for any problem with the input or options.
     """
     from codec import CodecError
     from converter.quantization_plan import QuantizationPlan
-    from converter.readers import read_model
+    from converter.readers import detect_format, read_model
+    from converter.report import weight_stats
     from converter.writers.layers_model import write_layers_model
 
     started = time.perf_counter()
@@ -50,15 +43,32 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
         raise ConversionError(f"weight shard size must be a positive number of bytes, got {weight_shard_size_bytes!r}")
     plan = QuantizationPlan(quantize_float16, quantize_uint8, quantize_uint16)
     say(f"reading {src}")
+    input_format = input_format or detect_format(os.fspath(src))
     spec = read_model(os.fspath(src), input_format)
     try:
         spec.narrow_dtypes()
     except ValueError as err:
         raise ConversionError(str(err), src) from None
     say(f"writing {len(spec.weights)} weights to {out_dir}")
+    arrays = {w.name: w.array for w in spec.weights}
+
+    def describe(group):
+        tensors, before, after, quantized = weight_stats([group], arrays)
+        return {"tfjs_export": {"input_format": input_format, "tensors": tensors, "weight_bytes": after,
+                                "weight_bytes_unquantized": before, "quantized_tensors": quantized}}
+
     try:
-        files = write_layers_model(spec, out_dir, plan, weight_shard_size_bytes, overwrite)
+        files, group = write_layers_model(spec, out_dir, plan, weight_shard_size_bytes, overwrite,
+                                          progress=progress_bar.update if progress_bar else None,
+                                          user_metadata=describe if metadata else None)
     except CodecError as err:  # e.g. NaN in a weight asked to be quantised to uint8
         raise ConversionError(str(err), src) from None
-    total = sum(os.path.getsize(os.path.join(out_dir, f)) for f in files)
-    return ConversionSummary(os.fspath(out_dir), files, total, time.perf_counter() - started, spec.notices)
+    finally:
+        if progress_bar:
+            progress_bar.close()
+    tensors, before, after, quantized = weight_stats([group], arrays)
+    return ConversionSummary(
+        src=os.fspath(src), input_format=input_format, output_format=output_format, out_dir=os.fspath(out_dir),
+        files=files, total_bytes=sum(os.path.getsize(os.path.join(out_dir, f)) for f in files),
+        seconds=time.perf_counter() - started, notices=spec.notices, tensors=tensors,
+        weight_bytes_unquantized=before, weight_bytes_written=after, quantized=quantized)

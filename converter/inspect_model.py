@@ -11,8 +11,7 @@ import numpy as np
 
 import codec
 from converter.errors import ConversionError
-
-_ITEMSIZE = {"float32": 4, "int32": 4, "bool": 1, "uint8": 1, "uint16": 2, "float16": 2, "complex64": 8}
+from converter.report import weight_bytes
 
 
 def inspect_model(model_dir):
@@ -57,14 +56,8 @@ def inspect_model(model_dir):
 
 def _weight_summary(spec, array):
     """(summary entry, bytes stored, bytes it would take unquantised) for one manifest weight."""
-    count = int(np.prod(spec["shape"], dtype=np.int64))
+    as_float, stored = weight_bytes(spec, array)
     quantization = spec.get("quantization")
-    if spec["dtype"] == "string":
-        stored = sum(4 + len(s.encode("utf-8") if isinstance(s, str) else s) for s in array.reshape(-1))
-        as_float = stored
-    else:
-        stored = count * _ITEMSIZE[quantization["dtype"] if quantization else spec["dtype"]]
-        as_float = count * _ITEMSIZE[spec["dtype"]]
     entry = {"name": spec["name"], "shape": spec["shape"], "dtype": spec["dtype"], "bytes": stored}
     if quantization:
         entry["quantization"] = quantization["dtype"]

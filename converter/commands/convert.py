@@ -29,6 +29,9 @@ def add_arguments(parser):
     parser.add_argument("--weight_shard_size_bytes", type=int, default=4 * 1024 * 1024, metavar="N",
                         help="size of each weight shard file in bytes (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it is not empty")
+    parser.add_argument("--metadata", action="store_true",
+                        help="record the conversion facts (tensors, bytes, quantisation) in model.json's "
+                             "userDefinedMetadata (off by default)")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("--verify", action="store_true",
                         help="then run the result in tfjs-node and compare with the source model (imports Keras)")
@@ -44,10 +47,11 @@ def normalise_argv(argv):
 def run(args):
     """Convert; print progress and notices on stderr and a one-line summary on stdout."""
     from converter import convert
+    from converter.progress import ProgressBar
     from converter.quantization_plan import parse_globs
 
-    def progress(message):
-        if not args.quiet:
+    def progress(message):  # step messages: for people watching a terminal, not for logs
+        if not args.quiet and sys.stderr.isatty():
             print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
     quantize = {}
@@ -56,13 +60,13 @@ def run(args):
         quantize[option[2:]] = value if value is False else parse_globs(None if value == _ALL_WEIGHTS else value)
     summary = convert(resolve_path(args.src), resolve_path(args.out_dir), input_format=args.input_format,
                       output_format=args.output_format, weight_shard_size_bytes=args.weight_shard_size_bytes,
-                      overwrite=args.overwrite, progress=progress, **quantize)
+                      overwrite=args.overwrite, metadata=args.metadata, progress=progress,
+                      progress_bar=None if args.quiet else ProgressBar(f"{PROG}: writing"), **quantize)
     for notice in summary.notices:
-        progress(f"note: {notice}")
+        if not args.quiet:
+            print(f"{PROG}: note: {notice}", file=sys.stderr)
     if not args.quiet:
-        shards = len(summary.files) - 1
-        print(f"wrote {summary.out_dir}: model.json + {shards} weight shard{'s' * (shards != 1)}, "
-              f"{summary.total_bytes:,} bytes, in {summary.seconds:.2f} s")
+        print(summary.block())
     if args.verify:
         return report(resolve_path(args.src), summary.out_dir, args)
     return 0

@@ -36,8 +36,41 @@ def test_convert_writes_model_and_prints_summary(tmp_path, keras_files):
     assert sorted(os.listdir(out)) == ["group1-shard1of1.bin", "model.json"]
     model = json.loads((out / "model.json").read_text())
     assert model["format"] == "layers-model" and model["convertedBy"].startswith("tfjs-export v")
-    assert result.stdout.startswith(f"wrote {out}: model.json + 1 weight shard, ")
-    assert "bytes, in" in result.stdout and result.stdout.count("\n") == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"converted {keras_files['cnn_functional']} (keras) -> {out} (tfjs_layers_model)"
+    weight_bytes = os.path.getsize(out / "group1-shard1of1.bin")
+    assert lines[1] == f"  weights  11 tensors, {weight_bytes:,} bytes"
+    total = weight_bytes + os.path.getsize(out / "model.json")
+    assert lines[2].startswith(f"  output   model.json + 1 shard, {total:,} bytes, in ") and len(lines) == 3
+    assert result.stderr == ""  # not a terminal: no progress output
+    assert "userDefinedMetadata" not in model
+
+
+def test_metadata_option_records_the_facts(tmp_path, keras_files):
+    out = tmp_path / "web"
+    result = run_cli("convert", keras_files["mlp"], str(out), "--quantize_uint8=*/kernel", "--metadata")
+    assert result.returncode == 0, result.stderr
+    metadata = json.loads((out / "model.json").read_text())["userDefinedMetadata"]["tfjs_export"]
+    # mlp: kernels 8x16 + 16x3 (uint8, 1 byte each), biases 16 + 3 (float32)
+    assert metadata == {"input_format": "keras", "tensors": 4, "weight_bytes": 176 + 19 * 4,
+                        "weight_bytes_unquantized": (176 + 19) * 4, "quantized_tensors": {"uint8": 2}}
+    assert "(2 uint8 quantised; 780 bytes unquantised, 68% saved)" in result.stdout
+
+
+def test_progress_bar_on_a_terminal(tmp_path, keras_files):
+    """With stderr on a terminal (a pty here) and the delay at 0, a progress bar is drawn."""
+    import pty
+    leader, follower = pty.openpty()
+    env = {"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", ""),
+           "TFJS_EXPORT_PROGRESS_DELAY": "0"}
+    proc = subprocess.run([sys.executable, "-m", "converter.cli", "convert", keras_files["mlp"],
+                           str(tmp_path / "web")], stderr=follower, stdout=subprocess.PIPE, env=env)
+    os.close(follower)
+    shown = os.read(leader, 65536).decode()
+    os.close(leader)
+    assert proc.returncode == 0
+    assert "tfjs-export: reading" in shown and "tfjs-export: writing [" in shown
+    assert "100%" in shown and "MB/s" in shown
 
 
 def test_output_is_byte_identical_across_runs(tmp_path, keras_files):

@@ -1,0 +1,69 @@
+"""What a conversion did, for the CLI's closing block, `--metadata` and Python callers."""
+
+import collections
+import dataclasses
+
+import numpy as np
+
+_ITEMSIZE = {"float32": 4, "int32": 4, "bool": 1, "uint8": 1, "uint16": 2, "float16": 2, "complex64": 8}
+
+
+@dataclasses.dataclass
+class ConversionSummary:
+    """The facts of one conversion."""
+
+    src: str
+    input_format: str
+    output_format: str
+    out_dir: str
+    files: list
+    total_bytes: int          # every file written, model.json included
+    seconds: float
+    notices: list
+    tensors: int = 0
+    weight_bytes_unquantized: int = 0   # the weights as stored without quantisation
+    weight_bytes_written: int = 0
+    quantized: dict = dataclasses.field(default_factory=dict)  # dtype -> tensor count
+
+    def block(self):
+        """The short closing report printed by `convert`."""
+        shards = len(self.files) - 1
+        quantized = ", ".join(f"{n} {d}" for d, n in sorted(self.quantized.items()))
+        saved = self.weight_bytes_unquantized - self.weight_bytes_written
+        weights = f"{self.tensors} tensors, {self.weight_bytes_written:,} bytes"
+        if quantized:
+            weights += (f" ({quantized} quantised; {self.weight_bytes_unquantized:,} bytes unquantised, "
+                        f"{saved / max(self.weight_bytes_unquantized, 1):.0%} saved)")
+        return "\n".join([
+            f"converted {self.src} ({self.input_format}) -> {self.out_dir} ({self.output_format})",
+            f"  weights  {weights}",
+            f"  output   model.json + {shards} shard{'s' * (shards != 1)}, {self.total_bytes:,} bytes, "
+            f"in {self.seconds:.2f} s",
+        ])
+
+
+def weight_bytes(spec, array=None):
+    """(bytes unquantised, bytes in the shards) of one manifest weight. A string tensor's size is
+    in its data, not the manifest: pass its array."""
+    if spec["dtype"] == "string":
+        size = sum(4 + len(s.encode("utf-8") if isinstance(s, str) else s) for s in array.reshape(-1))
+        return size, size
+    count = int(np.prod(spec["shape"], dtype=np.int64))
+    quantization = spec.get("quantization")
+    stored = _ITEMSIZE[quantization["dtype"] if quantization else spec["dtype"]]
+    return count * _ITEMSIZE[spec["dtype"]], count * stored
+
+
+def weight_stats(manifest_groups, arrays_by_name=None):
+    """(tensors, bytes unquantised, bytes written, {quantisation dtype: count}) of a manifest."""
+    tensors = unquantized = written = 0
+    quantized = collections.Counter()
+    for group in manifest_groups:
+        for spec in group["weights"]:
+            tensors += 1
+            before, after = weight_bytes(spec, (arrays_by_name or {}).get(spec["name"]))
+            unquantized += before
+            written += after
+            if spec.get("quantization"):
+                quantized[spec["quantization"]["dtype"]] += 1
+    return tensors, unquantized, written, dict(quantized)
