@@ -11,13 +11,14 @@ files, and reads them back. Output is byte-identical to the official
   streams `(name, array, quantize)` triples into shards, returns the manifest
   group `{"paths": [...], "weights": [...]}`.
 - `read_weights(manifest, model_dir) -> dict[str, np.ndarray]`.
-- `CodecError` (a `ValueError`) for every reported problem.
+- `CodecError` (a `ValueError`) for every reported problem; its subclass
+  `CodecWriteError` when a shard cannot be created or written (disk full, ...).
 
 Hot loops live in the Cython extension `codec._codec` and run without the GIL.
 """
 
-from codec.errors import CodecError
+from codec.errors import CodecError, CodecWriteError
 from codec.quantization import dequantize, quantize
 from codec.weights import read_weights, write_weights
 
-__all__ = ["CodecError", "quantize", "dequantize", "write_weights", "read_weights"]
+__all__ = ["CodecError", "CodecWriteError", "quantize", "dequantize", "write_weights", "read_weights"]

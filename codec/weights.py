@@ -47,7 +47,7 @@ import os
 
 import numpy as np
 
-from codec.errors import CodecError
+from codec.errors import CodecError, CodecWriteError
 from codec import quantization as _q
 
 DEFAULT_SHARD_SIZE = 4 * 1024 * 1024
@@ -170,7 +170,8 @@ class _ShardWriter(object):
                 try:
                     self.f = open(self._path(), "wb", buffering=0)
                 except OSError as e:
-                    raise CodecError("%s: cannot create: %s" % (self._path(), e.strerror or e))
+                    raise CodecWriteError("%s: cannot create: %s" % (self._path(), e.strerror or e),
+                                          e.strerror or str(e))
                 self.room = self.shard_size
             k = min(self.room, n - pos)
             chunk = mv[pos:pos + k]
@@ -179,7 +180,8 @@ class _ShardWriter(object):
                     w = self.f.write(chunk)
                     chunk = chunk[w:]
             except OSError as e:
-                raise CodecError("%s: cannot write: %s" % (self._path(), e.strerror or e))
+                raise CodecWriteError("%s: cannot write: %s" % (self._path(), e.strerror or e),
+                                      e.strerror or str(e))
             pos += k
             self.room -= k
             self.written += k
@@ -193,7 +195,8 @@ class _ShardWriter(object):
         try:
             f.close()
         except OSError as e:
-            raise CodecError("%s: cannot write: %s" % (self._path(), e.strerror or e))
+            raise CodecWriteError("%s: cannot write: %s" % (self._path(), e.strerror or e),
+                                  e.strerror or str(e))
         self.index += 1
 
     def finish(self, total):

@@ -199,6 +199,21 @@ def test_output_path_is_a_file(tmp_path, keras_files):
     assert_one_line_error(result, "taken", "not a directory")
 
 
+def test_disk_full_mid_write_leaves_nothing(tmp_path, keras_files):
+    """A file-size limit (RLIMIT_FSIZE) makes the shard write fail part-way, as a full disk would."""
+    import resource
+
+    def limit_file_size():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1500, 1500))  # Python ignores SIGXFSZ: EFBIG
+
+    out = tmp_path / "deep" / "web"
+    result = subprocess.run([sys.executable, "-m", "converter.cli", "convert", keras_files["cnn_functional"],
+                             str(out)], capture_output=True, text=True, preexec_fn=limit_file_size,
+                            env={"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", "")})
+    assert_one_line_error(result, str(out), "cannot write the model: File too large")
+    assert leftovers(tmp_path) == []
+
+
 def test_debug_shows_traceback(tmp_path):
     result = run_cli("convert", str(tmp_path / "nope.keras"), str(tmp_path / "out"), "--debug")
     assert result.returncode != 0 and "Traceback" in result.stderr

@@ -1,4 +1,4 @@
-"""Write a directory all at once: build it in a temporary sibling, rename it into place.
+"""Write a directory all at once: build it in a temporary sibling, fsync it, rename it into place.
 
 A failed or interrupted conversion leaves no partial model behind that a web app could pick up:
 until the final rename, the output path holds either nothing or the previous complete model.
@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 
+from codec import CodecWriteError
 from converter.errors import ConversionError
 
 
@@ -29,8 +30,13 @@ def atomic_output_dir(out_dir, overwrite=False):
         _remove_created(created)
         raise ConversionError(f"cannot create the output directory: {err.strerror}", out_dir) from None
     try:
-        yield tmp
-        os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a model directory is meant to be served
+        try:
+            yield tmp
+            os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a model directory is meant to be served
+            _fsync_tree(tmp)  # the rename below must never publish files still in the page cache
+        except (OSError, CodecWriteError) as err:
+            raise ConversionError(f"cannot write the model: {getattr(err, 'strerror', None) or err}",
+                                  out_dir) from None
         if os.path.lexists(out_dir):
             old = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.old-", dir=parent)
             os.rename(out_dir, os.path.join(old, "model"))
@@ -42,6 +48,20 @@ def atomic_output_dir(out_dir, overwrite=False):
         shutil.rmtree(tmp, ignore_errors=True)
         _remove_created(created)
         raise
+
+
+def _fsync_tree(folder):
+    for name in os.listdir(folder):
+        fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _make_parents(parent):
