@@ -44,10 +44,12 @@ def test_tfjs_model_options_show_in_the_manifest():
     assert len(sizes) > 1 and all(s == 1024 for s in sizes[:-1]) and 0 < sizes[-1] <= 1024
 
 
-def test_parity_check_passes_on_the_built_model(capsys):
-    assert parity_check.main(["--model_dir", os.path.join(EXAMPLES, "bars_cnn_web"), "--src", SRC,
-                              "--name", "pass"]) == 0
-    assert "backend tensorflow" in capsys.readouterr().out
+def test_parity_check_passes_on_the_quantised_model(capsys):
+    """(The float32 model's check runs as //examples:bars_cnn_web_parity_test, through the macro.)"""
+    assert parity_check.main(["--model_dir", os.path.join(EXAMPLES, "bars_cnn_web_quantized"),
+                              "--src", SRC, "--name", "pass"]) == 0
+    out = capsys.readouterr().out
+    assert "quantised weights" in out and "backend tensorflow" in out and "vs float model" in out
 
 
 def test_parity_check_fails_on_a_corrupted_model(tmp_path):
