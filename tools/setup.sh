@@ -57,6 +57,10 @@ startup --output_user_root=$ROOT/.cache/bazel
 common --repo_env=PYTHON_BIN_PATH=$ROOT/.venv/bin/python3
 test --test_env=TFJS_EXPORT_ROOT=$ROOT"
 [ "$(cat user.bazelrc 2>/dev/null)" = "$rc" ] || { echo "$rc" > user.bazelrc; log "wrote user.bazelrc"; }
+# The example consumer workspace (examples/consumer) gets the same settings: the same output
+# root (one Bazel install base), our venv, and where our runtime_tests/node_modules are.
+[ "$(cat examples/consumer/user.bazelrc 2>/dev/null)" = "$rc" ] \
+  || { echo "$rc" > examples/consumer/user.bazelrc; log "wrote examples/consumer/user.bazelrc"; }
 
 STEP="done"
 log "ok"

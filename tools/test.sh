@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# All tests, from a fresh clone: set up (if needed), then `bazel test //...`.
+# All tests, from a fresh clone: set up (if needed), `bazel test //...`, then the same in the
+# example consumer workspace (examples/consumer) when no arguments are given.
 # Extra arguments go to `bazel test` (e.g. a target pattern or --test_output=all).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -11,4 +12,13 @@ rc=$?
 # One closing line counting individual test cases (from each target's JUnit XML), since Bazel's
 # own summary counts targets.
 .venv/bin/python tools/count_test_cases.py "$(bazel info bazel-testlogs 2>/dev/null)" || rc=1
+# Then, on a full run, the example consumer: a separate workspace using @tfjs_export through
+# local_repository (its tfjs_model builds and tfjs_parity_tests). A step here rather than a
+# nested `bazel test` inside one of our tests: no Bazel server inside a sandbox, and its inputs
+# (examples/consumer is in .bazelignore) cannot be declared to our build.
+if [ $# -eq 0 ]; then
+  (cd examples/consumer && bazel test //...) || rc=1
+  .venv/bin/python tools/count_test_cases.py "$(cd examples/consumer && bazel info bazel-testlogs 2>/dev/null)" \
+    | sed 's#^#examples/consumer #' || rc=1
+fi
 exit $rc
