@@ -7,7 +7,7 @@ macro is called from another workspace.
 
 _CHECK_MAIN = Label("//tools/bazel:parity_check.py")
 _CHECK_DEPS = [
-    Label("//codec"),
+    Label("//converter"),
     Label("//runtime_tests:parity"),
 ]
 

@@ -49,7 +49,7 @@ def test_parity_check_passes_on_the_quantised_model(capsys):
     assert parity_check.main(["--model_dir", os.path.join(EXAMPLES, "bars_cnn_web_quantized"),
                               "--src", SRC, "--name", "pass"]) == 0
     out = capsys.readouterr().out
-    assert "quantised weights" in out and "backend tensorflow" in out and "vs float model" in out
+    assert "as TF.js decodes them" in out and "backend tensorflow" in out and "vs float model" in out
 
 
 def test_parity_check_fails_on_a_corrupted_model(tmp_path):
