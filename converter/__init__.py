@@ -13,7 +13,7 @@ import time
 from converter.errors import ConversionError, UnsupportedLayerError  # noqa: F401  (public API)
 from converter.version import __version__  # noqa: F401
 
-OUTPUT_FORMATS = ("tfjs_layers_model",)
+OUTPUT_FORMATS = ("tfjs_layers_model", "tfjs_graph_model")
 
 
 @dataclasses.dataclass
@@ -29,11 +29,16 @@ class ConversionSummary:
 
 def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model",
             quantize_float16=False, quantize_uint8=False, quantize_uint16=False,
-            weight_shard_size_bytes=4 * 1024 * 1024, overwrite=False, progress=None):
+            weight_shard_size_bytes=4 * 1024 * 1024, overwrite=False, progress=None,
+            signature_name="serving_default", saved_model_tags=("serve",), skip_op_check=False,
+            unsafe_deserialization=False):
     """Convert the model file `src` into a TF.js model directory `out_dir`.
 
     quantize_*: False (off), None (every float32 weight not matched by another option) or a list
     of weight-name globs. `progress`, if given, is called with short status strings.
+    Graph format only (it loads the model with TensorFlow/Keras): signature_name and
+    saved_model_tags pick the SavedModel function; skip_op_check writes ops TF.js lacks;
+    unsafe_deserialization lets Keras load Lambda layers (it runs their Python bytecode).
     Raises ConversionError (one-line message) for any problem with the input or options.
     """
     from codec import CodecError
@@ -49,6 +54,10 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
     if not (isinstance(weight_shard_size_bytes, int) and weight_shard_size_bytes > 0):
         raise ConversionError(f"weight shard size must be a positive number of bytes, got {weight_shard_size_bytes!r}")
     plan = QuantizationPlan(quantize_float16, quantize_uint8, quantize_uint16)
+    if output_format == "tfjs_graph_model":
+        return _convert_graph(src, out_dir, input_format, plan, weight_shard_size_bytes, overwrite, say,
+                              started, signature_name, saved_model_tags, skip_op_check,
+                              unsafe_deserialization)
     say(f"reading {src}")
     spec = read_model(os.fspath(src), input_format)
     try:
@@ -62,3 +71,26 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
         raise ConversionError(str(err), src) from None
     total = sum(os.path.getsize(os.path.join(out_dir, f)) for f in files)
     return ConversionSummary(os.fspath(out_dir), files, total, time.perf_counter() - started, spec.notices)
+
+
+def _convert_graph(src, out_dir, input_format, plan, shard_size, overwrite, say, started,
+                   signature_name, saved_model_tags, skip_op_check, unsafe_deserialization):
+    from codec import CodecError
+    from converter.graph import GraphOptions, convert_to_graph_model
+    from converter.readers import INPUT_FORMATS, detect_format
+
+    src = os.fspath(src)
+    fmt = input_format or detect_format(src)
+    if fmt not in INPUT_FORMATS:
+        raise ConversionError(f"unknown input format {fmt!r} (one of {', '.join(INPUT_FORMATS)})", src)
+    if isinstance(saved_model_tags, str):
+        saved_model_tags = tuple(t.strip() for t in saved_model_tags.split(",") if t.strip())
+    options = GraphOptions(signature_name, tuple(saved_model_tags), skip_op_check, unsafe_deserialization)
+    try:
+        files, notices = convert_to_graph_model(src, fmt, out_dir, plan, shard_size, overwrite, options, say)
+    except (CodecError, ValueError) as err:
+        if isinstance(err, ConversionError):
+            raise
+        raise ConversionError(str(err), src) from None
+    total = sum(os.path.getsize(os.path.join(out_dir, f)) for f in files)
+    return ConversionSummary(os.fspath(out_dir), files, total, time.perf_counter() - started, notices)
