@@ -33,7 +33,7 @@ def test_missing_signature(model_files, tmp_path):
     out = tmp_path / "web"
     result = run_cli("convert", model_files["two_in_two_out_saved_model"], str(out),
                      "--output_format", "tfjs_graph_model", "--signature_name", "nope")
-    assert_one_line_error(result, "no signature 'nope'", "available: serving_default")
+    assert_one_line_error(result, "no signature 'nope'", "available: serve, serving_default)")
     assert os.listdir(tmp_path) == []
 
 
