@@ -30,7 +30,7 @@ def _timed(cmd):
     run = subprocess.run(["/usr/bin/time", "-f", "@@%e %M", *cmd], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": ROOT})
     match = re.search(r"@@([\d.]+) (\d+)", run.stderr)
-    lines = [l for l in run.stderr.splitlines() if l.strip() and not l.startswith("@@")
+    lines = [l for l in run.stderr.splitlines() if l.strip() and not l.startswith(("@@", "Command exited"))
              and "Warning" not in l and not re.match(r"^[WEI]\d{4}|^20\d\d-", l)]
     return run.returncode, float(match.group(1)), int(match.group(2)) / 1024, (lines[-1] if lines else "")
 
