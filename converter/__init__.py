@@ -88,9 +88,7 @@ def _convert_graph(src, out_dir, input_format, plan, shard_size, overwrite, say,
     options = GraphOptions(signature_name, tuple(saved_model_tags), skip_op_check, unsafe_deserialization)
     try:
         files, notices = convert_to_graph_model(src, fmt, out_dir, plan, shard_size, overwrite, options, say)
-    except (CodecError, ValueError) as err:
-        if isinstance(err, ConversionError):
-            raise
+    except CodecError as err:  # e.g. NaN in a weight asked to be quantised to uint8
         raise ConversionError(str(err), src) from None
     total = sum(os.path.getsize(os.path.join(out_dir, f)) for f in files)
     return ConversionSummary(os.fspath(out_dir), files, total, time.perf_counter() - started, notices)

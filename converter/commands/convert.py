@@ -56,6 +56,11 @@ def run(args):
         if not args.quiet:
             print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
+    if args.output_format == "tfjs_graph_model" and "jax" not in sys.modules:
+        # `import tensorflow` pulls in Keras, which imports JAX when it is installed (the official
+        # converter's venv has it): ~100 MB and ~3 s the TF-backend graph path never uses. This
+        # process is ours, so tell Python JAX is absent (Keras treats it as optional).
+        sys.modules["jax"] = None
     quantize = {}
     for option in QUANTIZE_OPTIONS:
         value = getattr(args, option[2:])

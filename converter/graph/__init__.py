@@ -34,8 +34,11 @@ def build_graph(src, input_format, options, say=lambda message: None):
                            options.unsafe_deserialization)
     say("freezing variables into constants")
     frozen = freeze(loaded)
+    generated_by = loaded.generated_by
+    del loaded  # the loaded model's variables: frozen into constants now, free them
     say("optimising the graph")
     graph_def = grappler.optimize(frozen.graph_def, frozen.inputs, frozen.outputs)
+    frozen.graph_def = None  # one copy of the weights at a time
     stats = {"batch_norms_folded": fold_batch_norms.fold_batch_norms(graph_def),
              "bias_adds": bias_add.normalise_bias_adds(graph_def)}
     graph_def = grappler.optimize(graph_def, frozen.inputs, frozen.outputs, grappler.FUSE_PASS)
@@ -45,12 +48,13 @@ def build_graph(src, input_format, options, say=lambda message: None):
     prune_unused(graph_def, [t.name.split(":")[0] for t in frozen.inputs + frozen.outputs])
     if not options.skip_op_check:
         op_check.check_ops(graph_def, src)
-    return graph_def, frozen, loaded.generated_by, stats
+    return graph_def, frozen, generated_by, stats
 
 
 def convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwrite, options,
                            say=lambda message: None):
     """Run the whole Graph path; return (files written, notices)."""
+    from converter.errors import ConversionError
     from converter.graph.model_json import signature_json, write_graph_model
     from converter.graph.weights import extract_weights
     from converter.spec import ModelSpec
@@ -58,7 +62,10 @@ def convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwri
     graph_def, frozen, generated_by, _ = build_graph(src, input_format, options, say)
     weights = extract_weights(graph_def)
     spec = ModelSpec("graph-model", {}, weights)
-    spec.narrow_dtypes()
+    try:
+        spec.narrow_dtypes()
+    except ValueError as err:  # int64 constants outside the int32 range
+        raise ConversionError(str(err), src) from None
     say(f"writing {len(weights)} weights to {out_dir}")
     files = write_graph_model(graph_def, signature_json(frozen.inputs, frozen.outputs), spec.weights,
                               out_dir, plan, shard_size, overwrite, generated_by)
