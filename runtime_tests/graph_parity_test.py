@@ -1,5 +1,6 @@
 """Parity of our Graph models in tfjs-node: the test zoo and graph-only models (Lambda, custom
-layer, MultiHeadAttention + LayerNormalization, batch norms to fold, a tf.while_loop), from
+layer, MultiHeadAttention + LayerNormalization, batch norms to fold, Keras 3 GRU + LSTM, a
+tf.while_loop), from
 `.keras`, SavedModel, Keras 3 `.h5` and tf_keras `.h5`, float32 and quantised, converted with
 --output_format tfjs_graph_model, loaded with tf.loadGraphModel, inputs fed and outputs fetched
 by signature name, compared with TensorFlow's own outputs.
@@ -34,6 +35,7 @@ CASES = (
     + [(f"{name}_keras_float32", "keras", name, None) for name in graph_models.KERAS_GRAPH_ONLY]
     + [
         ("cnn_functional_saved_model_float32", "saved_model", "cnn_functional", None),
+        ("recurrent_saved_model_float32", "saved_model", "recurrent", None),
         ("two_in_two_out_saved_model_float32", "saved_model", "two_in_two_out", None),
         ("while_loop_saved_model_float32", "tf_module", "while_loop", None),
         ("cnn_functional_h5_float32", "keras3_h5", "cnn_functional", None),
@@ -188,10 +190,11 @@ def test_case_within_float32_tolerance(cases, case_name):
         assert output["max_abs_expected"] > 1e-3, "outputs all ~0: the comparison would prove nothing"
 
 
-def test_while_loop_needs_execute_async(cases):
-    """The lowered tf.while_loop really is control flow in TF.js (executeAsync), not unrolled."""
+@pytest.mark.parametrize("case_name", ["while_loop_saved_model_float32", "recurrent_keras_float32"])
+def test_loops_run_as_control_flow(cases, case_name):
+    """A tf.while_loop and Keras 3 GRU/LSTM stay loops in TF.js (executeAsync), not unrolled."""
     case_dirs, _ = cases
-    assert parity.read_result(case_dirs["while_loop_saved_model_float32"])["mode"] == "executeAsync"
+    assert parity.read_result(case_dirs[case_name])["mode"] == "executeAsync"
 
 
 def test_quantised_models_differ_from_float_model(cases):

@@ -59,6 +59,12 @@ def _models(tmp):
     for kind, path in (("keras", f"{tmp}/cnn.keras"), ("keras3_h5", f"{tmp}/cnn.h5"), ("saved_model", f"{tmp}/cnn_sm")):
         cnn.export(path, verbose=False) if kind == "saved_model" else cnn.save(path)
         rows.append(("cnn_functional (zoo)", kind, path, x, y))
+    from tools.testing import graph_models
+    rnn = graph_models.recurrent()
+    xr = [np.random.default_rng(2).normal(size=(2, 5, 3)).astype("float32")]
+    yr = np.asarray(rnn(xr[0]))
+    rnn.export(f"{tmp}/rnn_sm", verbose=False)
+    rows.append(("Keras 3 GRU + LSTM", "saved_model", f"{tmp}/rnn_sm", xr, {"output_0": yr}))
     mobilenet = keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3), alpha=0.35)
     xm = [np.random.default_rng(1).normal(size=(1, 96, 96, 3)).astype("float32")]
     ym = np.asarray(mobilenet(xm[0]))

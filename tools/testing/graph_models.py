@@ -142,5 +142,20 @@ def save_unsupported_op_saved_model(path):
     return module
 
 
+
+
+def recurrent(seed=16):
+    """GRU (reset_after=True, the Keras default TF.js Layers rejects) -> LSTM -> Dense: lowered to
+    a while loop in the graph."""
+    keras = _keras()
+    from keras import layers
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((5, 3), name="sequence")
+    x = layers.GRU(6, return_sequences=True)(inputs)
+    x = layers.LSTM(4)(x)
+    outputs = layers.Dense(2, name="value")(x)
+    return _randomise(keras.Model(inputs, outputs, name="recurrent"), seed)
+
+
 KERAS_GRAPH_ONLY = {"lambda_layer": lambda_layer, "custom_layer": custom_layer, "attention": attention,
-                    "depthwise_bn": depthwise_bn}
+                    "depthwise_bn": depthwise_bn, "recurrent": recurrent}
