@@ -9,7 +9,7 @@ Keras input names and output layer names. TF.js users feed and fetch by those na
 """
 
 import dataclasses
-import os
+import re
 
 from converter.errors import ConversionError
 
@@ -99,10 +99,9 @@ def _load_keras_model(path, input_format, unsafe_deserialization):
 
 def _explain_keras_load_error(err):
     text = _first_line(err)
-    if "safe_mode" in str(err) or "Lambda" in str(err) and "unsafe" in str(err):
+    if "safe_mode" in str(err):  # Keras refuses to deserialise a Lambda's bytecode by default
         return ("the model holds a Lambda layer (Python bytecode); loading it runs that code: "
                 "pass --unsafe_deserialization if you trust the file")
-    import re
     unknown = re.findall(r"Could not locate class '([^']+)'|Unknown (?:layer|object)[^:]*: '?([\w.]+)", str(err))
     names = sorted({a or b for a, b in unknown})
     if names:
@@ -162,10 +161,6 @@ def keras_output_keys(model):
 
 def _placeholder_name(key, index):
     """A valid TF op name for a signature key (keys may hold '/' or spaces)."""
-    import re
     name = re.sub(r"[^A-Za-z0-9_.\-/]", "_", key).strip("/") or f"t{index}"
     return name if re.match(r"[A-Za-z0-9.]", name) else f"t{index}_{name}"
 
-
-def is_saved_model_dir(path):
-    return os.path.isdir(path) and os.path.exists(os.path.join(path, "saved_model.pb"))

@@ -12,9 +12,6 @@ import codec
 from converter.version import CONVERTED_BY
 from converter.writers.atomic_dir import atomic_output_dir
 
-_DTYPE_NAMES = {}  # TF DataType enum -> "DT_FLOAT", filled lazily
-
-
 def signature_json(inputs, outputs):
     """The model.json `signature`: {"inputs": {key: TensorInfo}, "outputs": {...}} as tfjs reads it."""
     return {"inputs": {i.key: _tensor_info(i) for i in inputs},
