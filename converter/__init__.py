@@ -13,19 +13,23 @@ from converter.errors import ConversionError, UnsupportedLayerError  # noqa: F40
 from converter.report import ConversionSummary  # noqa: F401
 from converter.version import __version__  # noqa: F401
 
-OUTPUT_FORMATS = ("tfjs_layers_model",)
+OUTPUT_FORMATS = ("tfjs_layers_model", "tfjs_graph_model")
 
 
 def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model",
             quantize_float16=False, quantize_uint8=False, quantize_uint16=False,
             weight_shard_size_bytes=4 * 1024 * 1024, overwrite=False, metadata=False,
-            progress=None, progress_bar=None):
+            progress=None, progress_bar=None, signature_name="serving_default",
+            saved_model_tags=("serve",), skip_op_check=False, unsafe_deserialization=False):
     """Convert the model file `src` into a TF.js model directory `out_dir`.
 
     quantize_*: False (off), None (every float32 weight not matched by another option) or a list
     of weight-name globs. metadata: also record the conversion facts in model.json's
-    userDefinedMetadata. `progress`, if given, is called with short status strings;
-    `progress_bar` (a converter.progress.ProgressBar) follows the shard writing.
+    userDefinedMetadata (Layers format). `progress`, if given, is called with short status
+    strings; `progress_bar` (a converter.progress.ProgressBar) follows the shard writing.
+    Graph format only (it loads the model with TensorFlow/Keras): signature_name and
+    saved_model_tags pick the SavedModel function; skip_op_check writes ops TF.js lacks;
+    unsafe_deserialization lets Keras load Lambda layers (it runs their Python bytecode).
     Raises ConversionError (one-line message) for any problem with the input or options.
     """
     from codec import CodecError
@@ -42,8 +46,17 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
     if not (isinstance(weight_shard_size_bytes, int) and weight_shard_size_bytes > 0):
         raise ConversionError(f"weight shard size must be a positive number of bytes, got {weight_shard_size_bytes!r}")
     plan = QuantizationPlan(quantize_float16, quantize_uint8, quantize_uint16)
-    say(f"reading {src}")
     input_format = input_format or detect_format(os.fspath(src))
+    if output_format == "tfjs_graph_model":
+        if metadata:
+            raise ConversionError("--metadata is available for the Layers format only so far")
+        from converter.graph import GraphOptions
+        if isinstance(saved_model_tags, str):
+            saved_model_tags = tuple(t.strip() for t in saved_model_tags.split(",") if t.strip())
+        options = GraphOptions(signature_name, tuple(saved_model_tags), skip_op_check, unsafe_deserialization)
+        return _convert_graph(src, out_dir, input_format, plan, weight_shard_size_bytes, overwrite, say,
+                              started, options)
+    say(f"reading {src}")
     spec = read_model(os.fspath(src), input_format)
     try:
         spec.narrow_dtypes()
@@ -71,4 +84,31 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
         src=os.fspath(src), input_format=input_format, output_format=output_format, out_dir=os.fspath(out_dir),
         files=files, total_bytes=sum(os.path.getsize(os.path.join(out_dir, f)) for f in files),
         seconds=time.perf_counter() - started, notices=spec.notices, tensors=tensors,
+        weight_bytes_unquantized=before, weight_bytes_written=after, quantized=quantized)
+
+
+def _convert_graph(src, out_dir, input_format, plan, shard_size, overwrite, say, started, options):
+    """The Graph path (converter/graph/): loads with TensorFlow, so imported only here."""
+    import json
+
+    from codec import CodecError, read_weights
+    from converter.graph import convert_to_graph_model
+    from converter.readers import INPUT_FORMATS
+    from converter.report import weight_stats
+
+    src = os.fspath(src)
+    if input_format not in INPUT_FORMATS:
+        raise ConversionError(f"unknown input format {input_format!r} (one of {', '.join(INPUT_FORMATS)})", src)
+    try:
+        files, notices = convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwrite, options, say)
+    except CodecError as err:  # e.g. NaN in a weight asked to be quantised to uint8
+        raise ConversionError(str(err), src) from None
+    with open(os.path.join(out_dir, "model.json"), encoding="utf-8") as f:
+        manifest = json.load(f)["weightsManifest"]
+    strings = any(w["dtype"] == "string" for g in manifest for w in g["weights"])
+    tensors, before, after, quantized = weight_stats(manifest, read_weights(manifest, out_dir) if strings else None)
+    return ConversionSummary(
+        src=src, input_format=input_format, output_format="tfjs_graph_model", out_dir=os.fspath(out_dir),
+        files=files, total_bytes=sum(os.path.getsize(os.path.join(out_dir, f)) for f in files),
+        seconds=time.perf_counter() - started, notices=notices, tensors=tensors,
         weight_bytes_unquantized=before, weight_bytes_written=after, quantized=quantized)

@@ -8,7 +8,8 @@ from converter.commands.verify import add_verify_options, report
 NAME = "convert"
 HELP = "convert a model file to a TF.js model directory"
 DESCRIPTION = ("Convert SRC (a Keras 3 .keras file) to a TF.js Layers model in OUT_DIR "
-               "(model.json + groupN-shardMofK.bin files).")
+               "(model.json + groupN-shardMofK.bin files); with --output_format tfjs_graph_model, "
+               "SRC may also be a SavedModel directory or a Keras 2/3 .h5 file (needs TensorFlow).")
 QUANTIZE_OPTIONS = ("--quantize_float16", "--quantize_uint8", "--quantize_uint16")
 _ALL_WEIGHTS = "\0all"  # stands for a bare --quantize_X after normalise_argv
 
@@ -18,7 +19,7 @@ def add_arguments(parser):
     parser.add_argument("out_dir", metavar="OUT_DIR", help="the output directory (created atomically)")
     parser.add_argument("--input_format", choices=("keras", "keras_h5", "tf_saved_model"),
                         help="force the input format (default: detected from the file's content)")
-    parser.add_argument("--output_format", default="tfjs_layers_model", choices=("tfjs_layers_model",),
+    parser.add_argument("--output_format", default="tfjs_layers_model", choices=("tfjs_layers_model", "tfjs_graph_model"),
                         help="the TF.js format to write (default: %(default)s)")
     for option in QUANTIZE_OPTIONS:
         dtype = option.rsplit("_", 1)[1]
@@ -28,6 +29,15 @@ def add_arguments(parser):
                                  "(e.g. 'dense*/kernel')")
     parser.add_argument("--weight_shard_size_bytes", type=int, default=4 * 1024 * 1024, metavar="N",
                         help="size of each weight shard file in bytes (default: %(default)s)")
+    graph = parser.add_argument_group("graph model options (--output_format tfjs_graph_model)")
+    graph.add_argument("--signature_name", default="serving_default", metavar="NAME",
+                       help="SavedModel signature to convert (default: %(default)s)")
+    graph.add_argument("--saved_model_tags", default="serve", metavar="TAGS",
+                       help="comma-separated MetaGraph tags of the SavedModel (default: %(default)s)")
+    graph.add_argument("--skip_op_check", action="store_true",
+                       help="write the model even if it uses ops TF.js cannot execute")
+    graph.add_argument("--unsafe_deserialization", action="store_true",
+                       help="let Keras load Lambda layers (runs the Python code stored in the file)")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it is not empty")
     parser.add_argument("--metadata", action="store_true",
                         help="record the conversion facts (tensors, bytes, quantisation) in model.json's "
@@ -45,7 +55,7 @@ def normalise_argv(argv):
 
 
 def run(args):
-    """Convert; print progress and notices on stderr and a one-line summary on stdout."""
+    """Convert; print progress and notices on stderr and the closing report on stdout."""
     from converter import convert
     from converter.progress import ProgressBar
     from converter.quantization_plan import parse_globs
@@ -54,6 +64,11 @@ def run(args):
         if not args.quiet and sys.stderr.isatty():
             print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
+    if args.output_format == "tfjs_graph_model" and "jax" not in sys.modules:
+        # `import tensorflow` pulls in Keras, which imports JAX when it is installed (the official
+        # converter's venv has it): ~100 MB and ~3 s the TF-backend graph path never uses. This
+        # process is ours, so tell Python JAX is absent (Keras treats it as optional).
+        sys.modules["jax"] = None
     quantize = {}
     for option in QUANTIZE_OPTIONS:
         value = getattr(args, option[2:])
@@ -61,7 +76,10 @@ def run(args):
     summary = convert(resolve_path(args.src), resolve_path(args.out_dir), input_format=args.input_format,
                       output_format=args.output_format, weight_shard_size_bytes=args.weight_shard_size_bytes,
                       overwrite=args.overwrite, metadata=args.metadata, progress=progress,
-                      progress_bar=None if args.quiet else ProgressBar(f"{PROG}: writing"), **quantize)
+                      progress_bar=None if args.quiet else ProgressBar(f"{PROG}: writing"),
+                      signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
+                      skip_op_check=args.skip_op_check, unsafe_deserialization=args.unsafe_deserialization,
+                      **quantize)
     for notice in summary.notices:
         if not args.quiet:
             print(f"{PROG}: note: {notice}", file=sys.stderr)

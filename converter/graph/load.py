@@ -1,0 +1,166 @@
+"""Step 1 of the Graph path: load the source model and pick one concrete TF function from it.
+
+A SavedModel gives its signature's function directly. A Keras model (Keras 3 `.keras` / `.h5`,
+or a Keras 2 `.h5` through tf_keras) is called once inside a `tf.function` with the model's own
+input specs (batch dimension left open) and `training=False`, which traces the inference graph.
+
+The result names inputs and outputs by *signature key*: the SavedModel's signature keys, or the
+Keras input names and output layer names. TF.js users feed and fetch by those names.
+"""
+
+import dataclasses
+import re
+
+from converter.errors import ConversionError
+
+
+@dataclasses.dataclass
+class LoadedFunction:
+    """A concrete TF function plus the signature keys of its flat inputs and outputs, in order."""
+
+    function: object  # tf ConcreteFunction
+    input_keys: list
+    output_keys: list
+    generated_by: str  # e.g. "TensorFlow 2.19.0" or "Keras 3.15.1"
+
+
+def load_function(path, input_format, signature_name="serving_default", tags=("serve",),
+                  unsafe_deserialization=False):
+    """Load `path` (tf_saved_model | keras | keras_h5) and return a LoadedFunction."""
+    if input_format == "tf_saved_model":
+        return _load_saved_model(path, signature_name, tags)
+    if input_format in ("keras", "keras_h5"):
+        model, keras_name = _load_keras_model(path, input_format, unsafe_deserialization)
+        return _trace_keras_model(model, keras_name)
+    raise ConversionError(f"input format {input_format!r} cannot be converted to a graph model", path)
+
+
+def _load_saved_model(path, signature_name, tags):
+    import tensorflow as tf
+    from tensorflow.python.saved_model import loader_impl
+
+    try:
+        saved = loader_impl.parse_saved_model(path)
+    except (OSError, IOError, ValueError) as err:
+        raise ConversionError(f"not a readable SavedModel: {_first_line(err)}", path) from None
+    wanted = set(tags)
+    meta = next((m for m in saved.meta_graphs if set(m.meta_info_def.tags) == wanted), None)
+    if meta is None:
+        found = "; ".join(",".join(sorted(m.meta_info_def.tags)) or "(none)" for m in saved.meta_graphs)
+        raise ConversionError(f"no MetaGraph with tags {','.join(sorted(wanted))} (available: {found})", path)
+    available = sorted(k for k in meta.signature_def if not k.startswith("__"))
+    if signature_name not in meta.signature_def:
+        raise ConversionError(f"no signature '{signature_name}' (available: "
+                              f"{', '.join(available) or 'none'})", path)
+    try:
+        model = tf.saved_model.load(path, tags=list(tags))
+    except Exception as err:  # TF raises many types for a damaged model
+        raise ConversionError(f"cannot load the SavedModel: {_first_line(err)}", path) from None
+    function = model.signatures[signature_name]
+    _, kwargs = function.structured_input_signature
+    # Flat inputs follow nest.flatten order of the kwargs dict: sorted keys.
+    input_keys = sorted(kwargs)
+    outputs = function.structured_outputs
+    output_keys = sorted(outputs) if isinstance(outputs, dict) else [t.name for t in function.outputs]
+    function._tfjs_keep_alive = model  # the function's variables belong to `model`
+    return LoadedFunction(function, input_keys, output_keys, f"TensorFlow {tf.__version__}")
+
+
+def _keras_flavour(path, input_format):
+    """'keras3' or 'tf_keras': a `.h5` written by Keras 2 records keras_version 2.x."""
+    if input_format == "keras":
+        return "keras3"
+    import h5py
+    try:
+        with h5py.File(path, "r") as f:
+            version = f.attrs.get("keras_version", b"")
+    except OSError as err:
+        raise ConversionError(f"cannot read the HDF5 file: {err}", path) from None
+    version = version.decode() if isinstance(version, bytes) else str(version)
+    return "tf_keras" if version.startswith("2.") else "keras3"
+
+
+def _load_keras_model(path, input_format, unsafe_deserialization):
+    flavour = _keras_flavour(path, input_format)
+    if flavour == "tf_keras":
+        import tf_keras as keras_module
+        loader = lambda: keras_module.models.load_model(path, compile=False,  # noqa: E731
+                                                         safe_mode=not unsafe_deserialization)
+    else:
+        import keras as keras_module
+        loader = lambda: keras_module.saving.load_model(path, compile=False,  # noqa: E731
+                                                         safe_mode=not unsafe_deserialization)
+    try:
+        model = loader()
+    except Exception as err:  # Keras raises TypeError/ValueError for unknown classes and more
+        raise ConversionError(_explain_keras_load_error(err), path) from None
+    return model, f"{'Keras' if flavour == 'keras3' else 'tf_keras'} {keras_module.__version__}"
+
+
+def _explain_keras_load_error(err):
+    text = _first_line(err)
+    if "safe_mode" in str(err):  # Keras refuses to deserialise a Lambda's bytecode by default
+        return ("the model holds a Lambda layer (Python bytecode); loading it runs that code: "
+                "pass --unsafe_deserialization if you trust the file")
+    unknown = re.findall(r"Could not locate class '([^']+)'|Unknown (?:layer|object)[^:]*: '?([\w.]+)", str(err))
+    names = sorted({a or b for a, b in unknown})
+    if names:
+        return (f"cannot load custom object(s) {', '.join(names)}: register them with "
+                "keras.saving.register_keras_serializable in code that runs before the conversion")
+    return f"cannot load the Keras model: {text}"
+
+
+def _first_line(err):
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return lines[0] if lines else type(err).__name__
+
+
+def _trace_keras_model(model, generated_by):
+    import tensorflow as tf
+
+    inputs = list(model.inputs)
+    keys = [_tensor_key(t, f"input_{i}") for i, t in enumerate(inputs)]
+    specs = [tf.TensorSpec(t.shape, t.dtype, name=_placeholder_name(k, i)) for i, (k, t) in
+             enumerate(zip(keys, inputs))]
+    output_keys = keras_output_keys(model)
+
+    def call(*xs):
+        outputs = model(list(xs) if len(xs) > 1 else xs[0], training=False)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        # Identity ops named after the outputs give the graph readable output node names.
+        return [tf.identity(o, name=_placeholder_name(k, i)) for i, (k, o) in
+                enumerate(zip(output_keys, outputs))]
+
+    try:
+        function = tf.function(call, input_signature=specs, autograph=False).get_concrete_function()
+    except Exception as err:
+        raise ConversionError(f"cannot trace the Keras model to a TF graph: {_first_line(err)}") from None
+    if len(function.outputs) != len(output_keys):
+        raise ConversionError(f"model has {len(function.outputs)} outputs but names for {len(output_keys)}")
+    function._tfjs_keep_alive = model
+    return LoadedFunction(function, keys, output_keys, generated_by)
+
+
+def _tensor_key(tensor, fallback):
+    name = getattr(tensor, "name", None) or fallback
+    return name.split(":")[0]
+
+
+def keras_output_keys(model):
+    """Output layer names (what Keras users call the outputs), else tensor names."""
+    names = list(getattr(model, "output_names", None) or [])
+    if len(names) == len(model.outputs) and not any(n.startswith("keras_tensor") for n in names):
+        return names
+    keys = []
+    for i, tensor in enumerate(model.outputs):
+        history = getattr(tensor, "_keras_history", None)
+        layer = history[0] if history else None
+        keys.append(getattr(layer, "name", None) or _tensor_key(tensor, f"output_{i}"))
+    return keys
+
+
+def _placeholder_name(key, index):
+    """A valid TF op name for a signature key (keys may hold '/' or spaces)."""
+    name = re.sub(r"[^A-Za-z0-9_.\-/]", "_", key).strip("/") or f"t{index}"
+    return name if re.match(r"[A-Za-z0-9.]", name) else f"t{index}_{name}"
+

@@ -1,0 +1,37 @@
+"""freeze.py and grappler.py: variables become constants, control flow is lowered, grappler
+keeps the signature's tensors and the outputs do not change."""
+
+import numpy as np
+
+from converter.graph import grappler
+from converter.graph.freeze import freeze
+from converter.graph.load import load_function
+from converter.graph.tests.conftest import ops_of, run_graph
+
+
+def test_freeze_leaves_no_variables_and_keeps_signature(model_files):
+    frozen = freeze(load_function(model_files["two_in_two_out"], "keras"))
+    assert not {"VarHandleOp", "ReadVariableOp", "ResourceGather"} & set(ops_of(frozen.graph_def))
+    assert [(i.key, i.name, i.shape) for i in frozen.inputs] == [("a", "a:0", [None, 6]), ("b", "b:0", [None, 4])]
+    assert [o.key for o in frozen.outputs] == ["first", "second"]
+
+
+def test_while_loop_is_lowered_to_tfjs_control_flow(model_files):
+    frozen = freeze(load_function(model_files["while_loop"], "tf_saved_model"))
+    ops = set(ops_of(frozen.graph_def))
+    assert {"Enter", "Exit", "Merge", "Switch", "NextIteration", "LoopCond"} <= ops
+    assert not {"While", "StatelessWhile", "PartitionedCall", "StatefulPartitionedCall"} & ops
+
+
+def test_grappler_passes_keep_outputs(model_files, rng):
+    frozen = freeze(load_function(model_files["cnn_functional"], "keras"))
+    feeds = {"image:0": rng.normal(size=(2, 12, 12, 3)).astype("float32")}
+    fetch = [o.name for o in frozen.outputs]
+    before = run_graph(frozen.graph_def, feeds, fetch)
+    first = grappler.optimize(frozen.graph_def, frozen.inputs, frozen.outputs)
+    fused = grappler.optimize(first, frozen.inputs, frozen.outputs, grappler.FUSE_PASS)
+    assert len(first.node) < len(frozen.graph_def.node)
+    assert "_FusedConv2D" in ops_of(fused) and "_FusedMatMul" in ops_of(fused)
+    assert all(node.device == "" for node in fused.node)
+    for graph_def in (first, fused):
+        np.testing.assert_allclose(run_graph(graph_def, feeds, fetch)[0], before[0], rtol=1e-5, atol=1e-6)

@@ -1,0 +1,71 @@
+"""load.py: signature keys, SavedModel errors, Keras flavours, custom objects."""
+
+import pytest
+
+from converter.errors import ConversionError
+from converter.graph.load import load_function
+
+
+def test_saved_model_signature_keys(model_files):
+    loaded = load_function(model_files["two_in_two_out_saved_model"], "tf_saved_model")
+    assert loaded.input_keys == ["a", "b"]
+    assert loaded.output_keys == ["output_0", "output_1"]
+    assert loaded.generated_by.startswith("TensorFlow 2.")
+
+
+def test_missing_signature_lists_available(model_files):
+    with pytest.raises(ConversionError) as err:
+        load_function(model_files["two_in_two_out_saved_model"], "tf_saved_model", signature_name="predict")
+    assert "no signature 'predict'" in str(err.value) and "serving_default" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_wrong_tags_list_available(model_files):
+    with pytest.raises(ConversionError, match=r"no MetaGraph with tags gpu,serve \(available: serve\)"):
+        load_function(model_files["two_in_two_out_saved_model"], "tf_saved_model", tags=("serve", "gpu"))
+
+
+def test_not_a_saved_model(tmp_path):
+    (tmp_path / "saved_model.pb").write_bytes(b"this is not a protobuf")
+    with pytest.raises(ConversionError, match="not a readable SavedModel"):
+        load_function(str(tmp_path), "tf_saved_model")
+
+
+def test_keras_model_keys_are_keras_names(model_files):
+    loaded = load_function(model_files["two_in_two_out"], "keras")
+    assert loaded.input_keys == ["a", "b"] and loaded.output_keys == ["first", "second"]
+    assert loaded.generated_by.startswith("Keras 3.")
+
+
+def test_tf_keras_h5_is_loaded_with_tf_keras(tmp_path):
+    import tf_keras
+    model = tf_keras.Sequential([tf_keras.Input((3,), name="x"), tf_keras.layers.Dense(2, name="y")])
+    path = str(tmp_path / "m.h5")
+    model.save(path)
+    loaded = load_function(path, "keras_h5")
+    assert loaded.generated_by.startswith("tf_keras 2.") and loaded.output_keys == ["y"]
+
+
+def test_unknown_custom_object_is_named(tmp_path):
+    from tools.testing import graph_models
+    graph_models.custom_layer_class()
+    path = str(tmp_path / "custom.keras")
+    graph_models.custom_layer().save(path)
+    import keras
+    registered = keras.saving.get_custom_objects()
+    saved = {k: registered.pop(k) for k in list(registered) if "ScaledSoftsign" in k}
+    try:
+        with pytest.raises(ConversionError) as err:
+            load_function(path, "keras")
+    finally:
+        registered.update(saved)
+    assert "ScaledSoftsign" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_lambda_needs_unsafe_deserialization(tmp_path):
+    from tools.testing import graph_models
+    path = str(tmp_path / "lambda.keras")
+    graph_models.lambda_layer().save(path)
+    with pytest.raises(ConversionError, match="--unsafe_deserialization"):
+        load_function(path, "keras")
+    assert load_function(path, "keras", unsafe_deserialization=True).output_keys == ["out"]

@@ -1,0 +1,219 @@
+"""Parity of our Graph models in tfjs-node: the test zoo and graph-only models (Lambda, custom
+layer, MultiHeadAttention + LayerNormalization, batch norms to fold, Keras 3 GRU + LSTM, a
+tf.while_loop), from
+`.keras`, SavedModel, Keras 3 `.h5` and tf_keras `.h5`, float32 and quantised, converted with
+--output_format tfjs_graph_model, loaded with tf.loadGraphModel, inputs fed and outputs fetched
+by signature name, compared with TensorFlow's own outputs.
+
+Tolerances as in layers_parity_test.py: float32 rounding only (1e-5 abs + 1e-5 x max|out|).
+Quantised cases compare with TensorFlow running *our written graph* with the weights as TF.js
+decodes them (DESIGN.md section 4); the float model's error is recorded for information.
+"""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+import codec
+from converter import convert
+from converter.graph import fused_ops
+from runtime_tests import parity
+from tools.testing import graph_models, keras_models
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ATOL = RTOL = 1e-5
+FLOAT32_WHY = "float32 rounding only: same maths, different order"
+QUANTISED_WHY = "reference is TF on our graph with the weights as TF.js dequantises them"
+
+# (case name, source kind, model name, quantisation option or None)
+CASES = (
+    [(f"{name}_keras_float32", "keras", name, None) for name in keras_models.ZOO]
+    + [(f"{name}_keras_float32", "keras", name, None) for name in graph_models.KERAS_GRAPH_ONLY]
+    + [
+        ("cnn_functional_saved_model_float32", "saved_model", "cnn_functional", None),
+        ("recurrent_saved_model_float32", "saved_model", "recurrent", None),
+        ("two_in_two_out_saved_model_float32", "saved_model", "two_in_two_out", None),
+        ("while_loop_saved_model_float32", "tf_module", "while_loop", None),
+        ("cnn_functional_h5_float32", "keras3_h5", "cnn_functional", None),
+        ("tf_keras_cnn_h5_float32", "tf_keras_h5", "tf_keras_cnn", None),
+        ("attention_keras_float16", "keras", "attention", "quantize_float16"),
+        ("mlp_keras_float16", "keras", "mlp", "quantize_float16"),
+        ("cnn_functional_keras_uint8", "keras", "cnn_functional", "quantize_uint8"),
+        ("depthwise_bn_keras_uint8", "keras", "depthwise_bn", "quantize_uint8"),
+    ])
+
+
+def _keras_builder(name):
+    return keras_models.ZOO.get(name) or graph_models.KERAS_GRAPH_ONLY[name]
+
+
+def _tf_keras_cnn(seed=21):
+    """A Keras 2 (tf_keras) CNN with BatchNormalization: its graph has FusedBatchNormV3."""
+    import tf_keras
+    rng = np.random.default_rng(seed)
+    model = tf_keras.Sequential([
+        tf_keras.Input((8, 8, 3)),
+        tf_keras.layers.Conv2D(5, 3, use_bias=False),
+        tf_keras.layers.BatchNormalization(),
+        tf_keras.layers.Activation("relu"),
+        tf_keras.layers.GlobalAveragePooling2D(),
+        tf_keras.layers.Dense(3),
+    ], name="tf_keras_cnn")
+    values = [rng.normal(0, 0.5, w.shape).astype("float32") for w in model.get_weights()]
+    values[4] = np.abs(values[4]) + 0.5  # moving variance
+    model.set_weights(values)
+    return model
+
+
+def _source(kind, name, tmp):
+    """(path to convert, predict(inputs) -> outputs, inputs, input names, output names): inputs,
+    outputs and names in the source model's order; names as our signature keys them."""
+    import tensorflow as tf
+    from converter.graph.load import keras_output_keys
+    if kind in ("keras", "keras3_h5", "saved_model"):
+        model = _keras_builder(name)()
+        inputs = keras_models.sample_inputs(model, batch=3, seed=len(name))
+        ext = {"keras": ".keras", "keras3_h5": ".h5", "saved_model": ""}[kind]
+        path = os.path.join(tmp, f"{name}_{kind}{ext}")
+        if not os.path.exists(path):
+            model.export(path, verbose=False) if kind == "saved_model" else model.save(path)
+        if kind != "saved_model":  # the model as a user has it: loaded back from the file
+            import keras
+            model = keras.saving.load_model(path, safe_mode=False)
+        outputs = ([f"output_{i}" for i in range(len(model.outputs))] if kind == "saved_model"
+                   else keras_output_keys(model))
+        return (path, lambda xs: _as_list(model(xs if len(xs) > 1 else xs[0], training=False)), inputs,
+                [t.name for t in model.inputs], outputs)
+    if kind == "tf_keras_h5":
+        model = _tf_keras_cnn()
+        path = os.path.join(tmp, f"{name}.h5")
+        if not os.path.exists(path):
+            model.save(path)
+        inputs = [np.random.default_rng(5).normal(size=(3, 8, 8, 3)).astype("float32")]
+        return (path, lambda xs: _as_list(model(xs[0], training=False)), inputs,
+                [model.inputs[0].name.split(":")[0]], keras_output_keys(model))
+    if kind == "tf_module":
+        path = os.path.join(tmp, "while_loop")
+        if not os.path.exists(path):
+            graph_models.save_while_loop_saved_model(path)
+        function = tf.saved_model.load(path).signatures["serving_default"]
+        inputs = [np.random.default_rng(6).normal(size=(3, 4)).astype("float32")]
+        return (path, lambda xs: [np.asarray(v) for _, v in sorted(function(state=tf.constant(xs[0])).items())],
+                inputs, ["state"], ["final", "total"])
+    raise ValueError(kind)
+
+
+def _as_list(outputs):
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    return [np.asarray(o) for o in outputs]
+
+
+def tf_run_graph_model(model_dir, inputs):
+    """Run a written graph model in TensorFlow with its weights decoded exactly as TF.js decodes
+    them; inputs in signature order (sorted keys); outputs in signature order."""
+    import tensorflow as tf
+    from google.protobuf.json_format import ParseDict
+    model = json.load(open(os.path.join(model_dir, "model.json")))
+    weights = codec.read_weights(model["weightsManifest"], model_dir)
+    graph_def = ParseDict(model["modelTopology"], tf.compat.v1.GraphDef())
+    for node in graph_def.node:
+        if node.op == "Const":
+            dtype = tf.as_dtype(node.attr["dtype"].type)
+            value = weights.pop(node.name)
+            node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(np.asarray(value).astype(dtype.as_numpy_dtype)))
+    fused_ops.unfuse_unsupported(graph_def, always=("FusedDepthwiseConv2dNative",))
+    signature = model["signature"]
+    with tf.Graph().as_default() as graph:
+        tf.graph_util.import_graph_def(graph_def, name="")
+        with tf.compat.v1.Session(graph=graph) as session:
+            feeds = {signature["inputs"][k]["name"]: x for k, x in zip(sorted(signature["inputs"]), inputs)}
+            fetches = [signature["outputs"][k]["name"] for k in sorted(signature["outputs"])]
+            return session.run(fetches, feeds)
+
+
+def _signature_keys(model_dir):
+    signature = json.load(open(os.path.join(model_dir, "model.json")))["signature"]
+    return sorted(signature["inputs"]), list(signature["outputs"])
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    """Converted models + case dirs for every CASES entry, then one tfjs-node run over all."""
+    graph_models.custom_layer_class()  # registered before any .keras holding it is loaded
+    tmp = str(tmp_path_factory.mktemp("graph_parity"))
+    case_dirs = {}
+    for case_name, kind, name, quantize in CASES:
+        source = _source(kind, name, tmp)
+        path = source[0]
+        case_dir = os.path.join(tmp, case_name)
+        model_dir = os.path.join(case_dir, "model")
+        options = {quantize: None} if quantize else {}
+        convert(path, model_dir, output_format="tfjs_graph_model", unsafe_deserialization=True, **options)
+        input_keys, output_keys = _signature_keys(model_dir)
+        path, predict, source_inputs, input_names, output_names = source
+        assert sorted(input_names) == input_keys and sorted(output_names) == sorted(output_keys), \
+            (input_names, input_keys, output_names, output_keys)
+        inputs = [source_inputs[input_names.index(k)] for k in input_keys]  # fed by signature name
+        source_outputs = predict(source_inputs)
+        float_outputs = [source_outputs[output_names.index(k)] for k in output_keys]
+        expected = float_outputs
+        if quantize:
+            reference = tf_run_graph_model(model_dir, inputs)
+            expected = [reference[sorted(output_keys).index(k)] for k in output_keys]
+        parity.write_case(
+            case_dir, os.path.join(model_dir, "model.json"), inputs, expected, name=case_name,
+            input_names=input_keys, output_names=output_keys, fmt="graph-model",
+            atol=ATOL, rtol=RTOL, why=QUANTISED_WHY if quantize else FLOAT32_WHY,
+            float_reference=float_outputs if quantize else None)
+        case_dirs[case_name] = case_dir
+    run = parity.run_node_tests(*case_dirs.values())
+    return case_dirs, run
+
+
+def test_node_run_passes(cases):
+    case_dirs, run = cases
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+@pytest.mark.parametrize("case_name", [c[0] for c in CASES])
+def test_case_within_float32_tolerance(cases, case_name):
+    case_dirs, _ = cases
+    result = parity.read_result(case_dirs[case_name])
+    assert result["ok"], result
+    assert result["backend"] == "tensorflow"
+    for output in result["outputs"]:
+        assert output["max_abs_err"] <= output["bound"], output
+        assert output["max_abs_expected"] > 1e-3, "outputs all ~0: the comparison would prove nothing"
+
+
+@pytest.mark.parametrize("case_name", ["while_loop_saved_model_float32", "recurrent_keras_float32"])
+def test_loops_run_as_control_flow(cases, case_name):
+    """A tf.while_loop and Keras 3 GRU/LSTM stay loops in TF.js (executeAsync), not unrolled."""
+    case_dirs, _ = cases
+    assert parity.read_result(case_dirs[case_name])["mode"] == "executeAsync"
+
+
+def test_quantised_models_differ_from_float_model(cases):
+    case_dirs, _ = cases
+    for case_name, _, _, quantize in CASES:
+        if quantize:
+            result = parity.read_result(case_dirs[case_name])
+            assert max(o["max_abs_err_vs_float"] for o in result["outputs"]) > 1e-6, case_name
+
+
+def test_a_corrupted_weight_is_caught(cases, tmp_path):
+    """Mutation check: flip one exponent bit of a weight in a copy of a passing case."""
+    case_dirs, _ = cases
+    broken = tmp_path / "broken"
+    shutil.copytree(case_dirs["cnn_functional_keras_float32"], broken)
+    shard = broken / "model" / "group1-shard1of1.bin"
+    data = bytearray(shard.read_bytes())
+    data[3] ^= 0x01
+    shard.write_bytes(bytes(data))
+    run = parity.run_node_tests(broken)
+    assert run.returncode != 0
+    assert not parity.read_result(broken)["ok"]
