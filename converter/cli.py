@@ -10,7 +10,7 @@ import sys
 
 from converter.commands.common import PROG
 
-COMMANDS = ("convert",)  # modules of converter.commands
+COMMANDS = ("convert", "bundle")  # modules of converter.commands
 
 
 def _modules():
