@@ -10,7 +10,7 @@ import sys
 
 from converter.commands.common import PROG
 
-COMMANDS = ("convert", "inspect", "verify")  # modules of converter.commands
+COMMANDS = ("convert", "inspect", "verify", "bundle")  # modules of converter.commands
 
 
 def _modules():

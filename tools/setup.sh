@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# One idempotent set-up for a fresh machine: apt packages (Bazel 4.2.3, JDK 17), the Python venv
+# One idempotent set-up for a fresh machine: apt packages (Bazel 4.2.3, JDK 17, Chromium), the Python venv
 # (.venv, from requirements.lock), the Node packages of runtime_tests/ (from package-lock.json, with
 # tfjs-node built offline) and the machine-local user.bazelrc. A second run checks stamps and
-# returns in seconds. Any failure names the step and exits non-zero.
+# returns in seconds. Any failure names the step and exits non-zero. (Chromium: the browser tests
+# drive Debian's /usr/bin/chromium through playwright-core; no browser is ever downloaded.)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,7 +15,7 @@ sha() { sha256sum "$@" | sha256sum | cut -c1-64; }
 
 # ---- 1. system packages -------------------------------------------------------------------
 STEP="apt packages"
-APT_PACKAGES=(bazel-bootstrap bazel-rules-java openjdk-17-jdk-headless build-essential)
+APT_PACKAGES=(bazel-bootstrap bazel-rules-java openjdk-17-jdk-headless build-essential chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
