@@ -4,9 +4,9 @@ and on WebGL where the browser offers it (SwiftShader here), against Keras' own 
 
 Cases: every test model converted by our converter (float32) and the quantised variants
 (float16/uint8/uint16, the reference being Keras on the weights as TF.js decodes them, see
-layers_parity_test.py), the shipped example bars_cnn (float32 and uint8), and one graph model with
-an RNN (a tf_keras LSTM converted by the official converter: our Graph path is not in yet; the
-runner's graph support is what this case proves). Tolerance: float32 rounding (1e-5 abs + 1e-5 x
+layers_parity_test.py), the shipped example bars_cnn (float32 and uint8), graph models from our
+Graph path (a CNN, a two-input/two-output model, a Keras 3 GRU+LSTM with While loops), and one
+graph model written by the official converter (a tf_keras LSTM), for reference. Tolerance: float32 rounding (1e-5 abs + 1e-5 x
 max|output|) on every backend, WebGL included (float32 textures; observed < 1e-6).
 """
 
@@ -17,10 +17,10 @@ import shutil
 import numpy as np
 import pytest
 
-import codec
 from converter import convert
+from converter.verify import set_weights_as_tfjs_reads_them
 from runtime_tests import browser, parity
-from tools.testing import keras_models
+from tools.testing import graph_models, keras_models
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -33,7 +33,12 @@ LAYERS_CASES = [(f"{name}_float32", name, None) for name in keras_models.ZOO] + 
     ("bars_cnn_float32", "example", None),
     ("bars_cnn_uint8", "example", "quantize_uint8"),
 ]
-GRAPH_CASES = ["lstm_graph"]
+# Our Graph path: (case name, model builder). Plus one official-converter graph (lstm_graph), kept
+# as a reference point for what TF.js itself can run.
+OUR_GRAPH_CASES = [("cnn_functional_graph", keras_models.cnn_functional),
+                   ("two_in_two_out_graph", keras_models.two_in_two_out),
+                   ("recurrent_graph", graph_models.recurrent)]
+GRAPH_CASES = ["lstm_graph"] + [c[0] for c in OUR_GRAPH_CASES]
 ALL_CASES = [c[0] for c in LAYERS_CASES] + GRAPH_CASES
 # Found by this test: TF.js 4.22's WASM backend cannot run the official converter's LSTM graph
 # (its fused MatMul gets a rank-3 bias); CPU and WebGL run it. Asserted, so a fix shows up.
@@ -57,11 +62,7 @@ def _layers_case(tmp, case_name, source, quantize):
     float_outputs = [np.asarray(o) for o in _as_list(model.predict(inputs, verbose=0))]
     expected = float_outputs
     if quantize:  # Keras on the weights exactly as TF.js decodes them from our shards
-        manifest = json.load(open(os.path.join(model_dir, "model.json")))["weightsManifest"]
-        decoded = codec.read_weights(manifest, model_dir)
-        for layer in model.layers:
-            for variable in layer.weights:
-                variable.assign(decoded.pop(f"{layer.name}/{variable.name}"))
+        set_weights_as_tfjs_reads_them(model, model_dir)
         expected = [np.asarray(o) for o in _as_list(model.predict(inputs, verbose=0))]
     return parity.write_case(
         case_dir, os.path.join(model_dir, "model.json"), inputs, expected, name=case_name,
@@ -69,6 +70,27 @@ def _layers_case(tmp, case_name, source, quantize):
         output_names=[t._keras_history[0].name for t in model.outputs], atol=ATOL, rtol=RTOL,
         why="float32 rounding only" + (" (reference: Keras on the dequantised weights)" if quantize else ""),
         float_reference=float_outputs if quantize else None)
+
+
+def _our_graph_case(tmp, case_name, build):
+    """A Keras 3 model through our Graph path; fed and fetched by signature name."""
+    import keras
+    from converter.graph.load import keras_output_keys
+    path = os.path.join(tmp, f"{case_name}.keras")
+    build().save(path)
+    model = keras.saving.load_model(path)
+    case_dir = os.path.join(tmp, case_name)
+    model_dir = os.path.join(case_dir, "model")
+    convert(path, model_dir, output_format="tfjs_graph_model")
+    signature = json.load(open(os.path.join(model_dir, "model.json")))["signature"]
+    input_keys, output_keys = sorted(signature["inputs"]), list(signature["outputs"])
+    inputs = keras_models.sample_inputs(model, batch=3, seed=len(case_name))
+    outputs = [np.asarray(o) for o in _as_list(model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0))]
+    input_names, output_names = [t.name for t in model.inputs], keras_output_keys(model)
+    return parity.write_case(
+        case_dir, os.path.join(model_dir, "model.json"), [inputs[input_names.index(k)] for k in input_keys],
+        [outputs[output_names.index(k)] for k in output_keys], name=case_name, input_names=input_keys,
+        output_names=output_keys, fmt="graph-model", atol=ATOL, rtol=RTOL, why="float32 rounding only")
 
 
 def _lstm_graph_case(tmp):
@@ -96,6 +118,8 @@ def run(tmp_path_factory):
     tmp = str(tmp_path_factory.mktemp("browser"))
     dirs = {name: _layers_case(tmp, name, source, q) for name, source, q in LAYERS_CASES}
     dirs["lstm_graph"] = _lstm_graph_case(tmp)
+    for name, build in OUR_GRAPH_CASES:
+        dirs[name] = _our_graph_case(tmp, name, build)
     report_path = os.path.join(tmp, "browser_report.json")
     proc = browser.run_browser_tests(*dirs.values(), report=report_path)
     artifacts = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR")
