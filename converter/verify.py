@@ -1,5 +1,6 @@
 """Prove a conversion: run the converted directory in tfjs-node on sample inputs and compare with
-the source model's own predictions (Keras), output by output.
+the source model's own predictions (Keras for Layers models, TensorFlow running the source's
+function for Graph models), output by output.
 
 For quantised weights the reference is the source model run on the weights *as TF.js decodes
 them* (read back from the shards): TF.js must match that to float32 rounding, so a wrong scale or
@@ -33,8 +34,9 @@ class VerifyReport:
 
     def table(self):
         """A short human-readable table, one line per output."""
+        reference = "the source model" + (" run on the weights as TF.js decodes them" if self.quantized else "")
         lines = [f"parity in tfjs-node {self.tfjs_version} (backend {self.backend}), {self.samples} "
-                 f"random samples, reference: Keras{' on the weights as TF.js decodes them' if self.quantized else ''}"]
+                 f"random samples, reference: {reference}"]
         if self.error:
             lines.append(f"  error: {self.error}")
         for out in self.outputs:
@@ -90,18 +92,24 @@ def _as_list(outputs):
     return [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
 
 
-def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DEFAULT_TOLERANCE):
-    """Compare the TF.js model in `model_dir` with the Keras model file `src`; return a VerifyReport."""
+def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DEFAULT_TOLERANCE,
+           **graph_options):
+    """Compare the TF.js model in `model_dir` with its source `src`; return a VerifyReport.
+
+    Layers models: the reference is Keras. Graph models: TensorFlow running the source's function
+    (graph_options: signature_name, saved_model_tags, unsafe_deserialization, as for convert)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from runtime_tests import parity
     model_json = os.path.join(model_dir, "model.json")
     if not os.path.isfile(model_json):
         raise ConversionError("not a converted TF.js model directory (no model.json)", model_dir)
     with open(model_json, encoding="utf-8") as f:
         model_info = json.load(f)
-    if model_info.get("format") != "layers-model":
-        raise ConversionError("verify handles Layers models only so far", model_dir)
     quantized = any("quantization" in w for g in model_info["weightsManifest"] for w in g["weights"])
+    if model_info.get("format") == "graph-model":
+        inputs, input_names, expected, output_names, float_outputs = _graph_reference(
+            src, model_dir, model_info["signature"], samples, seed, quantized, **graph_options)
+        return _run_case(model_json, inputs, expected, input_names, output_names, "graph-model",
+                         float_outputs, samples, quantized, atol, rtol, model_dir)
 
     import keras
     try:
@@ -114,10 +122,59 @@ def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DE
     if quantized:
         set_weights_as_tfjs_reads_them(model, model_dir)
         expected = _predict(model, inputs)
+    return _run_case(model_json, inputs, expected, [t.name for t in model.inputs],
+                     [t._keras_history[0].name for t in model.outputs], "layers-model", float_outputs,
+                     samples, quantized, atol, rtol, model_dir)
+
+
+def _graph_reference(src, model_dir, signature, samples, seed, quantized, signature_name="serving_default",
+                     saved_model_tags=("serve",), unsafe_deserialization=False):
+    """(inputs, input keys, expected, output keys, float outputs) for a graph model: inputs and
+    outputs in sorted signature-key order, computed by TensorFlow on the source's function."""
+    import tensorflow as tf
+
+    from converter.graph.load import load_function
+    from converter.graph.reference import run_written_graph_model
+    from converter.readers import detect_format
+    loaded = load_function(src, detect_format(src), signature_name, tuple(saved_model_tags), unsafe_deserialization)
+    function = loaded.function
+    specs = tf.nest.flatten(function.structured_input_signature)  # flat, in input_keys order
+    rng = np.random.default_rng(seed)
+    values = []
+    for spec in specs:
+        shape = [samples if i == 0 and d is None else (d if d is not None else 8)
+                 for i, d in enumerate(spec.shape.as_list())]
+        if spec.dtype.is_integer:
+            values.append(rng.integers(0, 10, size=shape).astype(spec.dtype.as_numpy_dtype))
+        else:
+            values.append(rng.normal(size=shape).astype(spec.dtype.as_numpy_dtype))
+    by_key = dict(zip(loaded.input_keys, values))
+    if function.structured_input_signature[1]:  # a SavedModel signature: called by keyword
+        results = function(**{k: tf.constant(v) for k, v in by_key.items()})
+    else:
+        results = function(*[tf.constant(v) for v in values])
+    if isinstance(results, dict):
+        outputs = {k: np.asarray(results[k]) for k in loaded.output_keys}
+    else:
+        outputs = dict(zip(loaded.output_keys, (np.asarray(r) for r in tf.nest.flatten(results))))
+    input_keys, output_keys = sorted(signature["inputs"]), sorted(signature["outputs"])
+    if sorted(by_key) != input_keys or sorted(outputs) != output_keys:
+        raise ConversionError(f"the model's signature ({', '.join(input_keys)} -> {', '.join(output_keys)}) does "
+                              f"not match the source's ({', '.join(sorted(by_key))} -> {', '.join(sorted(outputs))})",
+                              model_dir)
+    inputs = [by_key[k] for k in input_keys]
+    float_outputs = [outputs[k] for k in output_keys]
+    expected = [np.asarray(o) for o in run_written_graph_model(model_dir, inputs)] if quantized else float_outputs
+    return inputs, input_keys, expected, output_keys, float_outputs
+
+
+def _run_case(model_json, inputs, expected, input_names, output_names, fmt, float_outputs, samples,
+              quantized, atol, rtol, model_dir):
+    """Write a parity case, run it in tfjs-node, and turn the result into a VerifyReport."""
+    from runtime_tests import parity
     with tempfile.TemporaryDirectory(prefix="tfjs-export-verify-") as case_dir:
         parity.write_case(case_dir, model_json, inputs, expected, name=os.path.basename(os.path.abspath(model_dir)),
-                          input_names=[t.name for t in model.inputs],
-                          output_names=[t._keras_history[0].name for t in model.outputs],
+                          input_names=input_names, output_names=output_names, fmt=fmt,
                           atol=atol, rtol=rtol, why="verify",
                           float_reference=float_outputs if quantized else None)
         try:

@@ -17,9 +17,8 @@ import shutil
 import numpy as np
 import pytest
 
-import codec
 from converter import convert
-from converter.graph import fused_ops
+from converter.graph.reference import run_written_graph_model
 from runtime_tests import parity
 from tools.testing import graph_models, keras_models
 
@@ -112,29 +111,6 @@ def _as_list(outputs):
     return [np.asarray(o) for o in outputs]
 
 
-def tf_run_graph_model(model_dir, inputs):
-    """Run a written graph model in TensorFlow with its weights decoded exactly as TF.js decodes
-    them; inputs in signature order (sorted keys); outputs in signature order."""
-    import tensorflow as tf
-    from google.protobuf.json_format import ParseDict
-    model = json.load(open(os.path.join(model_dir, "model.json")))
-    weights = codec.read_weights(model["weightsManifest"], model_dir)
-    graph_def = ParseDict(model["modelTopology"], tf.compat.v1.GraphDef())
-    for node in graph_def.node:
-        if node.op == "Const":
-            dtype = tf.as_dtype(node.attr["dtype"].type)
-            value = weights.pop(node.name)
-            node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(np.asarray(value).astype(dtype.as_numpy_dtype)))
-    fused_ops.unfuse_unsupported(graph_def, always=("FusedDepthwiseConv2dNative",))
-    signature = model["signature"]
-    with tf.Graph().as_default() as graph:
-        tf.graph_util.import_graph_def(graph_def, name="")
-        with tf.compat.v1.Session(graph=graph) as session:
-            feeds = {signature["inputs"][k]["name"]: x for k, x in zip(sorted(signature["inputs"]), inputs)}
-            fetches = [signature["outputs"][k]["name"] for k in sorted(signature["outputs"])]
-            return session.run(fetches, feeds)
-
-
 def _signature_keys(model_dir):
     signature = json.load(open(os.path.join(model_dir, "model.json")))["signature"]
     return sorted(signature["inputs"]), list(signature["outputs"])
@@ -162,7 +138,7 @@ def cases(tmp_path_factory):
         float_outputs = [source_outputs[output_names.index(k)] for k in output_keys]
         expected = float_outputs
         if quantize:
-            reference = tf_run_graph_model(model_dir, inputs)
+            reference = run_written_graph_model(model_dir, inputs)
             expected = [reference[sorted(output_keys).index(k)] for k in output_keys]
         parity.write_case(
             case_dir, os.path.join(model_dir, "model.json"), inputs, expected, name=case_name,

@@ -10,9 +10,16 @@ HELP = "prove a converted model predicts what its source model predicts (in tfjs
 
 
 def add_arguments(parser):
-    parser.add_argument("src", metavar="SRC", help="the source model file (.keras)")
+    parser.add_argument("src", metavar="SRC", help="the source model (.keras, .h5 or SavedModel directory)")
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="the converted TF.js model directory")
     add_verify_options(parser)
+    graph = parser.add_argument_group("graph models (as given to convert)")
+    graph.add_argument("--signature_name", default="serving_default", metavar="NAME",
+                       help="SavedModel signature (default: %(default)s)")
+    graph.add_argument("--saved_model_tags", default="serve", metavar="TAGS",
+                       help="comma-separated SavedModel tags (default: %(default)s)")
+    graph.add_argument("--unsafe_deserialization", action="store_true",
+                       help="let Keras load Lambda layers (runs the Python code stored in the file)")
 
 
 def add_verify_options(parser):
@@ -25,7 +32,10 @@ def add_verify_options(parser):
 def report(src, model_dir, args):
     """Verify and print the parity table; return the exit code."""
     from converter.verify import verify
-    result = verify(src, model_dir, samples=args.samples, atol=args.tolerance, rtol=args.tolerance)
+    tags = tuple(t.strip() for t in args.saved_model_tags.split(",") if t.strip())
+    result = verify(src, model_dir, samples=args.samples, atol=args.tolerance, rtol=args.tolerance,
+                    signature_name=args.signature_name, saved_model_tags=tags,
+                    unsafe_deserialization=args.unsafe_deserialization)
     print(result.table())
     if not result.ok:
         print(f"tfjs-export: error: {model_dir}: parity FAILED against {src}", file=sys.stderr)

@@ -41,3 +41,27 @@ def test_verify_fails_on_a_wrong_model(tmp_path, keras_files):
 
 def test_verify_needs_a_model_directory(tmp_path, keras_files):
     assert_one_line_error(run_cli("verify", keras_files["mlp"], str(tmp_path)), "no model.json")
+
+
+@pytest.mark.parametrize("quantize", [None, "quantize_uint8"])
+def test_verify_graph_model(tmp_path, keras_files, quantize):
+    """Graph models: TensorFlow runs the source; quantised, TF runs our graph on decoded weights."""
+    out = tmp_path / "graph"
+    convert(keras_files["two_in_two_out"], out, output_format="tfjs_graph_model",
+            **({quantize: None} if quantize else {}))
+    report = verify(keras_files["two_in_two_out"], str(out))
+    assert report.ok and len(report.outputs) == 2, report.table()
+    assert all(o["max_abs_err"] <= o["bound"] <= 1e-4 for o in report.outputs)
+    if quantize:
+        assert max(o["max_abs_err_vs_float"] for o in report.outputs) > 1e-5
+
+
+def test_convert_graph_verify_cli_fails_on_a_wrong_source(tmp_path, keras_files):
+    result = run_cli("convert", keras_files["cnn_functional"], str(tmp_path / "g"),
+                     "--output_format", "tfjs_graph_model", "--verify")
+    assert result.returncode == 0 and "parity OK" in result.stdout, result.stdout + result.stderr
+    import keras
+    other = keras.saving.load_model(keras_files["cnn_functional"])
+    other.set_weights([w * 1.01 for w in other.get_weights()])
+    other.save(str(tmp_path / "other.keras"))
+    assert_one_line_error(run_cli("verify", str(tmp_path / "other.keras"), str(tmp_path / "g")), "parity FAILED")
