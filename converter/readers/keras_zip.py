@@ -16,7 +16,8 @@ import numpy as np
 
 from converter.errors import ConversionError
 from converter.keras3.translate import translate_model
-from converter.spec import ModelSpec, Weight
+from converter.readers.weights import pair_weights
+from converter.spec import ModelSpec
 
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError)
 
@@ -36,10 +37,10 @@ def read_keras_zip(path):
         metadata = _read_json(archive, "metadata.json", path) if "metadata.json" in names else {}
         if not isinstance(config, dict):
             raise ConversionError("config.json: expected a JSON object", path)
-        translation = translate_model(config, path)
+        translation = translate_model(config, path, keras_version=str(metadata.get("keras_version", "3")))
         try:
             with archive.open("model.weights.h5") as raw, h5py.File(raw, "r") as h5:
-                weights = _read_weights(h5, config, translation.layer_weights, path)
+                weights = _read_weights(h5, config, translation, path)
         except ConversionError:
             raise
         except _ZIP_ERRORS as err:
@@ -70,45 +71,76 @@ def _snake_case(name):
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _layer_groups(h5, config):
-    """Map layer name -> its `vars` group in model.weights.h5."""
-    root = h5.get("layers")
+def _layer_groups(root, layer_specs):
+    """Map layer name -> its group under a `layers` group (top level or a nested model's)."""
     groups = {}
     if root is None:
         return groups
     by_key = {}
     counters = {}
-    for spec in config["config"]["layers"]:  # Keras' own key order, for files without name attrs
+    for spec in layer_specs:  # Keras' own key order, for files without name attrs
         key = _snake_case(spec.get("class_name", ""))
         counters[key] = counters.get(key, -1) + 1
         by_key[key if counters[key] == 0 else f"{key}_{counters[key]}"] = spec.get("config", {}).get("name")
     for key, group in root.items():
-        variables = group.get("vars") if isinstance(group, h5py.Group) else None
-        if variables is None:
+        if not isinstance(group, h5py.Group):
             continue
-        name = variables.attrs.get("name", by_key.get(key))
+        variables = group.get("vars")
+        name = variables.attrs.get("name", by_key.get(key)) if variables is not None else by_key.get(key)
         if isinstance(name, bytes):
             name = name.decode()
-        groups[name] = (key, variables)
+        groups[name] = (key, group)
     return groups
 
 
-def _read_weights(h5, config, layer_weights, path):
-    groups = _layer_groups(h5, config)
-    weights = []
-    for layer_name, weight_names in layer_weights.items():
-        key, variables = groups.pop(layer_name, (None, None))
-        count = len(variables) if variables is not None else 0
-        if count != len(weight_names):
-            raise ConversionError(f"model.weights.h5: layer '{layer_name}' has {count} weights, "
-                                  f"expected {len(weight_names)} ({', '.join(weight_names) or 'none'})", path)
-        for index, weight_name in enumerate(weight_names):
+def _ordered_arrays(group, spec, where):
+    """A layer's arrays in Keras' creation order: its own `vars`, then its sub-layers' (an RNN's
+    `cell`, a wrapper's `layer`, Bidirectional's forward then backward layer, a nested model's
+    layers in model order)."""
+    arrays = []
+    variables = group.get("vars")
+    if variables is not None:
+        for index in range(len(variables)):
             dataset = variables.get(str(index))
             if not isinstance(dataset, h5py.Dataset):
-                raise ConversionError(f"model.weights.h5: layers/{key}/vars/{index} is missing", path)
-            weights.append(Weight(f"{layer_name}/{weight_name}", np.asarray(dataset[()])))
-    leftovers = [key for key, variables in groups.values() if len(variables)]
+                raise ValueError(f"{where}/vars/{index} is missing")
+            arrays.append(np.asarray(dataset[()]))
+    class_name, config = spec.get("class_name"), spec.get("config") or {}
+    if class_name in ("Sequential", "Functional", "Model"):
+        inner_specs = config.get("layers") or []
+        groups = _layer_groups(group.get("layers"), inner_specs)
+        for inner in inner_specs:
+            key, inner_group = groups.get((inner.get("config") or {}).get("name"), (None, None))
+            if inner_group is not None:
+                arrays += _ordered_arrays(inner_group, inner, f"{where}/layers/{key}")
+        return arrays
+    if class_name == "Bidirectional":
+        children = [("forward_layer", config.get("layer") or {}),
+                    ("backward_layer", config.get("backward_layer") or config.get("layer") or {})]
+    else:
+        children = [(key, config.get("layer") or {} if key == "layer" else {})
+                    for key in sorted(group) if key != "vars"]
+    for key, child_spec in children:
+        child = group.get(key)
+        if isinstance(child, h5py.Group):
+            arrays += _ordered_arrays(child, child_spec, f"{where}/{key}")
+    return arrays
+
+
+def _read_weights(h5, config, translation, path):
+    where = "model.weights.h5"
+    specs = {(s.get("config") or {}).get("name"): s for s in config["config"]["layers"]}
+    groups = _layer_groups(h5.get("layers"), config["config"]["layers"])
+    found = {}
+    try:
+        for layer_name, entries in translation.layer_weights.items():
+            key, group = groups.pop(layer_name, (None, None))
+            arrays = _ordered_arrays(group, specs[layer_name], f"layers/{key}") if group is not None else []
+            found[layer_name] = (entries, arrays)
+    except ValueError as err:
+        raise ConversionError(f"{where}: {err}", path) from None
+    leftovers = [key for key, group in groups.values() if _ordered_arrays(group, {}, key)]
     if leftovers:
-        raise ConversionError(f"model.weights.h5: weights for layers not in config.json: "
+        raise ConversionError(f"{where}: weights for layers not in config.json: "
                               f"{', '.join(sorted(leftovers))}", path)
-    return weights
+    return pair_weights(translation, found, path, where)
