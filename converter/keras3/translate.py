@@ -95,7 +95,9 @@ class _Translator:
     def sequential(self, config, prefix, trainable):
         nested = prefix is not None
         layers = []
-        for spec in config["layers"]:
+        for index, spec in enumerate(config["layers"]):
+            if spec.get("class_name") in RULES and RULES[spec["class_name"]].kind == "keepdims_pool":
+                spec = dict(spec, sequential_channels=_sequential_channels(config["layers"], index))
             layers.extend(self.expand(spec, prefix, trainable, functional=False))
         if nested and len(layers) > 1 and layers[0]["class_name"] == "InputLayer":
             # tfjs cannot call a nested Sequential that holds an InputLayer ("Graph disconnected"):
@@ -279,6 +281,8 @@ class _Translator:
         # tfjs cannot infer a Reshape's free axis (-1) while the batch size is unknown, so the
         # channel count must come from the config (Keras 3 records input shapes; Keras 2 does not).
         shape = _input_shape(spec)
+        if not shape and spec.get("sequential_channels") and config.get("data_format") != "channels_first":
+            shape = [None] * (1 + int(spec["class_name"][-2])) + [spec["sequential_channels"]]
         if not shape or shape[1 if config.get("data_format") == "channels_first" else -1] is None:
             raise objects.ObjectError("keepdims=True needs the layer's input shape, which this config "
                                       "does not record (Keras 2 configs do not): save with Keras 3")
@@ -376,6 +380,38 @@ class _Translator:
             raise UnsupportedLayerError(layer_name, "call", "called with tensors in other arguments "
                                         "than the first, which TF.js layers cannot express", self.path)
         return [[t[0], t[1], t[2], dict(kwargs)] for t in tensors]
+
+
+# Layers whose output has their input's channel count (channels_last).
+_SHAPE_KEEPING = {"BatchNormalization", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
+                  "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D",
+                  "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "ZeroPadding2D",
+                  "Cropping2D", "UpSampling2D", "DepthwiseConv2D", "LayerNormalization", "Rescaling"}
+
+
+def _sequential_channels(specs, index):
+    """The channel count entering layer `index` of a Keras 3 Sequential (whose weightless layers
+    record no shapes), found by walking back to a layer that fixes it; None if unknown."""
+    for spec in reversed(specs[:index]):
+        config = spec.get("config") or {}
+        if config.get("data_format") == "channels_first":
+            return None
+        if spec.get("class_name") == "InputLayer":
+            shape = config.get("batch_shape") or config.get("batch_input_shape")
+            return shape[-1] if shape else None
+        if spec.get("class_name") in ("Conv1D", "Conv2D", "SeparableConv2D", "Conv2DTranspose"):
+            return config.get("filters")
+        if spec.get("class_name") == "Dense":
+            return config.get("units")
+        if spec.get("class_name") == "DepthwiseConv2D":
+            shape = (spec.get("build_config") or {}).get("input_shape")
+            return shape[-1] * config.get("depth_multiplier", 1) if shape and shape[-1] else None
+        if spec.get("class_name") not in _SHAPE_KEEPING:
+            return None
+        shape = (spec.get("build_config") or {}).get("input_shape")
+        if shape and shape[-1]:
+            return shape[-1]
+    return None
 
 
 def _input_shape(spec):

@@ -41,7 +41,7 @@ def _text(value):
 def _read(h5, path):
     raw = h5.attrs.get("model_config")
     if raw is None:
-        if "layer_names" in h5.attrs or "model_weights" in h5:
+        if "layer_names" in h5.attrs or "model_weights" in h5 or "layers" in h5 or "vars" in h5:
             raise ConversionError("this .h5 holds only weights (saved with save_weights), no model "
                                   "config: save the whole model with model.save(...) instead", path)
         raise ConversionError("HDF5 file is not a Keras model (no model_config attribute)", path)
