@@ -55,7 +55,9 @@ def _cell(case_dir, run, seconds, parity):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "COMPARISON.md"))
+    # under `bazel run`, write into the source tree, not the runfiles
+    workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY", ROOT)
+    parser.add_argument("--out", default=os.path.join(workspace, "docs", "COMPARISON.md"))
     parser.add_argument("--only", default="")
     args = parser.parse_args(argv)
 

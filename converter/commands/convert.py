@@ -6,7 +6,7 @@ from converter.commands.common import PROG, resolve_path
 
 NAME = "convert"
 HELP = "convert a model file to a TF.js model directory"
-DESCRIPTION = ("Convert SRC (a Keras 3 .keras file) to a TF.js Layers model in OUT_DIR "
+DESCRIPTION = ("Convert SRC (a Keras .keras or .h5 model file) to a TF.js Layers model in OUT_DIR "
                "(model.json + groupN-shardMofK.bin files).")
 QUANTIZE_OPTIONS = ("--quantize_float16", "--quantize_uint8", "--quantize_uint16")
 _ALL_WEIGHTS = "\0all"  # stands for a bare --quantize_X after normalise_argv
