@@ -50,6 +50,7 @@ def translate_model(config, path=None, keras_version="3"):
             f"model class {class_name!r} is a subclassed model: the Layers format needs a "
             "Sequential or functional model", path)
     translator = _Translator(path, keras2=str(keras_version).startswith("2"))
+    translator.taken = set(_layer_names(config))
     topology = translator.model(config, prefix=None, trainable=True)
     translator.raise_unsupported()
     names = [name for entries in translator.layer_weights.values() for name, _ in entries if name]
@@ -70,6 +71,7 @@ class _Translator:
         self.constants = []
         self.notices = []
         self.unsupported = []  # (name, class, detail): all reported at once
+        self.taken = set()  # layer names in use (rewrites add layers)
 
     def raise_unsupported(self):
         if not self.unsupported:
@@ -355,7 +357,13 @@ class _Translator:
         return {"class_name": "BatchNormalization", "config": out}
 
     def fresh_name(self, name):
-        return name  # unique enough: Keras names never contain our suffixes by default
+        """`name`, or `name_2`, `name_3`, ... : not the name of any layer of the model."""
+        candidate, n = name, 1
+        while candidate in self.taken:
+            n += 1
+            candidate = f"{name}_{n}"
+        self.taken.add(candidate)
+        return candidate
 
     # -- inbound nodes --------------------------------------------------------------------------
 
@@ -412,6 +420,19 @@ def _sequential_channels(specs, index):
         if shape and shape[-1]:
             return shape[-1]
     return None
+
+
+def _layer_names(spec):
+    """Every layer name in a model config, nested models and wrapped layers included."""
+    config = spec.get("config") if isinstance(spec, dict) else None
+    if not isinstance(config, dict):
+        return []
+    names = [config.get("name")]
+    for inner in config.get("layers") or []:
+        names += _layer_names(inner)
+    if isinstance(config.get("layer"), dict):
+        names += _layer_names(config["layer"])
+    return names
 
 
 def _input_shape(spec):
