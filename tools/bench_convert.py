@@ -52,7 +52,8 @@ def main(argv=None):
             results = {}
             for who, make in (
                     ("ours", lambda out: [sys.executable, "-m", "converter.cli", "convert", src, out, "--quiet"]),
-                    ("official", lambda out: [official, "--input_format", "keras_keras", src, out])):
+                    ("official", lambda out: [official, "--input_format", "keras_keras",
+                                             "--output_format", "tfjs_layers_model", src, out])):
                 samples = []
                 for run in range(args.runs):
                     out = os.path.join(tmp, f"{name}_{who}_{run}")

@@ -30,7 +30,7 @@ def _official(src, out_dir):
     env = dict(os.environ, TFDF_DISABLE_WELCOME_MESSAGE="1")
     # keras_keras: its reader for Keras 3 .keras files; keras: HDF5 files.
     fmt = "keras_keras" if src.endswith(".keras") else "keras"
-    return subprocess.run([exe, "--input_format", fmt, src, out_dir], capture_output=True, text=True, env=env)
+    return subprocess.run([exe, "--input_format", fmt, "--output_format", "tfjs_layers_model", src, out_dir], capture_output=True, text=True, env=env)
 
 
 def _ours(src, out_dir):

@@ -151,6 +151,22 @@ def preprocessing(seed=18):
     return model
 
 
+def sequential_keepdims(seed=24):
+    """A Sequential CNN whose keepdims pooling has no recorded input shape (the channel count
+    is found by walking back to the Conv2D), then a 1x1 Conv2D head as in MobileNet."""
+    keras, L = _seeded(seed)
+    model = keras.Sequential([
+        keras.Input((10, 10, 3)),
+        L.Conv2D(5, 3, activation="relu"),
+        L.BatchNormalization(),
+        L.MaxPooling2D(),
+        L.GlobalAveragePooling2D(keepdims=True),
+        L.Conv2D(3, 1),
+        L.Flatten(),
+    ], name="sequential_keepdims")
+    return _randomise(model, seed)
+
+
 def _mild_randomise(model, seed):
     rng = np.random.default_rng(seed)
     for variable in model.weights:
@@ -183,7 +199,7 @@ def mobilenet_v2(seed=20):
 
 ZOO = {"core": core, "conv2d": conv2d, "conv1d_3d": conv1d_3d, "rnn_text": rnn_text,
        "rnn_wrappers": rnn_wrappers, "merge": merge, "nested_shared": nested_shared,
-       "preprocessing": preprocessing, "mobilenet": mobilenet, "mobilenet_v2": mobilenet_v2}
+       "preprocessing": preprocessing, "sequential_keepdims": sequential_keepdims, "mobilenet": mobilenet, "mobilenet_v2": mobilenet_v2}
 
 
 # -- tf_keras (Keras 2) twins: what `.h5` files from TF 2.x code look like ---------------------
