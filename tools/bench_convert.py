@@ -2,7 +2,7 @@
 same files in one run; wall time and peak RSS per conversion, process start included; medians
 of --runs runs each; ratios official / ours.
 
-    .venv/bin/python tools/bench_convert.py [--runs 3] [--models mlp,rnn_text,mobilenet_v2]
+    .venv/bin/python tools/bench_convert.py [--runs 3] [--models mlp,rnn_text,mobilenet_v2,resnet50]
 
 Each conversion runs in a fresh process; its peak RSS is read with getrusage(RUSAGE_CHILDREN)
 in a small wrapper process that starts only that one converter.
@@ -40,7 +40,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from tools.testing import keras_models, keras_zoo
 
-    builders = dict(keras_models.ZOO, **keras_zoo.ZOO)
+    def resnet50():
+        import keras
+        return keras.applications.ResNet50(weights=None)  # 224x224, 25.6 M parameters
+
+    builders = dict(keras_models.ZOO, **keras_zoo.ZOO, resnet50=resnet50)
     env = dict(os.environ, PYTHONPATH=ROOT, TFDF_DISABLE_WELCOME_MESSAGE="1")
     official = os.path.join(os.path.dirname(sys.executable), "tensorflowjs_converter")
     rows = []

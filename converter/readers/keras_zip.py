@@ -6,8 +6,10 @@ Layers path fast and light. Keras 3 stores each layer's variables under
 name, which is how we match groups to layers.
 """
 
+import io
 import json
 import re
+import struct
 import zipfile
 import zlib
 
@@ -39,7 +41,7 @@ def read_keras_zip(path):
             raise ConversionError("config.json: expected a JSON object", path)
         translation = translate_model(config, path, keras_version=str(metadata.get("keras_version", "3")))
         try:
-            with archive.open("model.weights.h5") as raw, h5py.File(raw, "r") as h5:
+            with _open_member(archive, "model.weights.h5", path) as raw, h5py.File(raw, "r") as h5:
                 weights = _read_weights(h5, config, translation, path)
         except ConversionError:
             raise
@@ -51,6 +53,68 @@ def read_keras_zip(path):
     spec = ModelSpec(format="layers-model", topology=topology, weights=weights,
                      generated_by=f"keras v{keras_version}", notices=translation.notices)
     return spec
+
+
+class _StoredMember(io.RawIOBase):
+    """A seekable read-only view of an uncompressed (ZIP_STORED) zip member, straight from the
+    file. zipfile's own member objects re-read and re-checksum from the start on every backward
+    seek, which h5py does constantly: 2.4 s of 3.4 s for ResNet50 before this view."""
+
+    def __init__(self, path, start, size):
+        super().__init__()
+        self._file = open(path, "rb")
+        self._start, self._size, self._pos = start, size, 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self._pos
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer):
+        n = max(0, min(len(buffer), self._size - self._pos))
+        self._file.seek(self._start + self._pos)
+        got = self._file.readinto(memoryview(buffer)[:n])
+        self._pos += got
+        return got
+
+    def close(self):
+        self._file.close()
+        super().close()
+
+
+def _open_member(archive, member, path):
+    """A seekable reader of `member`: a direct view when stored uncompressed (Keras writes it
+    so) after checking its CRC in one streaming pass; zipfile's reader otherwise."""
+    info = archive.getinfo(member)
+    if info.compress_type != zipfile.ZIP_STORED:
+        return archive.open(member)
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        header = f.read(30)
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"bad local header for {member}")
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        start = info.header_offset + 30 + name_len + extra_len
+        f.seek(start)
+        crc, left = 0, info.file_size
+        while left:
+            chunk = f.read(min(left, 1 << 22))
+            if not chunk:
+                raise zipfile.BadZipFile(f"{member} is truncated")
+            crc = zlib.crc32(chunk, crc)
+            left -= len(chunk)
+    if crc != info.CRC:
+        raise zipfile.BadZipFile(f"bad CRC-32 for {member}")
+    return _StoredMember(path, start, info.file_size)
 
 
 def _read_json(archive, member, path):

@@ -205,3 +205,17 @@ def test_truncated_h5(tmp_path, zoo_files):
     result = run_cli("convert", str(src), str(tmp_path / "out"))
     assert_one_line_error(result, "cut.h5")
     assert leftovers(tmp_path) == ["cut.h5"]
+
+
+def test_flipped_byte_in_stored_weights_is_caught_by_crc(tmp_path, zoo_files):
+    """model.weights.h5 is read through a direct view of the stored member; its CRC is checked."""
+    src = tmp_path / "flipped.keras"
+    data = bytearray(open(zoo_files["rnn_text"][0], "rb").read())
+    with zipfile.ZipFile(zoo_files["rnn_text"][0]) as archive:
+        info = archive.getinfo("model.weights.h5")
+        assert info.compress_type == zipfile.ZIP_STORED
+    data[info.header_offset + 30 + len("model.weights.h5") + info.file_size // 2] ^= 0x40
+    src.write_bytes(bytes(data))
+    result = run_cli("convert", str(src), str(tmp_path / "out"))
+    assert_one_line_error(result, "flipped.keras", "CRC")
+    assert leftovers(tmp_path) == ["flipped.keras"]
