@@ -112,3 +112,18 @@ def _convert_graph(src, out_dir, input_format, plan, shard_size, overwrite, say,
         files=files, total_bytes=sum(os.path.getsize(os.path.join(out_dir, f)) for f in files),
         seconds=time.perf_counter() - started, notices=notices, tensors=tensors,
         weight_bytes_unquantized=before, weight_bytes_written=after, quantized=quantized)
+
+
+def convert_keras_model(model, out_dir, **options):
+    """Convert a live `keras.Model` (Keras 3, or tf_keras) into a TF.js model directory.
+
+    The model is saved to a temporary file (`.keras` for Keras 3, `.h5` for tf_keras, whose
+    `.keras` layout differs) and converted like a file; `options` are those of `convert`.
+    """
+    import tempfile
+
+    legacy = any(cls.__module__.startswith("tf_keras") for cls in type(model).__mro__)
+    with tempfile.TemporaryDirectory(prefix="tfjs-export-") as tmp:
+        path = os.path.join(tmp, "model.h5" if legacy else "model.keras")
+        model.save(path)
+        return convert(path, out_dir, **options)

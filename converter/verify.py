@@ -66,20 +66,36 @@ def sample_inputs(model, samples, seed):
     return inputs
 
 
-def set_weights_as_tfjs_reads_them(model, model_dir):
-    """Give the Keras `model` the weights TF.js will use: decoded from the shards in model_dir."""
+def set_weights_as_tfjs_reads_them(model, model_dir, src):
+    """Give the Keras `model` (loaded from `src`) the weights TF.js will use: decoded from the
+    shards in model_dir.
+
+    Keras variables are matched to TF.js weights through their values: our reader gives each
+    TF.js weight the source array it came from, which holds however layers were renamed or
+    rewritten for TF.js (nested models, Bidirectional, TimeDistributed, ...). A variable with no
+    TF.js counterpart (e.g. a Normalization count) keeps its value."""
     import codec
+    from converter.readers import read_model
     with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
         manifest = json.load(f)["weightsManifest"]
     decoded = codec.read_weights(manifest, model_dir)
-    for layer in model.layers:
-        for variable in layer.weights:
-            name = f"{layer.name}/{variable.name}"
-            if name not in decoded:
-                raise ConversionError(f"weight {name} of the source model is not in the converted model", model_dir)
-            variable.assign(decoded.pop(name))
-    if decoded:
-        raise ConversionError(f"converted model has weights the source lacks: {', '.join(sorted(decoded))}", model_dir)
+    by_value = {}
+    for weight in read_model(os.fspath(src)).weights:
+        if weight.name in decoded:
+            by_value.setdefault(_value_key(weight.array), decoded[weight.name])
+    matched = 0
+    for variable in model.weights:
+        value = by_value.get(_value_key(np.asarray(variable)))
+        if value is not None:
+            variable.assign(value.reshape(tuple(variable.shape)))
+            matched += 1
+    if decoded and not matched:
+        raise ConversionError("none of the converted model's weights come from the source model", model_dir)
+
+
+def _value_key(array):
+    array = np.ascontiguousarray(array, dtype=np.float32) if array.dtype.kind == "f" else np.ascontiguousarray(array)
+    return array.shape, array.dtype.str, hash(array.tobytes())
 
 
 def _predict(model, inputs):
@@ -120,7 +136,7 @@ def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DE
     float_outputs = _predict(model, inputs)
     expected = float_outputs
     if quantized:
-        set_weights_as_tfjs_reads_them(model, model_dir)
+        set_weights_as_tfjs_reads_them(model, model_dir, src)
         expected = _predict(model, inputs)
     return _run_case(model_json, inputs, expected, [t.name for t in model.inputs],
                      [t._keras_history[0].name for t in model.outputs], "layers-model", float_outputs,

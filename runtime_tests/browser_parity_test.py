@@ -62,7 +62,7 @@ def _layers_case(tmp, case_name, source, quantize):
     float_outputs = [np.asarray(o) for o in _as_list(model.predict(inputs, verbose=0))]
     expected = float_outputs
     if quantize:  # Keras on the weights exactly as TF.js decodes them from our shards
-        set_weights_as_tfjs_reads_them(model, model_dir)
+        set_weights_as_tfjs_reads_them(model, model_dir, path)
         expected = [np.asarray(o) for o in _as_list(model.predict(inputs, verbose=0))]
     return parity.write_case(
         case_dir, os.path.join(model_dir, "model.json"), inputs, expected, name=case_name,

@@ -7,9 +7,9 @@ from converter.commands.verify import add_verify_options, report
 
 NAME = "convert"
 HELP = "convert a model file to a TF.js model directory"
-DESCRIPTION = ("Convert SRC (a Keras 3 .keras file) to a TF.js Layers model in OUT_DIR "
+DESCRIPTION = ("Convert SRC (a Keras .keras or .h5 model file) to a TF.js Layers model in OUT_DIR "
                "(model.json + groupN-shardMofK.bin files); with --output_format tfjs_graph_model, "
-               "SRC may also be a SavedModel directory or a Keras 2/3 .h5 file (needs TensorFlow).")
+               "SRC may also be a SavedModel directory (needs TensorFlow).")
 QUANTIZE_OPTIONS = ("--quantize_float16", "--quantize_uint8", "--quantize_uint16")
 _ALL_WEIGHTS = "\0all"  # stands for a bare --quantize_X after normalise_argv
 

@@ -1,19 +1,32 @@
-"""The one table from Keras 3 layer classes to what tfjs-layers 4.22 reads.
+"""The one table from Keras layer classes to what tfjs-layers 4.22 reads.
 
-Each rule lists, for one Keras class:
+Each rule lists, for one Keras class (Keras 3 configs; Keras 2 / tf_keras spellings are accepted
+where they differ):
   keys     config keys tfjs reads (translated by kind: activation, *_initializer, ...),
   fixed    keys tfjs cannot vary, with the only value it implements (anything else is an error),
-  ignored  keys with no effect on inference in TF.js,
-  weights  the TF.js names of the layer's variables, in the order Keras 3 saves them
-           (trainable first, then non-trainable, in creation order).
+  ignored  keys with no effect on inference in TF.js (or that tfjs does not read),
+  weights  the names of the layer's variables, in the order Keras creates them, as
+           (name, trainable) pairs: trainable in Keras' sense (moving statistics are not),
+  rename   Keras key -> tfjs key,
+  forbidden  keys tfjs reads but for which some values are not implemented (an error),
+  kind     "" for a plain layer; "rnn", "wrapper", "keepdims_pool", ... for layers that
+           translate.py rewrites or nests (see there).
 A config key in none of these is an error: a new Keras option must be looked at before it is
 dropped, or the browser model could silently compute something else.
+
+Checked against tfjs-layers 4.22's sources (dist/layers/*.js): the classes it registers, the
+names of the variables each `build` adds (`addWeight('kernel', ...)`) and their order.
 """
 
 import dataclasses
 from typing import Callable
 
-_COMMON_KEYS = ("name", "trainable", "dtype")
+# batch_input_shape: tf_keras writes it on the first layer of a Sequential (tfjs reads it on any layer).
+_COMMON_KEYS = ("name", "trainable", "dtype", "batch_input_shape")
+
+
+def _no_weights(config):
+    return []
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,54 +34,176 @@ class LayerRule:
     keys: tuple = ()
     fixed: dict = dataclasses.field(default_factory=dict)
     ignored: tuple = ()
-    weights: Callable = lambda config: []
+    weights: Callable = _no_weights
     rename: dict = dataclasses.field(default_factory=dict)  # Keras key -> tfjs key
+    kind: str = ""
+    forbidden: dict = dataclasses.field(default_factory=dict)  # key -> values tfjs lacks
+
+
+def _trainable(*names):
+    return [(n, True) for n in names]
 
 
 def _with_bias(*names):
     def weights(config):
-        return list(names) + (["bias"] if config.get("use_bias", True) else [])
+        return _trainable(*names) + ([("bias", True)] if config.get("use_bias", True) else [])
     return weights
 
 
 def _batch_norm_weights(config):
     names = []
     if config.get("scale", True):
-        names.append("gamma")
+        names.append(("gamma", True))
     if config.get("center", True):
-        names.append("beta")
-    return names + ["moving_mean", "moving_variance"]
+        names.append(("beta", True))
+    return names + [("moving_mean", False), ("moving_variance", False)]
 
 
+def _layer_norm_weights(config):
+    names = []
+    if config.get("scale", True):
+        names.append(("gamma", True))
+    if config.get("center", True):
+        names.append(("beta", True))
+    return names
+
+
+_REGULARIZED = ("activity_regularizer",)
 _DENSE_LIKE = ("activation", "use_bias", "kernel_initializer", "bias_initializer",
                "kernel_regularizer", "bias_regularizer", "activity_regularizer",
                "kernel_constraint", "bias_constraint")
 _CONV_KEYS = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate") + _DENSE_LIKE
 _POOL_KEYS = ("pool_size", "strides", "padding", "data_format")
+_DROPOUT_KEYS = ("rate", "noise_shape", "seed")
+_RNN_KEYS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "units",
+             "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+             "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+             "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint",
+             "dropout", "recurrent_dropout")
+# Keras options with no effect on inference (seeds of dropout masks, tf_keras' kernel choice).
+_RNN_IGNORED = ("zero_output_for_mask", "seed", "time_major", "implementation")
+_CONV_FIXED = {"groups": 1, "lora_rank": None}
+_LORA = {"lora_rank": None, "quantization_config": None}
+_KERAS2_INPUT = ("batch_input_shape",)
 
 RULES = {
     "InputLayer": LayerRule(
-        keys=("batch_shape", "dtype", "name"), rename={"batch_shape": "batch_input_shape"},
+        keys=("batch_shape", "dtype", "name") + _KERAS2_INPUT, rename={"batch_shape": "batch_input_shape"},
         fixed={"sparse": False, "ragged": False, "optional": False}),
-    "Dense": LayerRule(
-        keys=("units",) + _DENSE_LIKE, weights=_with_bias("kernel"),
-        fixed={"lora_rank": None, "quantization_config": None}, ignored=("lora_alpha",)),
-    "Conv2D": LayerRule(
-        keys=_CONV_KEYS, weights=_with_bias("kernel"), fixed={"groups": 1}),
+    # core
+    "Dense": LayerRule(keys=("units",) + _DENSE_LIKE, weights=_with_bias("kernel"), fixed=_LORA,
+                       ignored=("lora_alpha",)),
+    "Activation": LayerRule(keys=("activation",)),
+    "Dropout": LayerRule(keys=_DROPOUT_KEYS),
+    "SpatialDropout1D": LayerRule(keys=("rate", "seed"), ignored=("noise_shape",)),
+    "Flatten": LayerRule(keys=("data_format",)),
+    "Reshape": LayerRule(keys=("target_shape",)),
+    "Permute": LayerRule(keys=("dims",)),
+    "RepeatVector": LayerRule(keys=("n",)),
+    "Embedding": LayerRule(
+        keys=("input_dim", "output_dim", "embeddings_initializer", "embeddings_regularizer",
+              "activity_regularizer", "embeddings_constraint", "mask_zero", "input_length"),
+        weights=lambda config: _trainable("embeddings"), fixed=_LORA, ignored=("lora_alpha", "sparse")),
+    # convolution
+    "Conv1D": LayerRule(keys=tuple(k for k in _CONV_KEYS if k != "padding"), weights=_with_bias("kernel"),
+                        fixed=_CONV_FIXED, forbidden={"padding": ("causal",)}),  # tfjs: "not implemented yet"
+    "Conv2D": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"), fixed=_CONV_FIXED),
+    "Conv3D": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"), fixed=_CONV_FIXED),
+    # tfjs' transposed convolutions have no output_padding.
+    "Conv2DTranspose": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"),
+                                 fixed=dict(_CONV_FIXED, output_padding=None)),
+    "Conv3DTranspose": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"),
+                                 fixed=dict(_CONV_FIXED, output_padding=None)),
+    "SeparableConv2D": LayerRule(
+        keys=("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
+              "depth_multiplier", "activation", "use_bias", "depthwise_initializer",
+              "pointwise_initializer", "bias_initializer", "depthwise_regularizer",
+              "pointwise_regularizer", "bias_regularizer", "activity_regularizer",
+              "depthwise_constraint", "pointwise_constraint", "bias_constraint"),
+        weights=_with_bias("depthwise_kernel", "pointwise_kernel"), fixed={"groups": 1},
+        # tf_keras writes a Conv base class's unused kernel_* keys too
+        ignored=("kernel_initializer", "kernel_regularizer", "kernel_constraint")),
+    "DepthwiseConv2D": LayerRule(
+        keys=("kernel_size", "strides", "padding", "data_format", "dilation_rate", "depth_multiplier",
+              "activation", "use_bias", "depthwise_initializer", "bias_initializer",
+              "depthwise_regularizer", "bias_regularizer", "activity_regularizer",
+              "depthwise_constraint", "bias_constraint"),
+        weights=_with_bias("depthwise_kernel"), fixed={"groups": 1}),
+    "Cropping2D": LayerRule(keys=("cropping", "data_format")),
+    "ZeroPadding2D": LayerRule(keys=("padding", "data_format")),
+    "UpSampling2D": LayerRule(keys=("size", "data_format", "interpolation")),
+    # pooling (Global* with keepdims=True are rewritten, see translate.py)
+    "MaxPooling1D": LayerRule(keys=_POOL_KEYS),
+    "AveragePooling1D": LayerRule(keys=_POOL_KEYS),
     "MaxPooling2D": LayerRule(keys=_POOL_KEYS),
     "AveragePooling2D": LayerRule(keys=_POOL_KEYS),
-    "GlobalAveragePooling2D": LayerRule(keys=("data_format",), fixed={"keepdims": False}),
-    "GlobalMaxPooling2D": LayerRule(keys=("data_format",), fixed={"keepdims": False}),
-    "Flatten": LayerRule(keys=("data_format",)),
-    "Dropout": LayerRule(keys=("rate", "noise_shape", "seed")),
-    "Activation": LayerRule(keys=("activation",)),
-    "ReLU": LayerRule(keys=("max_value",), fixed={"negative_slope": 0.0, "threshold": 0.0}),
+    "MaxPooling3D": LayerRule(keys=_POOL_KEYS),
+    "AveragePooling3D": LayerRule(keys=_POOL_KEYS),
+    "GlobalAveragePooling1D": LayerRule(keys=("data_format",), kind="keepdims_pool"),
+    "GlobalMaxPooling1D": LayerRule(keys=("data_format",), kind="keepdims_pool"),
+    "GlobalAveragePooling2D": LayerRule(keys=("data_format",), kind="keepdims_pool"),
+    "GlobalMaxPooling2D": LayerRule(keys=("data_format",), kind="keepdims_pool"),
+    # normalisation
     "BatchNormalization": LayerRule(
         keys=("axis", "momentum", "epsilon", "center", "scale", "beta_initializer",
               "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer",
               "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"),
         fixed={"renorm": False}, ignored=("synchronized", "renorm_clipping", "renorm_momentum"),
         weights=_batch_norm_weights),
+    "LayerNormalization": LayerRule(
+        keys=("axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
+              "beta_regularizer", "gamma_regularizer"),
+        fixed={"rms_scaling": False, "beta_constraint": None, "gamma_constraint": None},
+        weights=_layer_norm_weights),
+    # activations
+    "ReLU": LayerRule(keys=("max_value",), fixed={"negative_slope": 0.0, "threshold": 0.0}),
+    "LeakyReLU": LayerRule(keys=("negative_slope", "alpha"), rename={"negative_slope": "alpha"}),
+    "PReLU": LayerRule(keys=("alpha_initializer", "alpha_regularizer", "alpha_constraint", "shared_axes"),
+                       weights=lambda config: _trainable("alpha")),
+    "ELU": LayerRule(fixed={"alpha": 1.0}),  # tfjs: "Non-default alpha value ... is not supported"
+    "Softmax": LayerRule(keys=("axis",)),
+    "ThresholdedReLU": LayerRule(keys=("theta",)),
+    # recurrent: tfjs names the cell's variables after the RNN layer (`lstm/kernel`)
+    "SimpleRNN": LayerRule(keys=_RNN_KEYS, ignored=_RNN_IGNORED, kind="rnn",
+                           weights=_with_bias("kernel", "recurrent_kernel")),
+    "GRU": LayerRule(keys=_RNN_KEYS + ("recurrent_activation",), ignored=_RNN_IGNORED, kind="rnn",
+                     fixed={"reset_after": False}, weights=_with_bias("kernel", "recurrent_kernel")),
+    "LSTM": LayerRule(keys=_RNN_KEYS + ("recurrent_activation", "unit_forget_bias"), ignored=_RNN_IGNORED,
+                      kind="rnn", weights=_with_bias("kernel", "recurrent_kernel")),
+    "ConvLSTM2D": LayerRule(
+        keys=tuple(k for k in _RNN_KEYS if k != "units") + (
+            "recurrent_activation", "unit_forget_bias", "filters", "kernel_size", "strides",
+            "padding", "data_format", "dilation_rate"),
+        ignored=_RNN_IGNORED, kind="rnn", weights=_with_bias("kernel", "recurrent_kernel")),
+    "Bidirectional": LayerRule(keys=("merge_mode",), kind="bidirectional", ignored=("backward_layer",)),
+    "TimeDistributed": LayerRule(kind="time_distributed"),
+    # merge (Subtract is rewritten, see translate.py: tfjs-layers has no Subtract)
     "Add": LayerRule(),
+    "Multiply": LayerRule(),
+    "Average": LayerRule(),
+    "Maximum": LayerRule(),
+    "Minimum": LayerRule(),
     "Concatenate": LayerRule(keys=("axis",)),
+    "Dot": LayerRule(keys=("axes", "normalize")),
+    "Subtract": LayerRule(kind="subtract"),
+    # noise (identity at inference)
+    "GaussianNoise": LayerRule(keys=("stddev", "seed")),
+    "GaussianDropout": LayerRule(keys=("rate", "seed")),
+    "AlphaDropout": LayerRule(keys=_DROPOUT_KEYS),
+    # preprocessing that tfjs-layers has
+    "Rescaling": LayerRule(keys=("scale", "offset")),
+    # Normalization: tfjs-layers 4.22 has none; rewritten as a BatchNormalization holding the
+    # adapted statistics (see translate.py).
+    "Normalization": LayerRule(kind="normalization"),
+}
+
+# Classes tfjs-layers 4.22 has but whose results differ from Keras: say why instead.
+MISMATCHED = {
+    "Masking": "tfjs-layers 4.22 keeps a mask through Flatten where Keras drops it (seen failing at "
+               "predict: 'Incompatible shapes'), and Keras 3 functional models record the mask as "
+               "NotEqual/Any operations",
+    "CenterCrop": "tfjs-layers 4.22 CenterCrop crops with crop_and_resize on normalised boxes (not "
+                  "Keras' pixel slice) and a model using it failed tfjs-node's input check in our tests",
+    "Resizing": "tfjs-layers 4.22 Resizing resizes with align_corners=True (Keras uses half-pixel "
+                "centres), so its outputs differ from Keras",
 }

@@ -73,12 +73,15 @@ def dtype_name(value, notices=None):
     raise ObjectError(f"dtype {value!r} has no TF.js equivalent")
 
 
-def activation(value):
+def activation(value, keras2=False):
     """Translate a Keras activation (a name, or a serialized function dict)."""
     if isinstance(value, dict):  # {"module": "keras.activations", "class_name": "function", "config": "relu"}
         value = value.get("config") if isinstance(value.get("config"), str) else value.get("class_name")
     if value is None:
         return "linear"
+    if value == "hard_sigmoid" and not keras2:
+        # Keras 3: relu6(x + 3) / 6; Keras 2 and tfjs: clip(0.2 x + 0.5, 0, 1).
+        raise ObjectError("activation 'hard_sigmoid' is x/6 + 1/2 in Keras 3 but 0.2x + 1/2 in TF.js")
     if value not in ACTIVATIONS:
         raise ObjectError(f"activation {value!r} is not available in TF.js")
     return ACTIVATIONS[value]

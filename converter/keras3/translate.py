@@ -1,107 +1,242 @@
-"""Keras 3 model config -> tfjs-layers topology, layer by layer (see layer_table.RULES).
+"""Keras model config -> tfjs-layers topology, layer by layer (see layer_table.RULES).
 
-Differences handled here (DESIGN.md section 4): `batch_shape` -> `batch_input_shape`; DTypePolicy
-dicts -> dtype names; `module`/`registered_name`/`build_config` dropped; Keras 3 inbound nodes
+Keras 3 configs (from `.keras` and Keras-3 `.h5`) and Keras 2 / tf_keras configs (from legacy
+`.h5`) go through the same table. Differences handled here (DESIGN.md section 4):
+`batch_shape` -> `batch_input_shape`; DTypePolicy dicts -> dtype names;
+`module`/`registered_name`/`build_config` dropped; Keras 3 inbound nodes
 (`{"args": [__keras_tensor__...], "kwargs": {}}`) -> Keras 2 node lists
 (`[[[layer, node_index, tensor_index, kwargs], ...]]`); `Functional` -> `Model`.
+
+Rewrites, where Keras semantics have no single tfjs layer (each proven by the zoo parity test):
+- Global*Pooling with keepdims=True -> the pooling layer (`<name>_pool`) + a Reshape named
+  `<name>` restoring the size-1 axes (tfjs pooling has no keepdims);
+- Subtract(a, b) -> Rescaling(scale=-1) of b (`<name>_negate`) + an Add named `<name>`;
+- Normalization -> a BatchNormalization holding the adapted mean and variance.
+
+The weights: `Translation.layer_weights` maps each top-level layer name to the TF.js names of
+its variables in Keras' creation order, as (name, trainable) pairs (name None: a Keras variable
+TF.js has no use for, e.g. Normalization's count). Readers pair these with the arrays they find.
 """
+
+import numpy as np
 
 from converter.errors import ConversionError, UnsupportedLayerError
 from converter.keras3 import objects
-from converter.keras3.layer_table import _COMMON_KEYS, RULES
+from converter.keras3.layer_table import _COMMON_KEYS, MISMATCHED, RULES
+from converter.spec import Weight
+
+_MODEL_CLASSES = ("Sequential", "Functional", "Model")
+_GRAPH_HINT = "use the Graph format (--output_format tfjs_graph_model) for this model"
 
 
 class Translation:
-    """The translated topology plus, per layer, the TF.js weight names in Keras save order."""
+    """The translated topology plus, per top-level layer, its variables' TF.js names."""
 
-    def __init__(self, topology, layer_weights, notices):
+    def __init__(self, topology, layer_weights, constants, notices):
         self.topology = topology
-        self.layer_weights = layer_weights  # {layer name: [weight names]} in model order
+        self.layer_weights = layer_weights  # {layer name: [(tfjs name or None, trainable)]}
+        self.constants = constants  # [Weight] taken from the config itself (Normalization stats)
         self.notices = notices
 
 
-def translate_model(config, path=None):
-    """Translate a Keras 3 `config.json` dict (Sequential or Functional) for tfjs-layers."""
+def translate_model(config, path=None, keras_version="3"):
+    """Translate a Keras model config dict (Sequential or Functional, Keras 3 or 2)."""
     class_name = config.get("class_name")
     inner = config.get("config")
     if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
-        raise ConversionError(f"config.json: model {class_name!r} has no layer list", path)
-    translator = _Translator(path)
-    if class_name == "Sequential":
-        topology = translator.sequential(inner)
-    elif class_name in ("Functional", "Model"):
-        topology = translator.functional(inner)
-    else:
+        raise ConversionError(f"model config: model {class_name!r} has no layer list", path)
+    if class_name not in _MODEL_CLASSES:
         raise ConversionError(
             f"model class {class_name!r} is a subclassed model: the Layers format needs a "
             "Sequential or functional model", path)
-    return Translation(topology, translator.layer_weights, translator.notices)
+    translator = _Translator(path, keras2=str(keras_version).startswith("2"))
+    translator.taken = set(_layer_names(config))
+    topology = translator.model(config, prefix=None, trainable=True)
+    translator.raise_unsupported()
+    names = [name for entries in translator.layer_weights.values() for name, _ in entries if name]
+    names += [w.name for w in translator.constants]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConversionError(
+            f"weight names {', '.join(duplicates)} occur twice (a nested model reuses a layer name "
+            "of the outer model): TF.js matches weights by name; rename the layers", path)
+    return Translation(topology, translator.layer_weights, translator.constants, translator.notices)
 
 
 class _Translator:
-    def __init__(self, path):
+    def __init__(self, path, keras2=False):
         self.path = path
+        self.keras2 = keras2
         self.layer_weights = {}
+        self.constants = []
         self.notices = []
+        self.unsupported = []  # (name, class, detail): all reported at once
+        self.taken = set()  # layer names in use (rewrites add layers)
 
-    def sequential(self, config):
-        layers = [self.layer(spec) for spec in config["layers"]]
+    def raise_unsupported(self):
+        if not self.unsupported:
+            return
+        if len(self.unsupported) == 1:
+            raise UnsupportedLayerError(*self.unsupported[0], path=self.path)
+        listing = "; ".join(f"'{n}' ({c}): {d}" for n, c, d in self.unsupported)
+        err = UnsupportedLayerError(self.unsupported[0][0], self.unsupported[0][1], path=self.path)
+        err.message = f"{len(self.unsupported)} layers cannot be expressed in the TF.js Layers format: {listing}"
+        raise err
+
+    # -- models ---------------------------------------------------------------------------------
+
+    def model(self, spec, prefix, trainable):
+        """A (possibly nested) model. `prefix`: the top-level layer that owns nested weights."""
+        class_name = spec.get("class_name")
+        inner = spec.get("config") or {}
+        trainable = trainable and inner.get("trainable", True)
+        if class_name == "Sequential":
+            return self.sequential(inner, prefix, trainable)
+        return self.functional(inner, prefix, trainable)
+
+    def sequential(self, config, prefix, trainable):
+        nested = prefix is not None
+        layers = []
+        for index, spec in enumerate(config["layers"]):
+            if spec.get("class_name") in RULES and RULES[spec["class_name"]].kind == "keepdims_pool":
+                spec = dict(spec, sequential_channels=_sequential_channels(config["layers"], index))
+            layers.extend(self.expand(spec, prefix, trainable, functional=False))
+        if nested and len(layers) > 1 and layers[0]["class_name"] == "InputLayer":
+            # tfjs cannot call a nested Sequential that holds an InputLayer ("Graph disconnected"):
+            # give its shape to the first real layer instead, as Keras 2 configs do.
+            first = layers.pop(0)["config"]
+            layers[0]["config"]["batch_input_shape"] = first["batch_input_shape"]
         if layers and layers[0]["class_name"] != "InputLayer":
-            # Keras 3 Sequential built without an Input: its first layer records the input shape.
+            # A Sequential built without an Input: its first layer records the input shape.
             shape = (config.get("build_input_shape")
                      or (config["layers"][0].get("build_config") or {}).get("input_shape"))
-            if shape is None:
+            if shape is None and "batch_input_shape" not in layers[0]["config"]:
                 raise ConversionError("Sequential model has no input shape (build it or give it "
                                       "an Input before saving)", self.path)
-            layers[0]["config"]["batch_input_shape"] = list(shape)
+            if shape is not None:
+                layers[0]["config"]["batch_input_shape"] = list(shape)
         return {"class_name": "Sequential",
                 "config": {"name": config.get("name", "sequential"), "layers": layers}}
 
-    def functional(self, config):
+    def functional(self, config, prefix, trainable):
         layers = []
         for spec in config["layers"]:
-            layer = self.layer(spec)
-            layer["name"] = layer["config"]["name"]
-            layer["inbound_nodes"] = [self.node(n, layer["name"]) for n in spec.get("inbound_nodes", [])]
-            layers.append(layer)
+            layers.extend(self.expand(spec, prefix, trainable, functional=True))
+        outputs = _tensor_refs(config.get("output_layers"))
+        # A model used as a layer has, in tfjs, its own internal node 0; calls made by the outer
+        # model are nodes 1, 2, ... (Keras skips that node when it reads a config; tfjs does not).
+        # Keras 2 / tf_keras configs already count that node.
+        keras3_nodes = any(isinstance(n, dict) for spec in config["layers"] for n in spec.get("inbound_nodes") or [])
+        nested = {layer["name"] for layer in layers if layer["class_name"] in _MODEL_CLASSES and keras3_nodes}
+        for ref in [t for layer in layers for node in layer["inbound_nodes"] for t in node] + outputs:
+            if ref[0] in nested:
+                ref[1] += 1
         return {"class_name": "Model", "config": {
             "name": config.get("name", "model"),
             "layers": layers,
             "input_layers": _tensor_refs(config.get("input_layers")),
-            "output_layers": _tensor_refs(config.get("output_layers")),
+            "output_layers": outputs,
         }}
 
-    def layer(self, spec):
+    # -- one entry of a model's layer list -> one or more tfjs layers ----------------------------
+
+    def expand(self, spec, prefix, trainable, functional):
         class_name = spec.get("class_name")
         config = spec.get("config")
         if not isinstance(config, dict):
-            raise ConversionError(f"config.json: layer of class {class_name!r} has no config", self.path)
+            raise ConversionError(f"model config: layer of class {class_name!r} has no config", self.path)
         name = config.get("name", spec.get("name", "?"))
+        owner = prefix or name
+        if prefix is None:
+            self.layer_weights[name] = []
+        nodes = None
+        if functional:
+            nodes = [self.node(n, name) for n in spec.get("inbound_nodes", [])]
+        rule = RULES.get(class_name)
+        try:
+            if class_name in _MODEL_CLASSES:
+                layer = self.model(spec, owner, trainable)
+                layer["config"]["name"] = name
+                return [self.finish(layer, name, nodes)]
+            if rule is None:
+                raise objects.ObjectError(MISMATCHED.get(class_name) or _unknown(class_name))
+            layer_trainable = trainable and config.get("trainable", True)
+            if rule.kind == "keepdims_pool" and config.get("keepdims"):
+                return self.keepdims_pool(spec, name, rule, owner, nodes)
+            if rule.kind == "subtract":
+                return self.subtract(name, config, nodes, functional)
+            if rule.kind == "normalization":
+                layer = self.normalization(spec, name, owner, layer_trainable)
+                return [self.finish(layer, name, nodes)]
+            layer = self.layer(spec, owner, layer_trainable, weight_prefix=name)
+            return [self.finish(layer, name, nodes)]
+        except objects.ObjectError as err:
+            self.unsupported.append((name, class_name, str(err)))
+            return [self.finish({"class_name": class_name, "config": {"name": name}}, name, nodes)]
+
+    def finish(self, layer, name, nodes):
+        if nodes is not None:
+            layer["name"] = name
+            layer["inbound_nodes"] = nodes
+        return layer
+
+    def layer(self, spec, owner, trainable, weight_prefix):
+        """Translate one plain / recurrent / wrapper layer; record its weights under `owner`."""
+        class_name = spec.get("class_name")
+        config = spec["config"]
+        name = config.get("name", "?")
         rule = RULES.get(class_name)
         if rule is None:
-            raise UnsupportedLayerError(name, class_name, "not translated to the TF.js Layers format yet",
-                                        self.path)
+            raise objects.ObjectError(MISMATCHED.get(class_name) or _unknown(class_name))
+        if class_name == "GRU" and config.get("reset_after", False):
+            raise objects.ObjectError(
+                "TF.js GRU supports only reset_after=False (Keras' default is True): rebuild the "
+                f"layer with GRU(..., reset_after=False) and retrain, or {_GRAPH_HINT}")
+        out = self.config(config, rule, class_name)
+        if rule.kind == "keepdims_pool":
+            out.pop("keepdims", None)
+        if rule.kind == "bidirectional":
+            return self.bidirectional(config, out, owner, trainable, weight_prefix)
+        if rule.kind == "time_distributed":
+            inner = config.get("layer") or {}
+            # tfjs names the wrapped layer's variables after the wrapper (`time_distributed/kernel`).
+            translated = self.layer(inner, owner, trainable and (inner.get("config") or {}).get("trainable", True),
+                                    weight_prefix=weight_prefix)
+            out["layer"] = translated
+            return {"class_name": class_name, "config": out}
+        for weight_name, weight_trainable in rule.weights(config):
+            self.layer_weights[owner].append((f"{weight_prefix}/{weight_name}", weight_trainable and trainable))
+        return {"class_name": class_name, "config": out}
+
+    def config(self, config, rule, class_name):
         out = {}
         for key, value in config.items():
-            try:
-                if key in rule.keys or key in _COMMON_KEYS:
-                    out[rule.rename.get(key, key)] = self.value(key, value)
-                elif key in rule.fixed:
-                    if value != rule.fixed[key] and not (value is None and rule.fixed[key] is False):
-                        raise objects.ObjectError(f"{key}={value!r} is not supported in TF.js "
-                                                  f"(only {key}={rule.fixed[key]!r})")
-                elif key not in rule.ignored:
-                    raise objects.ObjectError(f"setting {key}={value!r} is not translated yet")
-            except objects.ObjectError as err:
-                raise UnsupportedLayerError(name, class_name, str(err), self.path) from None
-        self.layer_weights[name] = rule.weights(config)
-        return {"class_name": class_name, "config": out}
+            if key in ("layer", "build_config", "backward_layer") and rule.kind in ("bidirectional", "time_distributed"):
+                continue
+            if key == "keepdims" and rule.kind == "keepdims_pool":
+                if value:
+                    raise objects.ObjectError("keepdims=True inside a wrapper is not supported")
+                continue
+            if key in rule.keys or key in _COMMON_KEYS:
+                out[rule.rename.get(key, key)] = self.value(key, value)
+            elif key in rule.fixed:
+                if value != rule.fixed[key] and not (value is None and rule.fixed[key] is False) \
+                        and not (isinstance(value, list) and list(value) == [rule.fixed[key]]):
+                    raise objects.ObjectError(f"{key}={value!r} is not supported in TF.js "
+                                              f"(only {key}={rule.fixed[key]!r})")
+            elif key in rule.forbidden:
+                if value in rule.forbidden[key]:
+                    raise objects.ObjectError(f"{key}={value!r} is not implemented in TF.js")
+                out[rule.rename.get(key, key)] = self.value(key, value)
+            elif key not in rule.ignored:
+                raise objects.ObjectError(f"setting {key}={value!r} is not translated yet")
+        return out
 
     def value(self, key, value):
         if key == "dtype":
             return objects.dtype_name(value, self.notices)
-        if key == "activation":
-            return objects.activation(value)
+        if key in ("activation", "recurrent_activation"):
+            return objects.activation(value, keras2=self.keras2)
         if key.endswith("_initializer"):
             return objects.initializer(value)
         if key.endswith("_regularizer"):
@@ -110,21 +245,212 @@ class _Translator:
             return objects.constraint(value)
         return value
 
+    # -- wrappers and rewrites ------------------------------------------------------------------
+
+    def bidirectional(self, config, out, owner, trainable, weight_prefix):
+        forward = config.get("layer") or {}
+        backward = config.get("backward_layer")
+        forward_name = (forward.get("config") or {}).get("name", "?")
+        if RULES.get(forward.get("class_name"), None) is None or RULES[forward["class_name"]].kind != "rnn":
+            raise objects.ObjectError(f"wraps {forward.get('class_name')!r}: TF.js Bidirectional "
+                                      "wraps SimpleRNN, GRU, LSTM only")
+        if forward_name.startswith("forward_"):
+            # Keras 3 stores the already-renamed forward layer; tfjs adds the prefix itself.
+            forward_name = forward_name[len("forward_"):]
+            forward = dict(forward, config=dict(forward["config"], name=forward_name))
+        start = len(self.layer_weights[owner])
+        inner_trainable = trainable and forward["config"].get("trainable", True)
+        translated = self.layer(forward, owner, inner_trainable, weight_prefix=f"{weight_prefix}/forward_{forward_name}")
+        forward_entries = self.layer_weights[owner][start:]
+        # tfjs builds the backward layer from the forward config (go_backwards flipped); a
+        # different backward layer cannot be expressed.
+        if backward is not None:
+            theirs = self.config(backward.get("config") or {}, RULES[backward.get("class_name")], "")
+            ours = dict(translated["config"])
+            for key in ("name", "go_backwards"):
+                theirs.pop(key, None)
+                ours.pop(key, None)
+            if backward.get("class_name") != forward.get("class_name") or theirs != ours:
+                raise objects.ObjectError("its backward_layer differs from the forward layer, which "
+                                          "TF.js Bidirectional cannot express")
+        self.layer_weights[owner].extend(
+            (n.replace(f"{weight_prefix}/forward_", f"{weight_prefix}/backward_", 1), t) for n, t in forward_entries)
+        out["layer"] = translated
+        return {"class_name": "Bidirectional", "config": out}
+
+    def keepdims_pool(self, spec, name, rule, owner, nodes):
+        config = spec["config"]
+        # tfjs cannot infer a Reshape's free axis (-1) while the batch size is unknown, so the
+        # channel count must come from the config (Keras 3 records input shapes; Keras 2 does not).
+        shape = _input_shape(spec)
+        if not shape and spec.get("sequential_channels") and config.get("data_format") != "channels_first":
+            shape = [None] * (1 + int(spec["class_name"][-2])) + [spec["sequential_channels"]]
+        if not shape or shape[1 if config.get("data_format") == "channels_first" else -1] is None:
+            raise objects.ObjectError("keepdims=True needs the layer's input shape, which this config "
+                                      "does not record (Keras 2 configs do not): save with Keras 3")
+        channels_first = config.get("data_format") == "channels_first"
+        spatial = len(shape) - 2
+        channels = shape[1] if channels_first else shape[-1]
+        target = [channels] + [1] * spatial if channels_first else [1] * spatial + [channels]
+        pool_name = self.fresh_name(f"{name}_pool")
+        pool_config = dict(config, name=pool_name, keepdims=False)
+        pool = self.layer({"class_name": spec["class_name"], "config": pool_config}, owner, True, pool_name)
+        reshape = {"class_name": "Reshape", "config": {
+            "name": name, "trainable": config.get("trainable", True),
+            "dtype": objects.dtype_name(config.get("dtype"), None), "target_shape": target}}
+        self.notices.append(f"layer '{name}' ({spec['class_name']}, keepdims=True) written as "
+                            f"'{pool_name}' + a Reshape to {target}")
+        if nodes is None:
+            return [pool, reshape]
+        pool = self.finish(pool, pool_name, nodes)
+        reshape = self.finish(reshape, name, [[[pool_name, i, 0, {}]] for i in range(len(nodes))])
+        return [pool, reshape]
+
+    def subtract(self, name, config, nodes, functional):
+        if not functional:
+            raise objects.ObjectError("Subtract outside a functional model")
+        negate_name = self.fresh_name(f"{name}_negate")
+        dtype = objects.dtype_name(config.get("dtype"), None)
+        negate_nodes, add_nodes = [], []
+        for i, node in enumerate(nodes):
+            if len(node) != 2:
+                raise objects.ObjectError("Subtract needs exactly two inputs")
+            negate_nodes.append([node[1]])
+            add_nodes.append([node[0], [negate_name, i, 0, {}]])
+        negate = {"class_name": "Rescaling", "name": negate_name, "inbound_nodes": negate_nodes,
+                  "config": {"name": negate_name, "trainable": True, "dtype": dtype, "scale": -1.0, "offset": 0.0}}
+        add = {"class_name": "Add", "name": name, "inbound_nodes": add_nodes,
+               "config": {"name": name, "trainable": config.get("trainable", True), "dtype": dtype}}
+        self.notices.append(f"layer '{name}' (Subtract) written as Add(a, Rescaling(-1)(b)): "
+                            "tfjs-layers has no Subtract")
+        return [negate, add]
+
+    def normalization(self, spec, name, owner, trainable):
+        config = spec["config"]
+        for key in config:
+            if key not in ("axis", "invert", "mean", "variance", "name", "trainable", "dtype"):
+                raise objects.ObjectError(f"setting {key}={config[key]!r} is not translated yet")
+        if config.get("invert"):
+            raise objects.ObjectError("invert=True has no TF.js equivalent")
+        axis = config.get("axis", -1)
+        axis = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+        if len(axis) != 1:
+            raise objects.ObjectError(f"axis={axis} (several axes): TF.js BatchNormalization, its "
+                                      "stand-in, normalises one axis")
+        shape = _input_shape(spec)
+        # Keras divides by max(sqrt(var), 1e-7); BatchNormalization by sqrt(var + eps). With a
+        # tiny eps they agree wherever sqrt(var) >= 1e-7.
+        out = {"name": name, "trainable": False, "dtype": objects.dtype_name(config.get("dtype"), None),
+               "axis": axis[0], "epsilon": 1e-14, "center": False, "scale": False, "momentum": 0.99}
+        if config.get("mean") is not None:
+            if not shape:
+                raise objects.ObjectError("mean/variance given in the config but no input shape")
+            size = shape[axis[0]]
+            for stat in ("mean", "variance"):
+                value = np.broadcast_to(np.asarray(config[stat], np.float32).reshape(-1), (size,))
+                self.constants.append(Weight(f"{name}/moving_{stat}", np.array(value)))
+        else:
+            self.layer_weights[owner].extend([(f"{name}/moving_mean", False), (f"{name}/moving_variance", False),
+                                              (None, False)])  # Keras' count: unused
+        self.notices.append(f"layer '{name}' (Normalization) written as a BatchNormalization "
+                            "holding its mean and variance")
+        return {"class_name": "BatchNormalization", "config": out}
+
+    def fresh_name(self, name):
+        """`name`, or `name_2`, `name_3`, ... : not the name of any layer of the model."""
+        candidate, n = name, 1
+        while candidate in self.taken:
+            n += 1
+            candidate = f"{name}_{n}"
+        self.taken.add(candidate)
+        return candidate
+
+    # -- inbound nodes --------------------------------------------------------------------------
+
     def node(self, node, layer_name):
-        """One Keras 3 call of a layer -> one Keras 2 node: a list of inbound tensor refs."""
+        """One call of a layer -> one Keras 2 node: a list of inbound tensor refs."""
+        if isinstance(node, list):  # already Keras 2 style (tf_keras .h5)
+            if not all(isinstance(t, list) and len(t) >= 3 for t in node):
+                raise ConversionError(f"model config: layer '{layer_name}' has a malformed inbound node", self.path)
+            return [[t[0], t[1], t[2], dict(t[3]) if len(t) > 3 and isinstance(t[3], dict) else {}] for t in node]
         if not isinstance(node, dict) or not node.get("args"):
-            raise ConversionError(f"config.json: layer '{layer_name}' has a malformed inbound node", self.path)
-        kwargs = node.get("kwargs") or {}
+            raise ConversionError(f"model config: layer '{layer_name}' has a malformed inbound node", self.path)
+        # Keras 3 records the mask that came with the input as a `mask` kwarg (a tensor, or None);
+        # tfjs propagates masks between layers itself (computeMask), so the kwarg is dropped.
+        kwargs = {k: v for k, v in (node.get("kwargs") or {}).items() if k != "mask"}
         try:
             tensors = _keras_tensors(node["args"][0])
             # TF.js nodes carry tensors only as the first call argument.
             elsewhere = _keras_tensors(node["args"][1:]) + _keras_tensors(list(kwargs.values()))
         except ValueError as err:
-            raise ConversionError(f"config.json: layer '{layer_name}': {err}", self.path) from None
+            raise ConversionError(f"model config: layer '{layer_name}': {err}", self.path) from None
         if not tensors or elsewhere:
             raise UnsupportedLayerError(layer_name, "call", "called with tensors in other arguments "
                                         "than the first, which TF.js layers cannot express", self.path)
         return [[t[0], t[1], t[2], dict(kwargs)] for t in tensors]
+
+
+# Layers whose output has their input's channel count (channels_last).
+_SHAPE_KEEPING = {"BatchNormalization", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
+                  "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D",
+                  "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "ZeroPadding2D",
+                  "Cropping2D", "UpSampling2D", "DepthwiseConv2D", "LayerNormalization", "Rescaling"}
+
+
+def _sequential_channels(specs, index):
+    """The channel count entering layer `index` of a Keras 3 Sequential (whose weightless layers
+    record no shapes), found by walking back to a layer that fixes it; None if unknown."""
+    for spec in reversed(specs[:index]):
+        config = spec.get("config") or {}
+        if config.get("data_format") == "channels_first":
+            return None
+        if spec.get("class_name") == "InputLayer":
+            shape = config.get("batch_shape") or config.get("batch_input_shape")
+            return shape[-1] if shape else None
+        if spec.get("class_name") in ("Conv1D", "Conv2D", "SeparableConv2D", "Conv2DTranspose"):
+            return config.get("filters")
+        if spec.get("class_name") == "Dense":
+            return config.get("units")
+        if spec.get("class_name") == "DepthwiseConv2D":
+            shape = (spec.get("build_config") or {}).get("input_shape")
+            return shape[-1] * config.get("depth_multiplier", 1) if shape and shape[-1] else None
+        if spec.get("class_name") not in _SHAPE_KEEPING:
+            return None
+        shape = (spec.get("build_config") or {}).get("input_shape")
+        if shape and shape[-1]:
+            return shape[-1]
+    return None
+
+
+def _layer_names(spec):
+    """Every layer name in a model config, nested models and wrapped layers included."""
+    config = spec.get("config") if isinstance(spec, dict) else None
+    if not isinstance(config, dict):
+        return []
+    names = [config.get("name")]
+    for inner in config.get("layers") or []:
+        names += _layer_names(inner)
+    if isinstance(config.get("layer"), dict):
+        names += _layer_names(config["layer"])
+    return names
+
+
+def _input_shape(spec):
+    """A layer's input shape: its build_config, else the first call's Keras 3 tensor shape."""
+    shape = (spec.get("build_config") or {}).get("input_shape")
+    if shape:
+        return shape
+    for node in spec.get("inbound_nodes") or []:
+        if isinstance(node, dict) and node.get("args"):
+            first = node["args"][0]
+            if isinstance(first, dict) and first.get("class_name") == "__keras_tensor__":
+                return first.get("config", {}).get("shape")
+    return None
+
+
+def _unknown(class_name):
+    return (f"class {class_name!r} has no TF.js Layers equivalent (Lambda and custom layers "
+            f"cannot be expressed); {_GRAPH_HINT}")
 
 
 def _keras_tensors(value):

@@ -39,6 +39,9 @@ def read_model(path, input_format=None):
     if fmt == "keras":
         from converter.readers.keras_zip import read_keras_zip
         return read_keras_zip(path)
+    if fmt == "keras_h5":
+        from converter.readers.keras_h5 import read_keras_h5
+        return read_keras_h5(path)
     if fmt not in INPUT_FORMATS:
         raise ConversionError(f"unknown input format {fmt!r} (one of {', '.join(INPUT_FORMATS)})", path)
-    raise ConversionError(f"input format {fmt} is not supported yet (only Keras 3 .keras files)", path)
+    raise ConversionError(f"input format {fmt} is not supported yet (only Keras .keras and .h5 files)", path)
