@@ -2,7 +2,7 @@
 
 import sys
 
-from converter.commands.common import PROG, resolve_path
+from converter.commands.common import PROG, add_graph_source_options, resolve_path
 from converter.commands.verify import add_verify_options, report
 
 NAME = "convert"
@@ -30,14 +30,9 @@ def add_arguments(parser):
     parser.add_argument("--weight_shard_size_bytes", type=int, default=4 * 1024 * 1024, metavar="N",
                         help="size of each weight shard file in bytes (default: %(default)s)")
     graph = parser.add_argument_group("graph model options (--output_format tfjs_graph_model)")
-    graph.add_argument("--signature_name", default="serving_default", metavar="NAME",
-                       help="SavedModel signature to convert (default: %(default)s)")
-    graph.add_argument("--saved_model_tags", default="serve", metavar="TAGS",
-                       help="comma-separated MetaGraph tags of the SavedModel (default: %(default)s)")
+    add_graph_source_options(graph)
     graph.add_argument("--skip_op_check", action="store_true",
                        help="write the model even if it uses ops TF.js cannot execute")
-    graph.add_argument("--unsafe_deserialization", action="store_true",
-                       help="let Keras load Lambda layers (runs the Python code stored in the file)")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it is not empty")
     parser.add_argument("--metadata", action="store_true",
                         help="record the conversion facts (tensors, bytes, quantisation) in model.json's "

@@ -3,7 +3,7 @@ predictions with the source model's (Keras). Exit 1 when parity fails."""
 
 import sys
 
-from converter.commands.common import resolve_path
+from converter.commands.common import add_graph_source_options, resolve_path
 
 NAME = "verify"
 HELP = "prove a converted model predicts what its source model predicts (in tfjs-node)"
@@ -13,13 +13,7 @@ def add_arguments(parser):
     parser.add_argument("src", metavar="SRC", help="the source model (.keras, .h5 or SavedModel directory)")
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="the converted TF.js model directory")
     add_verify_options(parser)
-    graph = parser.add_argument_group("graph models (as given to convert)")
-    graph.add_argument("--signature_name", default="serving_default", metavar="NAME",
-                       help="SavedModel signature (default: %(default)s)")
-    graph.add_argument("--saved_model_tags", default="serve", metavar="TAGS",
-                       help="comma-separated SavedModel tags (default: %(default)s)")
-    graph.add_argument("--unsafe_deserialization", action="store_true",
-                       help="let Keras load Lambda layers (runs the Python code stored in the file)")
+    add_graph_source_options(parser.add_argument_group("graph models (as given to convert)"))
 
 
 def add_verify_options(parser):
