@@ -1,6 +1,6 @@
 """Print `tests: N passed, N failed, N skipped` summed over the JUnit XML files Bazel kept.
 
-    python tools/count_test_cases.py BAZEL_TESTLOGS_DIR
+    python tools/count_test_cases.py BAZEL_TESTLOGS_DIR [MORE_DIRS...]
 
 Exits 1 when no test case ran at all (a run that tests nothing must not look green).
 """
@@ -30,6 +30,6 @@ def count(testlogs):
 
 
 if __name__ == "__main__":
-    passed, failed, skipped = count(sys.argv[1])
+    passed, failed, skipped = (sum(column) for column in zip(*(count(d) for d in sys.argv[1:])))
     print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
     sys.exit(1 if failed or passed == 0 else 0)

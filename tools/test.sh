@@ -9,16 +9,16 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(//...)
 bazel test "${targets[@]}"
 rc=$?
-# One closing line counting individual test cases (from each target's JUnit XML), since Bazel's
-# own summary counts targets.
-.venv/bin/python tools/count_test_cases.py "$(bazel info bazel-testlogs 2>/dev/null)" || rc=1
+logs=("$(bazel info bazel-testlogs 2>/dev/null)")
 # Then, on a full run, the example consumer: a separate workspace using @tfjs_export through
 # local_repository (its tfjs_model builds and tfjs_parity_tests). A step here rather than a
 # nested `bazel test` inside one of our tests: no Bazel server inside a sandbox, and its inputs
 # (examples/consumer is in .bazelignore) cannot be declared to our build.
 if [ $# -eq 0 ]; then
   (cd examples/consumer && bazel test //...) || rc=1
-  .venv/bin/python tools/count_test_cases.py "$(cd examples/consumer && bazel info bazel-testlogs 2>/dev/null)" \
-    | sed 's#^#examples/consumer #' || rc=1
+  logs+=("$(cd examples/consumer && bazel info bazel-testlogs 2>/dev/null)")
 fi
+# One closing line counting individual test cases (from each target's JUnit XML, in both
+# workspaces), since Bazel's own summary counts targets.
+.venv/bin/python tools/count_test_cases.py "${logs[@]}" || rc=1
 exit $rc
