@@ -21,8 +21,10 @@ REGISTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "custom_laye
 @pytest.fixture(scope="module")
 def source(tmp_path_factory):
     model = custom_layer.scaled_dense_model()
-    path = str(tmp_path_factory.mktemp("custom") / "with_custom_layer.keras")
+    folder = tmp_path_factory.mktemp("custom")
+    path = str(folder / "with_custom_layer.keras")
     model.save(path)
+    model.save(str(folder / "with_custom_layer.h5"))  # Keras 3 .h5: class "package>ScaledDense"
     return model, path
 
 
@@ -71,9 +73,10 @@ def test_a_keras_builtin_tfjs_lacks_is_still_refused_with_the_flag(tmp_path):
         convert(path, tmp_path / "out", allow_custom_layers=True)
 
 
-@pytest.mark.parametrize("quantize", [None, "uint8"])
-def test_registered_js_class_matches_keras(source, tmp_path, quantize):
+@pytest.mark.parametrize("ext, quantize", [("keras", None), ("keras", "uint8"), ("h5", None)])
+def test_registered_js_class_matches_keras(source, tmp_path, ext, quantize):
     model, path = source
+    path = path[:-len("keras")] + ext
     model_dir = tmp_path / "model"
     convert(path, model_dir, allow_custom_layers=True, **({f"quantize_{quantize}": None} if quantize else {}))
     inputs = [np.random.default_rng(5).normal(size=(4, 6)).astype("float32")]

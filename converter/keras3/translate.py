@@ -191,11 +191,13 @@ class _Translator:
         config = {key: value for key, value in spec["config"].items() if key != "build_config"}
         if "dtype" in config:
             config["dtype"] = objects.dtype_name(config["dtype"], self.notices)
+        # Keras 3 .h5 files record the registered name ("package>Class"); JS knows the class name.
+        class_name = spec["class_name"].rsplit(">", 1)[-1]
         self.custom_layers.append(name)
-        self.notices.append(f"layer '{name}' ({spec['class_name']}) kept as a custom layer: register a "
-                            f"JS class named {spec['class_name']!r} (tf.serialization.registerClass) "
+        self.notices.append(f"layer '{name}' ({class_name}) kept as a custom layer: register a "
+                            f"JS class named {class_name!r} (tf.serialization.registerClass) "
                             f"before loading; its weights are named '{name}/0', '{name}/1', ...")
-        return {"class_name": spec["class_name"], "config": config}
+        return {"class_name": class_name, "config": config}
 
     def finish(self, layer, name, nodes):
         if nodes is not None:
