@@ -20,7 +20,8 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
             quantize_float16=False, quantize_uint8=False, quantize_uint16=False,
             weight_shard_size_bytes=4 * 1024 * 1024, overwrite=False, metadata=False,
             progress=None, progress_bar=None, signature_name="serving_default",
-            saved_model_tags=("serve",), skip_op_check=False, unsafe_deserialization=False):
+            saved_model_tags=("serve",), skip_op_check=False, unsafe_deserialization=False,
+            allow_custom_layers=False):
     """Convert the model file `src` into a TF.js model directory `out_dir`.
 
     quantize_*: False (off), None (every float32 weight not matched by another option) or a list
@@ -30,6 +31,7 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
     Graph format only (it loads the model with TensorFlow/Keras): signature_name and
     saved_model_tags pick the SavedModel function; skip_op_check writes ops TF.js lacks;
     unsafe_deserialization lets Keras load Lambda layers (it runs their Python bytecode).
+    allow_custom_layers (Layers format): keep custom layer classes for a JS class of that name.
     Raises ConversionError (one-line message) for any problem with the input or options.
     """
     from codec import CodecError
@@ -57,7 +59,7 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
         return _convert_graph(src, out_dir, input_format, plan, weight_shard_size_bytes, overwrite, say,
                               started, options)
     say(f"reading {src}")
-    spec = read_model(os.fspath(src), input_format)
+    spec = read_model(os.fspath(src), input_format, allow_custom_layers=allow_custom_layers)
     try:
         spec.narrow_dtypes()
     except ValueError as err:

@@ -136,14 +136,18 @@ def _run_js(args: Sequence[str], env_extra: Mapping[str, str],
                           capture_output=True, text=True, timeout=timeout)
 
 
-def run_node_tests(*case_dirs, timeout: float | None = 600) -> subprocess.CompletedProcess:
+def run_node_tests(*case_dirs, timeout: float | None = 600,
+                   register: Sequence[str] = ()) -> subprocess.CompletedProcess:
     """Runs `node --test parity.test.js` with PARITY_CASES=case_dirs; output is captured.
 
     No case dirs means PARITY_CASES is empty, which the runner reports as a failure.
+    register: JS modules, each exporting `(tf) => void`, run before any model loads (they
+    register custom layer classes with tf.serialization.registerClass).
     """
     cases = os.pathsep.join(str(Path(d).absolute()) for d in case_dirs)
+    modules = os.pathsep.join(str(Path(m).absolute()) for m in register)
     return _run_js(["--test", "--test-reporter=spec", "parity.test.js"],
-                   {"PARITY_CASES": cases}, timeout)
+                   {"PARITY_CASES": cases, "PARITY_REGISTER": modules}, timeout)
 
 
 def run_predict(*case_dirs, timeout: float | None = 600) -> subprocess.CompletedProcess:

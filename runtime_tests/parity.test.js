@@ -21,6 +21,10 @@ let tfError = null;
 if (dirs.length > 0) {
   try {
     tf = loadTf();
+    // $PARITY_REGISTER: modules exporting `(tf) => void` that register custom layer classes.
+    for (const mod of (process.env.PARITY_REGISTER || '').split(require('path').delimiter)) {
+      if (mod) require(mod)(tf);
+    }
   } catch (err) {
     tfError = err;
     test('tfjs-node', () => assert.fail(err.message));

@@ -33,6 +33,9 @@ def add_arguments(parser):
     add_graph_source_options(graph)
     graph.add_argument("--skip_op_check", action="store_true",
                        help="write the model even if it uses ops TF.js cannot execute")
+    parser.add_argument("--allow_custom_layers", action="store_true",
+                        help="Layers format: keep custom layer classes (class name + config) for a JS class "
+                             "registered with tf.serialization.registerClass, instead of refusing them")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it is not empty")
     parser.add_argument("--metadata", action="store_true",
                         help="record the conversion facts (tensors, bytes, quantisation) in model.json's "
@@ -74,7 +77,7 @@ def run(args):
                       progress_bar=None if args.quiet else ProgressBar(f"{PROG}: writing"),
                       signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
                       skip_op_check=args.skip_op_check, unsafe_deserialization=args.unsafe_deserialization,
-                      **quantize)
+                      allow_custom_layers=args.allow_custom_layers, **quantize)
     for notice in summary.notices:
         if not args.quiet:
             print(f"{PROG}: note: {notice}", file=sys.stderr)

@@ -69,6 +69,13 @@ def _load_saved_model(path, signature_name, tags):
 def _keras_flavour(path, input_format):
     """'keras3' or 'tf_keras': a `.h5` written by Keras 2 records keras_version 2.x."""
     if input_format == "keras":
+        import zipfile
+        from converter.readers.keras_zip import check_member_names
+        try:
+            with zipfile.ZipFile(path) as archive:  # before Keras extracts anything
+                check_member_names(archive.namelist(), path)
+        except (zipfile.BadZipFile, OSError) as err:
+            raise ConversionError(f"not a valid .keras archive (corrupt or truncated zip: {err})", path) from None
         return "keras3"
     import h5py
     try:

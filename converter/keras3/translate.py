@@ -32,15 +32,21 @@ _GRAPH_HINT = "use the Graph format (--output_format tfjs_graph_model) for this 
 class Translation:
     """The translated topology plus, per top-level layer, its variables' TF.js names."""
 
-    def __init__(self, topology, layer_weights, constants, notices):
+    def __init__(self, topology, layer_weights, constants, notices, custom_layers=()):
         self.topology = topology
+        # top-level custom layers kept by allow_custom_layers: their weights take the names
+        # `<layer>/<index>` in the order the file stores them (it records no variable names).
+        self.custom_layers = set(custom_layers)
         self.layer_weights = layer_weights  # {layer name: [(tfjs name or None, trainable)]}
         self.constants = constants  # [Weight] taken from the config itself (Normalization stats)
         self.notices = notices
 
 
-def translate_model(config, path=None, keras_version="3"):
-    """Translate a Keras model config dict (Sequential or Functional, Keras 3 or 2)."""
+def translate_model(config, path=None, keras_version="3", allow_custom_layers=False):
+    """Translate a Keras model config dict (Sequential or Functional, Keras 3 or 2).
+
+    allow_custom_layers: keep top-level layers of custom (non-Keras) classes as they are, class
+    name and config, for users who register a same-named class in JS, instead of refusing them."""
     class_name = config.get("class_name")
     inner = config.get("config")
     if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
@@ -49,7 +55,8 @@ def translate_model(config, path=None, keras_version="3"):
         raise ConversionError(
             f"model class {class_name!r} is a subclassed model: the Layers format needs a "
             "Sequential or functional model", path)
-    translator = _Translator(path, keras2=str(keras_version).startswith("2"))
+    translator = _Translator(path, keras2=str(keras_version).startswith("2"),
+                             allow_custom_layers=allow_custom_layers)
     translator.taken = set(_layer_names(config))
     topology = translator.model(config, prefix=None, trainable=True)
     translator.raise_unsupported()
@@ -60,13 +67,16 @@ def translate_model(config, path=None, keras_version="3"):
         raise ConversionError(
             f"weight names {', '.join(duplicates)} occur twice (a nested model reuses a layer name "
             "of the outer model): TF.js matches weights by name; rename the layers", path)
-    return Translation(topology, translator.layer_weights, translator.constants, translator.notices)
+    return Translation(topology, translator.layer_weights, translator.constants, translator.notices,
+                       translator.custom_layers)
 
 
 class _Translator:
-    def __init__(self, path, keras2=False):
+    def __init__(self, path, keras2=False, allow_custom_layers=False):
         self.path = path
         self.keras2 = keras2
+        self.allow_custom_layers = allow_custom_layers
+        self.custom_layers = []
         self.layer_weights = {}
         self.constants = []
         self.notices = []
@@ -158,6 +168,8 @@ class _Translator:
                 layer = self.model(spec, owner, trainable)
                 layer["config"]["name"] = name
                 return [self.finish(layer, name, nodes)]
+            if rule is None and self.allow_custom_layers and prefix is None and _is_custom(spec):
+                return [self.finish(self.custom(spec, name), name, nodes)]
             if rule is None:
                 raise objects.ObjectError(MISMATCHED.get(class_name) or _unknown(class_name))
             layer_trainable = trainable and config.get("trainable", True)
@@ -173,6 +185,19 @@ class _Translator:
         except objects.ObjectError as err:
             self.unsupported.append((name, class_name, str(err)))
             return [self.finish({"class_name": class_name, "config": {"name": name}}, name, nodes)]
+
+    def custom(self, spec, name):
+        """A custom layer kept verbatim (its dtype policy as a dtype name) for a JS class."""
+        config = {key: value for key, value in spec["config"].items() if key != "build_config"}
+        if "dtype" in config:
+            config["dtype"] = objects.dtype_name(config["dtype"], self.notices)
+        # Keras 3 .h5 files record the registered name ("package>Class"); JS knows the class name.
+        class_name = spec["class_name"].rsplit(">", 1)[-1]
+        self.custom_layers.append(name)
+        self.notices.append(f"layer '{name}' ({class_name}) kept as a custom layer: register a "
+                            f"JS class named {class_name!r} (tf.serialization.registerClass) "
+                            f"before loading; its weights are named '{name}/0', '{name}/1', ...")
+        return {"class_name": class_name, "config": config}
 
     def finish(self, layer, name, nodes):
         if nodes is not None:
@@ -446,6 +471,15 @@ def _input_shape(spec):
             if isinstance(first, dict) and first.get("class_name") == "__keras_tensor__":
                 return first.get("config", {}).get("shape")
     return None
+
+
+def _is_custom(spec):
+    """A layer of a user's class: Keras 3 records its module (not keras'); Keras 2 configs record
+    none, so there every class outside the table but Lambda counts as custom."""
+    if spec.get("class_name") in ("Lambda", "TFOpLambda", "SlicingOpLambda") or spec.get("class_name") in MISMATCHED:
+        return False
+    module = spec.get("module")
+    return module is None or not (module == "keras" or module.startswith(("keras.", "tf_keras.")))
 
 
 def _unknown(class_name):

@@ -19,15 +19,16 @@ from converter.readers.weights import legacy_order, pair_weights
 from converter.spec import ModelSpec
 
 
-def read_keras_h5(path):
-    """Read a whole-model Keras `.h5` file into a Layers-format ModelSpec."""
+def read_keras_h5(path, allow_custom_layers=False):
+    """Read a whole-model Keras `.h5` file into a Layers-format ModelSpec (allow_custom_layers:
+    see translate_model)."""
     try:
         h5 = h5py.File(path, "r")
     except OSError as err:
         raise ConversionError(f"not a readable HDF5 file (corrupt or truncated: {err})", path) from None
     with h5:
         try:
-            return _read(h5, path)
+            return _read(h5, path, allow_custom_layers)
         except (OSError, KeyError, ValueError, TypeError) as err:
             if isinstance(err, ConversionError):
                 raise
@@ -38,7 +39,7 @@ def _text(value):
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def _read(h5, path):
+def _read(h5, path, allow_custom_layers):
     raw = h5.attrs.get("model_config")
     if raw is None:
         if "layer_names" in h5.attrs or "model_weights" in h5 or "layers" in h5 or "vars" in h5:
@@ -52,7 +53,8 @@ def _read(h5, path):
     if not isinstance(config, dict):
         raise ConversionError("model_config: expected a JSON object", path)
     keras_version = _text(h5.attrs.get("keras_version", "unknown"))
-    translation = translate_model(config, path, keras_version=keras_version)
+    translation = translate_model(config, path, keras_version=keras_version,
+                                  allow_custom_layers=allow_custom_layers)
     weights_root = h5.get("model_weights")
     if weights_root is None:
         raise ConversionError("no model_weights group: the model was saved without weights", path)

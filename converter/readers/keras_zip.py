@@ -24,14 +24,26 @@ from converter.spec import ModelSpec
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError)
 
 
-def read_keras_zip(path):
-    """Read a Keras 3 `.keras` archive into a Layers-format ModelSpec."""
+def check_member_names(names, path):
+    """Refuse an archive with an entry named by an absolute path or with a `..` part (zip-slip):
+    whatever later extracts it (Keras does, on the Graph path) would write outside its folder."""
+    for name in names:
+        parts = re.split(r"[/\\]", name)
+        if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+            raise ConversionError(f"zip entry {name!r} points outside the archive (absolute path or "
+                                  "'..'): refusing this .keras file", path)
+
+
+def read_keras_zip(path, allow_custom_layers=False):
+    """Read a Keras 3 `.keras` archive into a Layers-format ModelSpec (allow_custom_layers: see
+    translate_model)."""
     try:
         archive = zipfile.ZipFile(path)
         names = set(archive.namelist())
     except _ZIP_ERRORS as err:
         raise ConversionError(f"not a valid .keras archive (corrupt or truncated zip: {err})", path) from None
     with archive:
+        check_member_names(archive.namelist(), path)
         for required in ("config.json", "model.weights.h5"):
             if required not in names:
                 raise ConversionError(f"not a Keras 3 .keras archive: it has no {required}", path)
@@ -39,7 +51,8 @@ def read_keras_zip(path):
         metadata = _read_json(archive, "metadata.json", path) if "metadata.json" in names else {}
         if not isinstance(config, dict):
             raise ConversionError("config.json: expected a JSON object", path)
-        translation = translate_model(config, path, keras_version=str(metadata.get("keras_version", "3")))
+        translation = translate_model(config, path, keras_version=str(metadata.get("keras_version", "3")),
+                                      allow_custom_layers=allow_custom_layers)
         try:
             with _open_member(archive, "model.weights.h5", path) as raw, h5py.File(raw, "r") as h5:
                 weights = _read_weights(h5, config, translation, path)

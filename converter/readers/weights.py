@@ -23,6 +23,8 @@ def pair_weights(translation, arrays_by_layer, path, where):
     """
     weights = []
     for layer_name, (entries, arrays) in arrays_by_layer.items():
+        if layer_name in translation.custom_layers:  # names unknown to the file: file order
+            entries = [(f"{layer_name}/{index}", True) for index in range(len(arrays))]
         if len(arrays) != len(entries):
             expected = ", ".join(n.rsplit("/", 1)[-1] for n, _ in entries if n) or "none"
             raise ConversionError(f"{where}: layer '{layer_name}' has {len(arrays)} weights, "

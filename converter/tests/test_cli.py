@@ -225,3 +225,24 @@ def test_help():
     for option in ("--quantize_float16", "--quantize_uint8", "--quantize_uint16",
                    "--weight_shard_size_bytes", "--overwrite", "--input_format"):
         assert option in result.stdout
+
+
+# Zip-slip: refused before anything reads (Layers) or Keras extracts (Graph) the archive. One
+# Graph case: that path imports TensorFlow.
+@pytest.mark.parametrize("entry, output_format", [
+    ("../escaped.txt", "tfjs_layers_model"), ("assets/../../escaped.txt", "tfjs_layers_model"),
+    ("/tmp/escaped.txt", "tfjs_layers_model"), ("../escaped.txt", "tfjs_graph_model")])
+def test_zip_entry_outside_the_archive(tmp_path, keras_files, entry, output_format):
+    work = tmp_path / "work"
+    work.mkdir()
+    src = work / "slip.keras"
+    with zipfile.ZipFile(keras_files["mlp"]) as zin, zipfile.ZipFile(src, "w") as zout:
+        for item in zin.infolist():
+            zout.writestr(item, zin.read(item.filename))
+        zout.writestr(zipfile.ZipInfo(entry), b"outside")
+    assert entry in zipfile.ZipFile(src).namelist()  # the name really is stored as written
+    result = run_cli("convert", str(src), str(work / "out"), "--output_format", output_format)
+    assert_one_line_error(result, "slip.keras", f"zip entry '{entry}' points outside the archive")
+    assert leftovers(work) == ["slip.keras"]
+    assert leftovers(tmp_path) == ["work"]
+    assert not os.path.exists("/tmp/escaped.txt")

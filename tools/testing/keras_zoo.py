@@ -197,9 +197,28 @@ def mobilenet_v2(seed=20):
     return _mild_randomise(model, seed)
 
 
+def resnet50(seed=25):
+    """keras.applications.ResNet50 at 32x32: ZeroPadding2D, strided convs, BatchNormalization,
+    residual Add, MaxPooling2D, GlobalAveragePooling2D (23.5M parameters, ~94 MB float32)."""
+    keras, _ = _seeded(seed)
+    model = keras.applications.ResNet50(input_shape=(32, 32, 3), weights=None, classes=10,
+                                        classifier_activation=None)
+    return _mild_randomise(model, seed)
+
+
+def efficientnet_b0(seed=26):
+    """keras.applications.EfficientNetB0 at 32x32: Rescaling + Normalization, swish, depthwise
+    convs, squeeze-excitation (keepdims pooling, Reshape, Multiply), dropout."""
+    keras, _ = _seeded(seed)
+    model = keras.applications.EfficientNetB0(input_shape=(32, 32, 3), weights=None, classes=10,
+                                              classifier_activation=None)
+    return _mild_randomise(model, seed)
+
+
 ZOO = {"core": core, "conv2d": conv2d, "conv1d_3d": conv1d_3d, "rnn_text": rnn_text,
        "rnn_wrappers": rnn_wrappers, "merge": merge, "nested_shared": nested_shared,
-       "preprocessing": preprocessing, "sequential_keepdims": sequential_keepdims, "mobilenet": mobilenet, "mobilenet_v2": mobilenet_v2}
+       "preprocessing": preprocessing, "sequential_keepdims": sequential_keepdims, "mobilenet": mobilenet, "mobilenet_v2": mobilenet_v2,
+       "resnet50": resnet50, "efficientnet_b0": efficientnet_b0}
 
 
 # -- tf_keras (Keras 2) twins: what `.h5` files from TF 2.x code look like ---------------------
