@@ -39,8 +39,8 @@ gives ``"paths": []`` and writes no file, as the official package does.
   TF.js does (float32), bool as bool, strings as object arrays of `str`
   (of `bytes` if some element of that tensor is not valid UTF-8). A missing
   shard, a group whose shards hold fewer or more bytes than its weights need,
-  an unknown dtype or a duplicate name raises `CodecError` naming the file or
-  weight. An empty string tensor occupies 0 bytes (as TF.js reads it).
+  an unknown dtype, a duplicate name or a path leaving `model_dir` (absolute or
+  with `..`) raises `CodecError` naming the file or weight. An empty string tensor occupies 0 bytes (as TF.js reads it).
 """
 
 import os
@@ -400,6 +400,9 @@ def read_weights(manifest, model_dir):
         if not isinstance(group, dict) or not isinstance(group.get("paths"), list) \
                 or not isinstance(group.get("weights"), list):
             raise CodecError("weightsManifest group %d must have 'paths' and 'weights' lists" % gi)
+        for p in group["paths"]:
+            if not isinstance(p, str) or not p or os.path.isabs(p) or ".." in p.replace("\\", "/").split("/"):
+                raise CodecError("weightsManifest group %d: weight path %r leaves the model directory" % (gi, p))
         files = [os.path.join(model_dir, p) for p in group["paths"]]
         sizes = []
         for f in files:
