@@ -30,17 +30,26 @@ def check_model_config(config, path, where="model config"):
             check_model_config(layer, path, f"{where}: model '{name}'")
     if config.get("class_name") == "Sequential":
         return
-    nodes = {}
+    nodes, models = {}, set()
     for name, layer in zip(names, layers):
         inbound = layer.get("inbound_nodes", [])
         if not isinstance(inbound, list):
             raise ConversionError(f"{where}: layer '{name}': inbound_nodes is not a list", path)
         nodes[name] = inbound
-    edges = {name: set() for name in names}
+        if layer.get("class_name") in _MODEL_CLASSES:
+            models.add(name)
+    # The graph of calls: node (layer, i) is the layer's i-th call (inbound_nodes[i]); it depends
+    # on the calls its references name. A shared layer may take its own earlier call as input.
+    # Node indices of a nested model are offset in Keras 2 files: a reference to a nested model
+    # (or past a layer's stored calls) is a leaf here, never a false cycle.
+    edges = {}
     for name, inbound in nodes.items():
-        for ref in _references(inbound):
-            _check_ref(ref, nodes, path, f"{where}: layer '{name}'")
-            edges[name].add(ref[0])
+        for index, node in enumerate(inbound):
+            edges[(name, index)] = set()
+            for ref in _references(node):
+                _check_ref(ref, nodes, path, f"{where}: layer '{name}'")
+                if ref[0] not in models and ref[1] < len(nodes[ref[0]]):
+                    edges[(name, index)].add((ref[0], ref[1]))
     for key in ("input_layers", "output_layers"):
         refs = inner.get(key, [])
         if isinstance(refs, list) and len(refs) >= 1 and isinstance(refs[0], str):
@@ -73,12 +82,10 @@ def _check_ref(ref, nodes, path, where):
     if not (isinstance(ref, list) and len(ref) >= 3 and isinstance(ref[0], str)
             and all(isinstance(i, int) and not isinstance(i, bool) for i in ref[1:3])):
         raise ConversionError(f"{where}: malformed layer reference {ref!r}", path)
-    name, node = ref[0], ref[1]
-    if name not in nodes:
-        raise ConversionError(f"{where}: refers to layer '{name}', which is not in the model", path)
-    if not 0 <= node < max(1, len(nodes[name])):
-        raise ConversionError(f"{where}: refers to node {node} of layer '{name}', which has "
-                              f"{max(1, len(nodes[name]))}", path)
+    if ref[0] not in nodes:
+        raise ConversionError(f"{where}: refers to layer '{ref[0]}', which is not in the model", path)
+    if ref[1] < 0 or ref[2] < 0:
+        raise ConversionError(f"{where}: negative node or tensor index in {ref!r}", path)
 
 
 def _check_acyclic(edges, path, where):
@@ -95,7 +102,7 @@ def _check_acyclic(edges, path, where):
                 state[name] = 2
                 stack.pop()
             elif state.get(child) == 1:
-                raise ConversionError(f"{where}: layer '{child}' depends on itself (a cycle in "
+                raise ConversionError(f"{where}: layer '{child[0]}' depends on itself (a cycle in "
                                       "inbound_nodes)", path)
             elif not state.get(child):
                 state[child] = 1

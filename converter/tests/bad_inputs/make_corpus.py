@@ -222,8 +222,8 @@ def make_corpus(good, folder):
     missing["config"]["layers"][2]["inbound_nodes"][0]["args"][0]["config"]["keras_history"][0] = "ghost"
     config_case("inbound_missing_layer", missing, "ghost")
     bad_node = json.loads(json.dumps(config))
-    bad_node["config"]["layers"][2]["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["d1", 5, 0]
-    config_case("inbound_missing_node_index", bad_node, "d1")
+    bad_node["config"]["layers"][2]["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["d1", -1, 0]
+    config_case("inbound_negative_node_index", bad_node, "negative")
     garbage_node = json.loads(json.dumps(config))
     garbage_node["config"]["layers"][2]["inbound_nodes"] = "nonsense"
     config_case("inbound_nodes_garbage", garbage_node, "d2")
