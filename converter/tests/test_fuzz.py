@@ -3,12 +3,17 @@ shards, and value mutations of a good model config. The only allowed outcomes ar
 ConversionError / CodecError: never another exception, never a hang (each example runs under an
 alarm), never more memory than an address-space limit allows.
 
+Known, not fixed (a libhdf5 1.14 bug, see the closing note of issue 7): some corrupt `.h5` files
+(e.g. one byte inserted inside the global heap holding `model_config`) make libhdf5 loop forever
+while reading an attribute; long runs of test_fuzz_h5_bytes find them and fail via the watchdog.
+
 Examples per target: TFJS_EXPORT_FUZZ_EXAMPLES (default 120; e.g. 5000 for a long run:
 `TFJS_EXPORT_FUZZ_EXAMPLES=5000 bazel test //converter:test_fuzz --test_timeout=3600
 --test_env=TFJS_EXPORT_FUZZ_EXAMPLES`).
 """
 
 import contextlib
+import faulthandler
 import json
 import os
 import resource
@@ -50,11 +55,16 @@ def bounded():
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     previous = signal.signal(signal.SIGALRM, hung)
     signal.alarm(SECONDS_PER_EXAMPLE)
+    # A loop inside C code (libhdf5) never returns to Python, so the alarm cannot interrupt it:
+    # a watchdog thread then dumps every thread's stack and ends the process (a failed test,
+    # not a test run stuck until Bazel's timeout).
+    faulthandler.dump_traceback_later(2 * SECONDS_PER_EXAMPLE, exit=True)
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, hard))
     try:
         yield
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        faulthandler.cancel_dump_traceback_later()
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
 
