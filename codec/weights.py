@@ -420,6 +420,14 @@ def read_weights(manifest, model_dir):
             for name, shape, size, dtype, quant, nbytes in specs:
                 if name in out:
                     raise CodecError("duplicate weight name %r in weightsManifest" % (name,))
+                # Checked before allocating: a manifest may declare any shape (a group holding a
+                # string tensor skips the whole-group size check above).
+                least = 4 * size if (dtype == "string" and quant is None) else nbytes
+                if least > reader.remaining:
+                    raise CodecError(
+                        "%s: weight %r of group %d declares shape %s (at least %d bytes) but the group's "
+                        "shards have only %d bytes left" % (reader.current_file() if files else "<no files>",
+                                                           name, gi, list(shape), least, reader.remaining))
                 if dtype == "string" and quant is None:
                     out[name] = _decode_strings(reader, name, size, shape)
                     continue
