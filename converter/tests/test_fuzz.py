@@ -5,7 +5,8 @@ alarm), never more memory than an address-space limit allows.
 
 Known, not fixed (a libhdf5 1.14 bug, see the closing note of issue 7): some corrupt `.h5` files
 (e.g. one byte inserted inside the global heap holding `model_config`) make libhdf5 loop forever
-while reading an attribute; long runs of test_fuzz_h5_bytes find them and fail via the watchdog.
+while reading an attribute; runs of test_fuzz_h5_bytes past ~400 examples find one: the watchdog
+ends the run (exit 1) and writes the stacks to HANG_REPORT.
 
 Examples per target: TFJS_EXPORT_FUZZ_EXAMPLES (default 120; e.g. 5000 for a long run:
 `TFJS_EXPORT_FUZZ_EXAMPLES=5000 bazel test //converter:test_fuzz --test_timeout=3600
@@ -21,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -47,6 +49,17 @@ def good(tmp_path_factory):
             "tfjs": os.path.join(folder, "tiny_tfjs"), "folder": folder}
 
 
+HANG_REPORT = os.path.join(os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR", tempfile.gettempdir()),
+                           "tfjs_export_fuzz_hang.txt")
+_REPORT = []
+
+
+def _hang_report():
+    if not _REPORT:
+        _REPORT.append(open(HANG_REPORT, "w"))
+    return _REPORT[0]
+
+
 @contextlib.contextmanager
 def bounded():
     """Fail (not hang) past SECONDS_PER_EXAMPLE; MemoryError past MEMORY_LIMIT of address space."""
@@ -57,8 +70,9 @@ def bounded():
     signal.alarm(SECONDS_PER_EXAMPLE)
     # A loop inside C code (libhdf5) never returns to Python, so the alarm cannot interrupt it:
     # a watchdog thread then dumps every thread's stack and ends the process (a failed test,
-    # not a test run stuck until Bazel's timeout).
-    faulthandler.dump_traceback_later(2 * SECONDS_PER_EXAMPLE, exit=True)
+    # not a test run stuck until Bazel's timeout). pytest captures fd 2, so the stacks go to
+    # HANG_REPORT (under Bazel: bazel-testlogs/converter/test_fuzz/test.outputs/).
+    faulthandler.dump_traceback_later(2 * SECONDS_PER_EXAMPLE, exit=True, file=_hang_report())
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, hard))
     try:
         yield
