@@ -39,8 +39,8 @@ gives ``"paths": []`` and writes no file, as the official package does.
   TF.js does (float32), bool as bool, strings as object arrays of `str`
   (of `bytes` if some element of that tensor is not valid UTF-8). A missing
   shard, a group whose shards hold fewer or more bytes than its weights need,
-  an unknown dtype or a duplicate name raises `CodecError` naming the file or
-  weight. An empty string tensor occupies 0 bytes (as TF.js reads it).
+  an unknown dtype, a duplicate name or a path leaving `model_dir` (absolute or
+  with `..`) raises `CodecError` naming the file or weight. An empty string tensor occupies 0 bytes (as TF.js reads it).
 """
 
 import os
@@ -400,6 +400,9 @@ def read_weights(manifest, model_dir):
         if not isinstance(group, dict) or not isinstance(group.get("paths"), list) \
                 or not isinstance(group.get("weights"), list):
             raise CodecError("weightsManifest group %d must have 'paths' and 'weights' lists" % gi)
+        for p in group["paths"]:
+            if not isinstance(p, str) or not p or os.path.isabs(p) or ".." in p.replace("\\", "/").split("/"):
+                raise CodecError("weightsManifest group %d: weight path %r leaves the model directory" % (gi, p))
         files = [os.path.join(model_dir, p) for p in group["paths"]]
         sizes = []
         for f in files:
@@ -417,6 +420,14 @@ def read_weights(manifest, model_dir):
             for name, shape, size, dtype, quant, nbytes in specs:
                 if name in out:
                     raise CodecError("duplicate weight name %r in weightsManifest" % (name,))
+                # Checked before allocating: a manifest may declare any shape (a group holding a
+                # string tensor skips the whole-group size check above).
+                least = 4 * size if (dtype == "string" and quant is None) else nbytes
+                if least > reader.remaining:
+                    raise CodecError(
+                        "%s: weight %r of group %d declares shape %s (at least %d bytes) but the group's "
+                        "shards have only %d bytes left" % (reader.current_file() if files else "<no files>",
+                                                           name, gi, list(shape), least, reader.remaining))
                 if dtype == "string" and quant is None:
                     out[name] = _decode_strings(reader, name, size, shape)
                     continue

@@ -49,6 +49,7 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
         raise ConversionError(f"weight shard size must be a positive number of bytes, got {weight_shard_size_bytes!r}")
     plan = QuantizationPlan(quantize_float16, quantize_uint8, quantize_uint16)
     input_format = input_format or detect_format(os.fspath(src))
+    _check_output_outside_input(src, out_dir)
     if output_format == "tfjs_graph_model":
         if metadata:
             raise ConversionError("--metadata is available for the Layers format only so far")
@@ -87,6 +88,13 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
         files=files, total_bytes=sum(os.path.getsize(os.path.join(out_dir, f)) for f in files),
         seconds=time.perf_counter() - started, notices=spec.notices, tensors=tensors,
         weight_bytes_unquantized=before, weight_bytes_written=after, quantized=quantized)
+
+
+def _check_output_outside_input(src, out_dir):
+    """The output must not land inside a SavedModel directory (nor be the input itself)."""
+    src, out = os.path.realpath(src), os.path.realpath(out_dir)
+    if os.path.isdir(src) and (out == src or out.startswith(src + os.sep)):
+        raise ConversionError("output directory is inside the input directory: choose another path", out_dir)
 
 
 def _convert_graph(src, out_dir, input_format, plan, shard_size, overwrite, say, started, options):

@@ -22,6 +22,26 @@ class GraphOptions:
     unsafe_deserialization: bool = False
 
 
+def import_tensorflow_quietly():
+    """Import TensorFlow with the process's stderr (fd 2) silenced: its C++ libraries log plugin
+    registration lines there at import time ("Unable to register cuDNN factory", ...) that no
+    TF_CPP_MIN_LOG_LEVEL hides, and a user error must stay one line. Python errors still raise."""
+    import os
+    import sys
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ errors too: ours are raised in Python
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def build_graph(src, input_format, options, say=lambda message: None):
     """Load and optimise: return (graph_def, FrozenGraph for the signature, generated_by, stats)."""
     from converter.graph import bias_add, control_deps, fold_batch_norms, fused_ops, grappler, op_check
@@ -30,6 +50,7 @@ def build_graph(src, input_format, options, say=lambda message: None):
     from converter.graph.nodes import prune_unused
 
     say(f"loading {src} with TensorFlow")
+    import_tensorflow_quietly()
     loaded = load_function(src, input_format, options.signature_name, options.saved_model_tags,
                            options.unsafe_deserialization)
     say("freezing variables into constants")

@@ -11,11 +11,10 @@ as paths of datasets inside the group, in the legacy order: trainable first, the
 import json
 
 import h5py
-import numpy as np
 
 from converter.errors import ConversionError
-from converter.keras3.translate import translate_model
-from converter.readers.weights import legacy_order, pair_weights
+from converter.readers.topology_check import translate_checked
+from converter.readers.weights import legacy_order, pair_weights, read_dataset
 from converter.spec import ModelSpec
 
 
@@ -48,13 +47,14 @@ def _read(h5, path, allow_custom_layers):
         raise ConversionError("HDF5 file is not a Keras model (no model_config attribute)", path)
     try:
         config = json.loads(_text(raw))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ConversionError(f"model_config is not valid JSON ({err})", path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        reason = "nested too deeply" if isinstance(err, RecursionError) else err
+        raise ConversionError(f"model_config is not valid JSON ({reason})", path) from None
     if not isinstance(config, dict):
         raise ConversionError("model_config: expected a JSON object", path)
     keras_version = _text(h5.attrs.get("keras_version", "unknown"))
-    translation = translate_model(config, path, keras_version=keras_version,
-                                  allow_custom_layers=allow_custom_layers)
+    translation = translate_checked(config, path, "model_config", keras_version,
+                                    allow_custom_layers=allow_custom_layers)
     weights_root = h5.get("model_weights")
     if weights_root is None:
         raise ConversionError("no model_weights group: the model was saved without weights", path)
@@ -69,7 +69,10 @@ def _read(h5, path, allow_custom_layers):
             dataset = group.get(name)
             if not isinstance(dataset, h5py.Dataset):
                 raise ConversionError(f"model_weights/{layer_name}/{name} is missing", path)
-            arrays.append(np.asarray(dataset[()]))
+            try:
+                arrays.append(read_dataset(dataset, f"model_weights/{layer_name}/{name}"))
+            except ValueError as err:
+                raise ConversionError(str(err), path) from None
         found[layer_name] = (legacy_order(entries), arrays)
         stored.discard(layer_name)
     leftovers = sorted(n for n in stored if len(weights_root[n].attrs.get("weight_names", [])))

@@ -14,11 +14,10 @@ import zipfile
 import zlib
 
 import h5py
-import numpy as np
 
 from converter.errors import ConversionError
-from converter.keras3.translate import translate_model
-from converter.readers.weights import pair_weights
+from converter.readers.topology_check import translate_checked
+from converter.readers.weights import pair_weights, read_dataset
 from converter.spec import ModelSpec
 
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError)
@@ -30,8 +29,8 @@ def check_member_names(names, path):
     for name in names:
         parts = re.split(r"[/\\]", name)
         if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-            raise ConversionError(f"zip entry {name!r} points outside the archive (absolute path or "
-                                  "'..'): refusing this .keras file", path)
+            raise ConversionError(f"unsafe zip entry {name!r} points outside the archive (absolute "
+                                  "path or '..'): refusing this .keras file", path)
 
 
 def read_keras_zip(path, allow_custom_layers=False):
@@ -43,7 +42,7 @@ def read_keras_zip(path, allow_custom_layers=False):
     except _ZIP_ERRORS as err:
         raise ConversionError(f"not a valid .keras archive (corrupt or truncated zip: {err})", path) from None
     with archive:
-        check_member_names(archive.namelist(), path)
+        _check_members(archive, path)
         for required in ("config.json", "model.weights.h5"):
             if required not in names:
                 raise ConversionError(f"not a Keras 3 .keras archive: it has no {required}", path)
@@ -51,8 +50,8 @@ def read_keras_zip(path, allow_custom_layers=False):
         metadata = _read_json(archive, "metadata.json", path) if "metadata.json" in names else {}
         if not isinstance(config, dict):
             raise ConversionError("config.json: expected a JSON object", path)
-        translation = translate_model(config, path, keras_version=str(metadata.get("keras_version", "3")),
-                                      allow_custom_layers=allow_custom_layers)
+        translation = translate_checked(config, path, "config.json", str(metadata.get("keras_version", "3")),
+                                        allow_custom_layers=allow_custom_layers)
         try:
             with _open_member(archive, "model.weights.h5", path) as raw, h5py.File(raw, "r") as h5:
                 weights = _read_weights(h5, config, translation, path)
@@ -130,6 +129,34 @@ def _open_member(archive, member, path):
     return _StoredMember(path, start, info.file_size)
 
 
+# Refused before reading: a JSON member larger than this, or a compressed member inflating more
+# than _MAX_RATIO times (a zip bomb). Keras stores model.weights.h5 uncompressed.
+_MAX_JSON_BYTES = 64 << 20
+_MAX_RATIO = 200
+_MIN_BOMB_BYTES = 16 << 20
+
+
+def _check_members(archive, path):
+    """Refuse unsafe or ambiguous archives before reading any member: names that leave the
+    archive (absolute, `..`), duplicated names, sizes no real model has (zip bombs)."""
+    check_member_names(archive.namelist(), path)
+    seen = set()
+    for info in archive.infolist():
+        name = info.filename
+        if name in seen:
+            raise ConversionError(f"member {name} occurs twice in the archive (ambiguous)", path)
+        seen.add(name)
+        if name.endswith(".json") and info.file_size > _MAX_JSON_BYTES:
+            raise ConversionError(f"{name} declares {info.file_size:,} bytes (over {_MAX_JSON_BYTES:,}): "
+                                  "refused", path)
+        if info.file_size > _MIN_BOMB_BYTES and info.file_size > _MAX_RATIO * max(1, info.compress_size):
+            raise ConversionError(f"{name} declares {info.file_size:,} bytes from {info.compress_size:,} "
+                                  "compressed (a zip bomb?): refused", path)
+        if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
+            raise ConversionError(f"{name}: stored member declares {info.file_size:,} bytes but holds "
+                                  f"{info.compress_size:,} (corrupt or truncated zip)", path)
+
+
 def _read_json(archive, member, path):
     try:
         data = archive.read(member)
@@ -137,8 +164,9 @@ def _read_json(archive, member, path):
         raise ConversionError(f"{member} is unreadable (corrupt or truncated zip: {err})", path) from None
     try:
         return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ConversionError(f"{member} is not valid JSON ({err})", path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        reason = "nested too deeply" if isinstance(err, RecursionError) else err
+        raise ConversionError(f"{member} is not valid JSON ({reason})", path) from None
 
 
 def _snake_case(name):
@@ -181,7 +209,7 @@ def _ordered_arrays(group, spec, where):
             dataset = variables.get(str(index))
             if not isinstance(dataset, h5py.Dataset):
                 raise ValueError(f"{where}/vars/{index} is missing")
-            arrays.append(np.asarray(dataset[()]))
+            arrays.append(read_dataset(dataset, f"{where}/vars/{index}"))
     class_name, config = spec.get("class_name"), spec.get("config") or {}
     if class_name in ("Sequential", "Functional", "Model"):
         inner_specs = config.get("layers") or []

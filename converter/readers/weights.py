@@ -6,8 +6,28 @@ and the shapes that the config determines (a Dense kernel's units, a bias length
 against the config, so a file whose weights do not fit its config is an error here, not in TF.js.
 """
 
+import numpy as np
+
 from converter.errors import ConversionError
 from converter.spec import Weight
+
+# A dataset declaring more than this many bytes must store at least 1/_MAX_RATIO of them: an
+# unallocated (fill-value) or absurdly compressed dataset is refused before it is read.
+_SMALL_BYTES = 16 << 20
+_MAX_RATIO = 200
+
+
+def read_dataset(dataset, where):
+    """The array of an h5py dataset holding a weight; ValueError (naming `where`) for a dtype
+    that is not a number or bool, or a declared size the file does not back (checked before
+    anything is allocated)."""
+    if dataset.dtype.kind not in "fiub" or dataset.dtype.itemsize > 8:
+        raise ValueError(f"{where} holds {dataset.dtype} data, not numbers")
+    declared = int(np.prod(dataset.shape, dtype=object)) * dataset.dtype.itemsize
+    if declared > _SMALL_BYTES and declared > _MAX_RATIO * dataset.id.get_storage_size():
+        raise ValueError(f"{where} declares shape {list(dataset.shape)} ({declared:,} bytes) but the file "
+                         f"stores {dataset.id.get_storage_size():,}: refused")
+    return np.asarray(dataset[()])
 
 
 def legacy_order(entries):
@@ -47,7 +67,7 @@ def check_shapes(topology, weights, path, where):
             continue
         axis, size = rule
         shape = weight.array.shape
-        if len(shape) == 0 or shape[axis] != size:
+        if len(shape) == 0 or shape[axis] != size or (weight.name.endswith("/bias") and len(shape) != 1):
             raise ConversionError(f"{where}: weight '{weight.name}' has shape {list(shape)}, which "
                                   f"does not fit the config (its last axis must be {size})", path)
 
