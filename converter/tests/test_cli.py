@@ -231,7 +231,7 @@ def test_help():
 # Graph case: that path imports TensorFlow.
 @pytest.mark.parametrize("entry, output_format", [
     ("../escaped.txt", "tfjs_layers_model"), ("assets/../../escaped.txt", "tfjs_layers_model"),
-    ("/tmp/escaped.txt", "tfjs_layers_model"), ("../escaped.txt", "tfjs_graph_model")])
+    ("/tfjs-export-escaped.txt", "tfjs_layers_model"), ("../escaped.txt", "tfjs_graph_model")])
 def test_zip_entry_outside_the_archive(tmp_path, keras_files, entry, output_format):
     work = tmp_path / "work"
     work.mkdir()
@@ -245,4 +245,4 @@ def test_zip_entry_outside_the_archive(tmp_path, keras_files, entry, output_form
     assert_one_line_error(result, "slip.keras", f"zip entry '{entry}' points outside the archive")
     assert leftovers(work) == ["slip.keras"]
     assert leftovers(tmp_path) == ["work"]
-    assert not os.path.exists("/tmp/escaped.txt")
+    assert not os.path.exists("/tfjs-export-escaped.txt")

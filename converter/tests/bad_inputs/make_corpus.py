@@ -280,7 +280,7 @@ def make_corpus(good, folder):
     where, src = case("zip_without_weights", ["bad.keras", "model.weights.h5"], src_name="bad.keras")
     _patched_keras(keras_file, src, drop=("model.weights.h5",))
     members = [(info.filename, data) for info, data in _zip_members(keras_file)]
-    for name, evil in (("absolute", "/tmp/evil.txt"), ("dotdot", "../../evil.txt"),
+    for name, evil in (("absolute", "/tfjs-export-evil.txt"), ("dotdot", "../../evil.txt"),
                        ("dotdot_inside", "assets/../../evil.txt"), ("backslash", "..\\evil.txt")):
         where, src = case(f"zip_slip_{name}", ["bad.keras", "unsafe"], src_name="bad.keras")
         _write_raw_zip(src, [_stored(n, d) for n, d in members] + [_stored(evil, b"owned")])
