@@ -78,6 +78,9 @@ def _keras_flavour(path, input_format):
             raise ConversionError(f"not a valid .keras archive (corrupt or truncated zip: {err})", path) from None
         return "keras3"
     import h5py
+
+    from converter.readers.hdf5_check import check_hdf5_file
+    check_hdf5_file(path)  # before libhdf5 (and then Keras) reads it: see hdf5_check
     try:
         with h5py.File(path, "r") as f:
             version = f.attrs.get("keras_version", b"")

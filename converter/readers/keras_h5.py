@@ -15,12 +15,14 @@ import h5py
 from converter.errors import ConversionError
 from converter.readers.topology_check import translate_checked
 from converter.readers.weights import legacy_order, pair_weights, read_dataset
+from converter.readers.hdf5_check import check_hdf5_file
 from converter.spec import ModelSpec
 
 
 def read_keras_h5(path, allow_custom_layers=False):
     """Read a whole-model Keras `.h5` file into a Layers-format ModelSpec (allow_custom_layers:
     see translate_model)."""
+    check_hdf5_file(path)
     try:
         h5 = h5py.File(path, "r")
     except OSError as err:

@@ -16,6 +16,7 @@ import zlib
 import h5py
 
 from converter.errors import ConversionError
+from converter.readers.hdf5_check import HEAD_BYTES, check_hdf5_size
 from converter.readers.topology_check import translate_checked
 from converter.readers.weights import pair_weights, read_dataset
 from converter.spec import ModelSpec
@@ -53,8 +54,12 @@ def read_keras_zip(path, allow_custom_layers=False):
         translation = translate_checked(config, path, "config.json", str(metadata.get("keras_version", "3")),
                                         allow_custom_layers=allow_custom_layers)
         try:
-            with _open_member(archive, "model.weights.h5", path) as raw, h5py.File(raw, "r") as h5:
-                weights = _read_weights(h5, config, translation, path)
+            with _open_member(archive, "model.weights.h5", path) as raw:
+                check_hdf5_size(raw.read(HEAD_BYTES), archive.getinfo("model.weights.h5").file_size, path,
+                                "model.weights.h5")
+                raw.seek(0)
+                with h5py.File(raw, "r") as h5:
+                    weights = _read_weights(h5, config, translation, path)
         except ConversionError:
             raise
         except _ZIP_ERRORS as err:
