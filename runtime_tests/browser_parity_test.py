@@ -181,12 +181,7 @@ def test_graph_case_needed_execute_async(run):
 def test_a_corrupted_weight_fails_in_the_browser(run, tmp_path):
     """Mutation check: one flipped weight byte must make the browser comparison fail."""
     dirs, _, _ = run
-    broken = tmp_path / "broken"
-    shutil.copytree(dirs["cnn_functional_float32"], broken)
-    shard = broken / "model" / "group1-shard1of1.bin"
-    data = bytearray(shard.read_bytes())
-    data[3] ^= 0x01
-    shard.write_bytes(bytes(data))
+    broken = parity.flip_first_weight_bit(dirs["cnn_functional_float32"], tmp_path / "broken")
     proc = browser.run_browser_tests(broken, report=tmp_path / "report.json", backends=("cpu",),
                                      required=("cpu",))
     assert proc.returncode != 0

@@ -106,12 +106,7 @@ def test_quantised_models_differ_from_float_model(cases):
 def test_a_corrupted_byte_is_caught(cases, tmp_path):
     """Mutation check: flip one weight byte in a copy of a passing case; parity must fail."""
     case_dirs, _ = cases
-    broken = tmp_path / "broken"
-    shutil.copytree(case_dirs["cnn_functional_float32"], broken)
-    shard = broken / "model" / "group1-shard1of1.bin"
-    data = bytearray(shard.read_bytes())
-    data[3] ^= 0x01  # lowest exponent bit of the first kernel value: that weight doubles or halves
-    shard.write_bytes(bytes(data))
+    broken = parity.flip_first_weight_bit(case_dirs["cnn_functional_float32"], tmp_path / "broken")
     run = parity.run_node_tests(broken)
     assert run.returncode != 0
     assert not parity.read_result(broken)["ok"]

@@ -161,3 +161,17 @@ def read_result(case_dir) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no result (the Node runner did not run this case)")
     return json.loads(path.read_text())
+
+
+def flip_first_weight_bit(src_dir, dest_dir, shard="group1-shard1of1.bin"):
+    """Copy src_dir (a case or a model directory) to dest_dir with the lowest exponent bit of the
+    first stored float32 weight flipped (that weight doubles or halves): the mutation a parity
+    check must catch. The shard is looked up in dest_dir/model/ for a case, else in dest_dir/.
+    Returns dest_dir as a Path."""
+    dest = Path(dest_dir)
+    shutil.copytree(src_dir, dest)
+    path = dest / "model" / shard if (dest / "model").is_dir() else dest / shard
+    data = bytearray(path.read_bytes())
+    data[3] ^= 0x01
+    path.write_bytes(bytes(data))
+    return dest

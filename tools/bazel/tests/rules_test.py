@@ -7,11 +7,11 @@ manifest. tfjs_parity_test's checker: it must fail on a corrupted copy of a pass
 
 import json
 import os
-import shutil
 
 import pytest
 
 from converter import convert
+from runtime_tests import parity
 from tools.bazel import parity_check
 
 EXAMPLES = "examples"
@@ -53,10 +53,5 @@ def test_parity_check_passes_on_the_quantised_model(capsys):
 
 
 def test_parity_check_fails_on_a_corrupted_model(tmp_path):
-    broken = tmp_path / "broken"
-    shutil.copytree(os.path.join(EXAMPLES, "bars_cnn_web"), broken)
-    shard = broken / "group1-shard1of1.bin"
-    data = bytearray(shard.read_bytes())
-    data[3] ^= 0x01  # an exponent bit of the first kernel value: that weight doubles or halves
-    shard.write_bytes(bytes(data))
+    broken = parity.flip_first_weight_bit(os.path.join(EXAMPLES, "bars_cnn_web"), tmp_path / "broken")
     assert parity_check.main(["--model_dir", str(broken), "--src", SRC, "--name", "broken"]) == 1
