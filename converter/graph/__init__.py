@@ -23,50 +23,53 @@ class GraphOptions:
 
 
 def import_tensorflow_quietly():
-    """Import TensorFlow with the process's stderr (fd 2) silenced: its C++ libraries log plugin
-    registration lines there at import time ("Unable to register cuDNN factory", ...) that no
-    TF_CPP_MIN_LOG_LEVEL hides, and a user error must stay one line. Python errors still raise."""
-    import os
+    """Import TensorFlow with the process's stderr (fd 2) silenced (see tf_modules.quiet_stderr):
+    a user error must stay one line. Python errors still raise."""
     import sys
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ errors too: ours are raised in Python
+
+    from converter.graph.tf_modules import quiet_stderr
+    if "tensorflow" not in sys.modules:
+        with quiet_stderr():
             import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def build_graph(src, input_format, options, say=lambda message: None):
     """Load and optimise: return (graph_def, FrozenGraph for the signature, generated_by, stats)."""
-    from converter.graph import bias_add, control_deps, fold_batch_norms, fused_ops, grappler, op_check
+    from converter.graph import bias_add, const_fold, control_deps, fold_batch_norms, fused_ops, grappler, op_check
     from converter.graph.freeze import freeze
     from converter.graph.load import load_function
+    from converter.graph.saved_model import NotFreezable, freeze_saved_model
     from converter.graph.nodes import prune_unused
 
-    say(f"loading {src} with TensorFlow")
-    import_tensorflow_quietly()
-    loaded = load_function(src, input_format, options.signature_name, options.saved_model_tags,
-                           options.unsafe_deserialization)
-    say("freezing variables into constants")
-    frozen = freeze(loaded)
-    generated_by = loaded.generated_by
-    del loaded  # the loaded model's variables: frozen into constants now, free them
+    frozen = None
+    if input_format == "tf_saved_model":
+        say(f"reading {src} and freezing its variables")
+        try:
+            frozen, generated_by = freeze_saved_model(src, options.signature_name, options.saved_model_tags)
+        except NotFreezable as why:
+            say(f"using TensorFlow's SavedModel loader ({why})")
+    if frozen is None:
+        say(f"loading {src} with TensorFlow")
+        import_tensorflow_quietly()
+        loaded = load_function(src, input_format, options.signature_name, options.saved_model_tags,
+                               options.unsafe_deserialization)
+        say("freezing variables into constants")
+        frozen = freeze(loaded)
+        generated_by = loaded.generated_by
+        del loaded  # the loaded model's variables: frozen into constants now, free them
     say("optimising the graph")
+    keep = [t.name.split(":")[0] for t in frozen.inputs + frozen.outputs]
+    stats = {"constants_folded": const_fold.fold_constants(frozen.graph_def, keep)}
     graph_def = grappler.optimize(frozen.graph_def, frozen.inputs, frozen.outputs)
     frozen.graph_def = None  # one copy of the weights at a time
-    stats = {"batch_norms_folded": fold_batch_norms.fold_batch_norms(graph_def),
-             "bias_adds": bias_add.normalise_bias_adds(graph_def)}
+    stats["constants_folded"] += const_fold.fold_constants(graph_def, keep)
+    stats["batch_norms_folded"] = fold_batch_norms.fold_batch_norms(graph_def)
+    stats["bias_adds"] = bias_add.normalise_bias_adds(graph_def)
     graph_def = grappler.optimize(graph_def, frozen.inputs, frozen.outputs, grappler.FUSE_PASS)
     stats["depthwise_fused"] = fused_ops.fuse_depthwise(graph_def)
     stats["unfused"] = fused_ops.unfuse_unsupported(graph_def)
     stats["control_edges_dropped"] = control_deps.drop_control_inputs(graph_def)
-    prune_unused(graph_def, [t.name.split(":")[0] for t in frozen.inputs + frozen.outputs])
+    prune_unused(graph_def, keep)
     if not options.skip_op_check:
         op_check.check_ops(graph_def, src)
     return graph_def, frozen, generated_by, stats

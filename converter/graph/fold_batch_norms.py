@@ -11,7 +11,7 @@ after the remap pass, instead of 3-5 elementwise ops over the whole activation.
 
 import numpy as np
 
-from converter.graph.nodes import GraphIndex, input_name, make_const, unique_name
+from converter.graph.nodes import GraphIndex, input_name, make_const, remove_nodes, unique_name
 
 _FOLDABLE = ("Conv2D", "DepthwiseConv2dNative", "MatMul")
 _BATCH_NORMS = ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")
@@ -130,9 +130,7 @@ def _take_over(target, source):
 
 
 def _remove(graph_def, names):
-    kept = [n for n in graph_def.node if n.name not in names]
-    del graph_def.node[:]
-    graph_def.node.extend(kept)
+    remove_nodes(graph_def, set(names))
 
 
 def _channels(conv, weights):

@@ -9,7 +9,8 @@
   the plain op followed by its BiasAdd / Add / activation nodes.
 """
 
-from converter.graph.nodes import GraphIndex, input_name
+from converter.graph.nodes import GraphIndex, input_name, remove_nodes
+from converter.graph.tf_modules import tensorflow_protos
 
 TF_JS_ACTIVATIONS = ("Relu", "Relu6", "Elu", "LeakyRelu", "Prelu", "Sigmoid")
 _FUSED_BASE = {"_FusedConv2D": "Conv2D", "_FusedMatMul": "MatMul",
@@ -56,9 +57,7 @@ def fuse_depthwise(graph_def):
         del last.input[:]
         last.input.extend(inputs)
         fused += 1
-    kept = [n for n in graph_def.node if n.name not in removed]
-    del graph_def.node[:]
-    graph_def.node.extend(kept)
+    remove_nodes(graph_def, removed)
     return fused
 
 
@@ -66,14 +65,13 @@ def unfuse_unsupported(graph_def, always=()):
     """Split fused nodes TF.js cannot run into plain ops, in place; return how many were split.
     Nodes whose op is in `always` are split too (TensorFlow itself cannot run TF.js' depthwise
     fused op: tests split it to run our graphs in TF)."""
-    from tensorflow.core.framework import node_def_pb2
+    node_def_pb2 = tensorflow_protos().node_def_pb2
 
     split = 0
     new_nodes = []
     for node in graph_def.node:
         base = _FUSED_BASE.get(node.op)
         if base is None or (node.op not in always and runs_in_tfjs(node.attr["fused_ops"].list.s)):
-            new_nodes.append(node)
             continue
         ops = [op.decode() for op in node.attr["fused_ops"].list.s]
         args = list(node.input[2:2 + node.attr["num_args"].i])
@@ -103,16 +101,15 @@ def unfuse_unsupported(graph_def, always=()):
                 step.op = op
                 step.input.append(previous)
             else:
-                new_nodes.append(node)  # cannot split it: the op check will name it
-                chain = None
+                chain = None  # cannot split it: the op check will name it
                 break
             chain.append(step)
             previous = step.name
         if chain is None:
             continue
         chain[-1].name = node.name  # consumers keep reading the fused node's name
-        new_nodes.extend(chain)
+        node.CopyFrom(chain[-1])  # in place: a rebuilt node list would copy every weight again
+        new_nodes.extend(chain[:-1])
         split += 1
-    del graph_def.node[:]
     graph_def.node.extend(new_nodes)
     return split

@@ -12,6 +12,7 @@ import dataclasses
 import re
 
 from converter.errors import ConversionError
+from converter.graph.nodes import safe_node_name
 
 
 @dataclasses.dataclass
@@ -130,7 +131,7 @@ def _trace_keras_model(model, generated_by):
 
     inputs = list(model.inputs)
     keys = [_tensor_key(t, f"input_{i}") for i, t in enumerate(inputs)]
-    specs = [tf.TensorSpec(t.shape, t.dtype, name=_placeholder_name(k, i)) for i, (k, t) in
+    specs = [tf.TensorSpec(t.shape, t.dtype, name=safe_node_name(k, i)) for i, (k, t) in
              enumerate(zip(keys, inputs))]
     output_keys = keras_output_keys(model)
 
@@ -138,7 +139,7 @@ def _trace_keras_model(model, generated_by):
         outputs = model(list(xs) if len(xs) > 1 else xs[0], training=False)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         # Identity ops named after the outputs give the graph readable output node names.
-        return [tf.identity(o, name=_placeholder_name(k, i)) for i, (k, o) in
+        return [tf.identity(o, name=safe_node_name(k, i)) for i, (k, o) in
                 enumerate(zip(output_keys, outputs))]
 
     try:
@@ -167,10 +168,3 @@ def keras_output_keys(model):
         layer = history[0] if history else None
         keys.append(getattr(layer, "name", None) or _tensor_key(tensor, f"output_{i}"))
     return keys
-
-
-def _placeholder_name(key, index):
-    """A valid TF op name for a signature key (keys may hold '/' or spaces)."""
-    name = re.sub(r"[^A-Za-z0-9_.\-/]", "_", key).strip("/") or f"t{index}"
-    return name if re.match(r"[A-Za-z0-9.]", name) else f"t{index}_{name}"
-

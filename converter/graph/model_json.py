@@ -9,6 +9,7 @@ import os
 
 import codec
 
+from converter.graph.tf_modules import tensorflow_protos
 from converter.version import CONVERTED_BY
 from converter.writers.atomic_dir import atomic_output_dir
 
@@ -19,7 +20,7 @@ def signature_json(inputs, outputs):
 
 
 def _tensor_info(info):
-    from tensorflow.core.framework import types_pb2
+    types_pb2 = tensorflow_protos().types_pb2
     entry = {"name": info.name, "dtype": types_pb2.DataType.Name(info.dtype)}
     if info.shape is None:
         entry["tensorShape"] = {"unknownRank": True}

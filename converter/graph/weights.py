@@ -3,6 +3,7 @@
 
 import numpy as np
 
+from converter.graph.tensors import to_numpy
 from converter.spec import Weight
 
 # Data fields of a TensorProto: cleared so the topology carries no weight bytes.
@@ -13,14 +14,12 @@ _DATA_FIELDS = ("tensor_content", "half_val", "float_val", "double_val", "int_va
 
 def extract_weights(graph_def):
     """Move Const values out of graph_def (in place); return [Weight] in node order."""
-    import tensorflow as tf
-
     weights = []
     for node in graph_def.node:
         if node.op != "Const":
             continue
         tensor = node.attr["value"].tensor
-        array = tf.make_ndarray(tensor)
+        array = to_numpy(tensor)
         if array.dtype.kind in "SUO":  # strings: the codec wants an object array of bytes
             array = np.asarray(array, dtype=object)
         elif array.dtype == np.float16:
