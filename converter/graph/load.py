@@ -40,19 +40,13 @@ def _load_saved_model(path, signature_name, tags):
     import tensorflow as tf
     from tensorflow.python.saved_model import loader_impl
 
+    from converter.graph.saved_model import select_signature
+
     try:
         saved = loader_impl.parse_saved_model(path)
     except (OSError, IOError, ValueError) as err:
         raise ConversionError(f"not a readable SavedModel: {_first_line(err)}", path) from None
-    wanted = set(tags)
-    meta = next((m for m in saved.meta_graphs if set(m.meta_info_def.tags) == wanted), None)
-    if meta is None:
-        found = "; ".join(",".join(sorted(m.meta_info_def.tags)) or "(none)" for m in saved.meta_graphs)
-        raise ConversionError(f"no MetaGraph with tags {','.join(sorted(wanted))} (available: {found})", path)
-    available = sorted(k for k in meta.signature_def if not k.startswith("__"))
-    if signature_name not in meta.signature_def:
-        raise ConversionError(f"no signature '{signature_name}' (available: "
-                              f"{', '.join(available) or 'none'})", path)
+    select_signature(saved, path, signature_name, tags)  # its errors name what the model has
     try:
         model = tf.saved_model.load(path, tags=list(tags))
     except Exception as err:  # TF raises many types for a damaged model

@@ -100,9 +100,12 @@ def freeze_saved_model(path, signature_name="serving_default", tags=("serve",)):
         variables[input_name(ref)] = (keys[node_id], saved_object.variable)
 
     graph_def, inputs, outputs = _call_graph(meta, signature, call, data_inputs[:n_args], variables, path)
-    graph_def = inline_functions(graph_def, [n for n in variables] + [i.name for i in inputs],
-                                 [o.name for o in outputs])
-    _freeze_resources(graph_def, {name: bundle.array(key) for name, (key, _) in variables.items()}, variables)
+    try:
+        graph_def = inline_functions(graph_def, list(variables) + [i.name for i in inputs],
+                                     [o.name for o in outputs])
+    except ValueError as err:  # grappler could not import the graph we built: let TF load it
+        raise NotFreezable(f"grappler's inliner refused the graph: {err}") from None
+    _freeze_resources(graph_def, {name: bundle.array(key) for name, (key, _) in variables.items()})
     version = saved.meta_graphs[0].meta_info_def.tensorflow_version
     return FrozenGraph(graph_def, inputs, outputs), f"TensorFlow {version}" if version else "TensorFlow"
 
@@ -198,7 +201,7 @@ def _tensor_info(key, name, spec):
     return TensorInfo(key, name, spec.dtype, shape)
 
 
-def _freeze_resources(graph_def, values, variables):
+def _freeze_resources(graph_def, values):
     """Resource placeholders -> Consts; retype everything the handles flow through (in place)."""
     index = GraphIndex(graph_def)
     for name, array in values.items():

@@ -38,11 +38,17 @@ class TensorBundle:
         protos = tensorflow_protos()
         self.entries = {}
         header = None
-        for key, value in _table_items(table, index_path):
-            if key == b"":
-                header = protos.tensor_bundle_pb2.BundleHeaderProto.FromString(value)
-                continue
-            self.entries[key.decode("utf-8", "replace")] = protos.tensor_bundle_pb2.BundleEntryProto.FromString(value)
+        try:
+            for key, value in _table_items(table, index_path):
+                if key == b"":
+                    header = protos.tensor_bundle_pb2.BundleHeaderProto.FromString(value)
+                    continue
+                entry = protos.tensor_bundle_pb2.BundleEntryProto.FromString(value)
+                self.entries[key.decode("utf-8", "replace")] = entry
+        except ConversionError:
+            raise
+        except Exception as err:  # protobuf's DecodeError: a damaged entry
+            raise ConversionError(f"checkpoint index entry does not parse ({err})", index_path) from None
         if header is None:
             raise ConversionError("checkpoint index has no bundle header", index_path)
         if header.endianness != 0:  # 0 = little-endian, as numpy reads below

@@ -146,3 +146,23 @@ def test_control_edges_kept_when_side_effects():
     graph_def.node.add(name="a", op="Assert")
     graph_def.node.add(name="y", op="Identity", input=["x", "^a"])
     assert control_deps.drop_control_inputs(graph_def) == 0 and list(graph_def.node[1].input) == ["x", "^a"]
+
+
+def test_constant_folding_computes_batch_norm_parameters_in_numpy(rng):
+    from converter.graph.const_fold import fold_constants
+    gamma, beta, mean, var = (rng.uniform(0.5, 2, size=4).astype("float32") for _ in range(4))
+
+    def build(tf):
+        x = tf.compat.v1.placeholder(tf.float32, [None, 4], name="x")
+        inv = tf.math.rsqrt(tf.identity(tf.constant(var)) + 1e-3) * tf.constant(gamma)
+        offset = tf.constant(beta) - tf.constant(mean) * inv
+        wide = tf.reshape(tf.constant(gamma), [4, 1]) * tf.constant(beta)  # 16 values from 4: kept
+        tf.identity(x * inv + offset + tf.reduce_sum(wide), name="y")
+
+    before = _graph(build)
+    after = _graph(build)
+    assert fold_constants(after, keep={"x", "y"}) >= 7
+    ops = [n.op for n in after.node]
+    assert "Rsqrt" not in ops and "Sub" not in ops and ops.count("Identity") == 1  # only y stays
+    assert ops.count("Mul") == 2  # x * inv, and the broadcast that would have grown
+    _same_outputs(before, after, {"x:0": rng.normal(size=(3, 4)).astype("float32")})

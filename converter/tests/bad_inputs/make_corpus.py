@@ -356,6 +356,23 @@ def make_corpus(good, folder):
                       extra_args=("--output_format", "tfjs_graph_model"))
     shutil.copytree(good["saved_model"], src)
     open(os.path.join(src, "saved_model.pb"), "wb").close()
+    # Its checkpoint, which our own reader parses (converter/graph/tensor_bundle.py).
+    where, src = case("saved_model_index_cut", ["variables.index", "checkpoint index"], src_name="sm",
+                      needs_tf=True, extra_args=("--output_format", "tfjs_graph_model"))
+    shutil.copytree(good["saved_model"], src)
+    index = os.path.join(src, "variables", "variables.index")
+    open(index, "r+b").truncate(os.path.getsize(index) - 9)
+    where, src = case("saved_model_index_garbled", ["variables.index", "checkpoint"], src_name="sm",
+                      needs_tf=True, extra_args=("--output_format", "tfjs_graph_model"))
+    shutil.copytree(good["saved_model"], src)
+    index = os.path.join(src, "variables", "variables.index")
+    with open(index, "r+b") as f:
+        f.write(b"\xff" * (os.path.getsize(index) - 48))  # every block; the footer stays intact
+    where, src = case("saved_model_data_cut", ["variables.data", "truncated"], src_name="sm",
+                      needs_tf=True, extra_args=("--output_format", "tfjs_graph_model"))
+    shutil.copytree(good["saved_model"], src)
+    data = os.path.join(src, "variables", "variables.data-00000-of-00001")
+    open(data, "r+b").truncate(os.path.getsize(data) // 2)
 
     # Output paths that cannot be used.
     where, _ = case("output_is_a_file", ["taken", "not a directory"],
