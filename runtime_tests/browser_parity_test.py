@@ -163,11 +163,7 @@ def test_case_matches_keras(run, case_name, backend):
     if (case_name, backend) in KNOWN_FAILURES:
         assert not result["ok"] and KNOWN_FAILURES[case_name, backend] in result["error"], result
         return
-    assert result["ok"], result
-    assert result["backend"] == backend
-    for output in result["outputs"]:
-        assert output["max_abs_err"] <= output["bound"], output
-        assert output["max_abs_expected"] > 1e-3, "outputs all ~0: the comparison would prove nothing"
+    parity.assert_within_bounds(result, backend)
         actual = np.fromfile(os.path.join(dirs[case_name], output["file"]), dtype="<f4")
         assert actual.size == int(np.prod(output["shape"]))
 

@@ -175,3 +175,26 @@ def flip_first_weight_bit(src_dir, dest_dir, shard="group1-shard1of1.bin"):
     data[3] ^= 0x01
     path.write_bytes(bytes(data))
     return dest
+
+
+def assert_within_bounds(result, backend="tensorflow", context=""):
+    """A runner result passed on `backend` ("tensorflow" = the native tfjs-node backend, not a
+    stand-in), every output within its bound, and outputs not all ~0 (that would prove nothing)."""
+    assert result["ok"], (result, context)
+    assert result["backend"] == backend, result
+    for output in result["outputs"]:
+        assert output["max_abs_err"] <= output["bound"], output
+        assert output["max_abs_expected"] > 1e-3, "outputs all ~0: the comparison would prove nothing"
+
+
+def assert_quantised_weights_used(result, context=""):
+    """A quantised case really ran quantised weights: its outputs differ from the float model's."""
+    assert max(o["max_abs_err_vs_float"] for o in result["outputs"]) > 1e-6, (context, result)
+
+
+def assert_corruption_caught(case_dir, scratch_dir):
+    """Mutation check: a copy of a passing case with one weight bit flipped must fail parity."""
+    broken = flip_first_weight_bit(case_dir, scratch_dir)
+    run = run_node_tests(broken)
+    assert run.returncode != 0
+    assert not read_result(broken)["ok"]

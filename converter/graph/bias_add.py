@@ -7,7 +7,7 @@ pass fuses only BiasAdd into `_FusedConv2D` / `_FusedMatMul`. Rewriting the Add 
 
 import numpy as np
 
-from converter.graph.nodes import GraphIndex, input_name, make_const, unique_name
+from converter.graph.nodes import GraphIndex, become_bias_add, input_name, make_const, output_channels, unique_name
 
 _PRODUCERS = ("Conv2D", "DepthwiseConv2dNative", "MatMul", "_FusedConv2D", "_FusedMatMul")
 
@@ -28,7 +28,7 @@ def normalise_bias_adds(graph_def):
                 if bias is not None and value.shape == bias.shape:
                     name = unique_name(index, f"{node.name}/merged_bias")
                     graph_def.node.append(make_const(name, (bias + value).astype(np.float32)))
-                    _become_bias_add(node, producer.input[0], name)
+                    become_bias_add(node, producer.input[0], name)
                     producer.op = "NoOp"  # now unused: pruned at the end of the pipeline
                     del producer.input[:]
                     producer.ClearField("attr")
@@ -41,28 +41,9 @@ def normalise_bias_adds(graph_def):
             elif producer.attr["data_format"].s not in (b"", b"NHWC"):
                 continue
             weights = index.const_value(producer.input[1])
-            if weights is None or value.shape[0] != _channels(producer, weights):
+            if weights is None or value.shape[0] != output_channels(producer, weights):
                 continue
-            _become_bias_add(node, node.input[data], node.input[const])
+            become_bias_add(node, node.input[data], node.input[const])
             changed += 1
             break
     return changed
-
-
-def _become_bias_add(node, data_input, bias_input):
-    inputs = [data_input, bias_input]
-    t = node.attr["T"].type
-    node.op = "BiasAdd"
-    node.ClearField("attr")
-    node.attr["T"].type = t
-    node.attr["data_format"].s = b"NHWC"
-    del node.input[:]
-    node.input.extend(inputs)
-
-
-def _channels(producer, weights):
-    if producer.op == "DepthwiseConv2dNative":
-        return weights.shape[2] * weights.shape[3]
-    if producer.op in ("MatMul", "_FusedMatMul") and producer.attr["transpose_b"].b:
-        return weights.shape[0]
-    return weights.shape[-1]

@@ -11,7 +11,8 @@ after the remap pass, instead of 3-5 elementwise ops over the whole activation.
 
 import numpy as np
 
-from converter.graph.nodes import GraphIndex, input_name, make_const, remove_nodes, unique_name
+from converter.graph.nodes import (GraphIndex, become_bias_add, input_name, make_const, output_channels,
+                                   remove_nodes, unique_name)
 
 _FOLDABLE = ("Conv2D", "DepthwiseConv2dNative", "MatMul")
 _BATCH_NORMS = ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")
@@ -74,12 +75,12 @@ def _fold_fused_batch_norm(graph_def, index, bn):
         return 0
     gamma, beta, mean, var = (p.astype(np.float64) for p in params)
     scale = gamma / np.sqrt(var + bn.attr["epsilon"].f)
-    if scale.shape != (_channels(conv, weights),):
+    if scale.shape != (output_channels(conv, weights),):
         return 0
     _replace_weights(graph_def, index, conv, _scaled_weights(conv, weights, scale))
     bias_name = unique_name(index, f"{bn.name}/folded_bias")
     graph_def.node.append(make_const(bias_name, (beta - mean * scale).astype(np.float32)))
-    _become_bias_add(bn, conv.name, bias_name)
+    become_bias_add(bn, conv.name, bias_name)
     return 1
 
 
@@ -101,7 +102,7 @@ def _fold_scale(graph_def, index, mul):
             conv, weights = _conv_with_const_weights(index, mul.input[data])
         if conv is None or weights.dtype != np.float32:
             continue
-        channels = _channels(conv, weights)
+        channels = output_channels(conv, weights)
         scale = np.asarray(scale, np.float64)
         if scale.size != channels or scale.shape[-1:] != (channels,) or scale.ndim > 4:
             continue  # not a per-output-channel scale
@@ -113,7 +114,7 @@ def _fold_scale(graph_def, index, mul):
         else:
             bias_name = unique_name(index, f"{mul.name}/folded_bias")
             graph_def.node.append(make_const(bias_name, (bias * scale).astype(np.float32)))
-            _become_bias_add(mul, conv.name, bias_name)
+            become_bias_add(mul, conv.name, bias_name)
             _remove(graph_def, {producer.name})
         return 1
     return 0
@@ -131,19 +132,3 @@ def _take_over(target, source):
 
 def _remove(graph_def, names):
     remove_nodes(graph_def, set(names))
-
-
-def _channels(conv, weights):
-    if conv.op == "DepthwiseConv2dNative":
-        return weights.shape[2] * weights.shape[3]
-    return weights.shape[-1]
-
-
-def _become_bias_add(node, data_input, bias_input):
-    t = node.attr["T"].type
-    node.op = "BiasAdd"
-    node.ClearField("attr")
-    node.attr["T"].type = t
-    node.attr["data_format"].s = b"NHWC"
-    del node.input[:]
-    node.input.extend([data_input, bias_input])

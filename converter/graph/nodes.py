@@ -82,3 +82,24 @@ def safe_node_name(key, index):
     """A valid TF node name for a signature key (keys may hold '/' or spaces)."""
     name = re.sub(r"[^A-Za-z0-9_.\-/]", "_", key).strip("/") or f"t{index}"
     return name if re.match(r"[A-Za-z0-9.]", name) else f"t{index}_{name}"
+
+
+def become_bias_add(node, data_input, bias_input):
+    """Turn `node` (in place, keeping its name and dtype) into BiasAdd(data_input, bias_input)."""
+    inputs = [data_input, bias_input]
+    t = node.attr["T"].type
+    node.op = "BiasAdd"
+    node.ClearField("attr")
+    node.attr["T"].type = t
+    node.attr["data_format"].s = b"NHWC"
+    del node.input[:]
+    node.input.extend(inputs)
+
+
+def output_channels(producer, weights):
+    """Output channels of a Conv2D / DepthwiseConv2dNative / MatMul with these weights."""
+    if producer.op == "DepthwiseConv2dNative":
+        return weights.shape[2] * weights.shape[3]
+    if producer.op in ("MatMul", "_FusedMatMul") and producer.attr["transpose_b"].b:
+        return weights.shape[0]
+    return weights.shape[-1]
