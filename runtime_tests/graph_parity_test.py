@@ -36,6 +36,7 @@ CASES = (
         ("recurrent_saved_model_float32", "saved_model", "recurrent", None),
         ("two_in_two_out_saved_model_float32", "saved_model", "two_in_two_out", None),
         ("while_loop_saved_model_float32", "tf_module", "while_loop", None),
+        ("tf1_saved_model_float32", "tf_module", "tf1", None),
         ("cnn_functional_h5_float32", "keras3_h5", "cnn_functional", None),
         ("tf_keras_cnn_h5_float32", "tf_keras_h5", "tf_keras_cnn", None),
         ("attention_keras_float16", "keras", "attention", "quantize_float16"),
@@ -94,14 +95,17 @@ def _source(kind, name, tmp):
         inputs = [np.random.default_rng(5).normal(size=(3, 8, 8, 3)).astype("float32")]
         return (path, lambda xs: _as_list(model(xs[0], training=False)), inputs,
                 [model.inputs[0].name.split(":")[0]], keras_output_keys(model))
-    if kind == "tf_module":
-        path = os.path.join(tmp, "while_loop")
+    if kind == "tf_module":  # SavedModels written by TensorFlow code, not Keras
+        path = os.path.join(tmp, name)
+        save, input_key, output_keys = {"while_loop": (graph_models.save_while_loop_saved_model, "state",
+                                                       ["final", "total"]),
+                                        "tf1": (graph_models.save_tf1_saved_model, "x", ["y"])}[name]
         if not os.path.exists(path):
-            graph_models.save_while_loop_saved_model(path)
+            save(path)
         function = tf.saved_model.load(path).signatures["serving_default"]
         inputs = [np.random.default_rng(6).normal(size=(3, 4)).astype("float32")]
-        return (path, lambda xs: [np.asarray(v) for _, v in sorted(function(state=tf.constant(xs[0])).items())],
-                inputs, ["state"], ["final", "total"])
+        return (path, lambda xs: [np.asarray(v) for _, v in sorted(function(**{input_key: tf.constant(xs[0])}).items())],
+                inputs, [input_key], output_keys)
     raise ValueError(kind)
 
 

@@ -1,5 +1,6 @@
-"""Step 2: freeze a concrete function: variables become Const nodes, functions are inlined and
-control flow v2 (While/If) is lowered to Switch/Merge/Enter/Exit, which TF.js executes.
+"""Step 2 for Keras models and the SavedModels saved_model.py leaves to TensorFlow: freeze a
+concrete function: variables become Const nodes, functions are inlined and control flow v2
+(While/If) is lowered to Switch/Merge/Enter/Exit, which TF.js executes.
 
 Also records, for each signature key, the graph tensor it names with its dtype and shape: the
 `signature` of model.json.
@@ -8,6 +9,7 @@ Also records, for each signature key, the graph tensor it names with its dtype a
 import dataclasses
 
 from converter.errors import ConversionError
+from converter.graph.tf_modules import quiet_stderr
 
 
 @dataclasses.dataclass
@@ -33,8 +35,11 @@ def freeze(loaded):
 
     function = loaded.function
     try:
-        frozen = convert_to_constants.convert_variables_to_constants_v2(
-            function, lower_control_flow=True, aggressive_inlining=True)
+        # Quiet: TF logs "Issue encountered when serializing variables" (TF1 models) and
+        # grappler's "Starting new session" here; a failure still raises.
+        with quiet_stderr():
+            frozen = convert_to_constants.convert_variables_to_constants_v2(
+                function, lower_control_flow=True, aggressive_inlining=True)
     except Exception as err:
         raise ConversionError(f"cannot freeze the model's variables into constants: "
                               f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None

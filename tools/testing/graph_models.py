@@ -101,6 +101,20 @@ def depthwise_bn(seed=14):
     return _randomise(model, seed)
 
 
+def save_tf1_saved_model(path, seed=16):
+    """A TF1-style SavedModel (graph + Session, `simple_save`): no object graph, so the converter
+    reads it with TensorFlow's loader instead of its own. y = relu(x @ w1 + b1) @ w2."""
+    import tensorflow as tf
+    rng = np.random.default_rng(seed)
+    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 4], name="x")
+        w1, b1, w2 = (tf.compat.v1.get_variable(name, initializer=rng.normal(0, 0.7, shape).astype("float32"))
+                      for name, shape in (("w1", (4, 6)), ("b1", (6,)), ("w2", (6, 3))))
+        y = tf.matmul(tf.nn.relu(tf.matmul(x, w1) + b1), w2, name="y")
+        session.run(tf.compat.v1.global_variables_initializer())
+        tf.compat.v1.saved_model.simple_save(session, path, {"x": x}, {"y": y})
+
+
 def save_while_loop_saved_model(path, seed=15):
     """A tf.Module whose tf.function runs a tf.while_loop (x <- tanh(x @ w + b), n times,
     n a function of the input); saved as a SavedModel. Returns the module."""
