@@ -137,15 +137,15 @@ def _graph_rows(args, tmp, env):
 
 
 def _print_graph_table(rows):
-    print("\n| model | ours SavedModel s / MB | official SavedModel s / MB | time ratio | RSS ratio | "
-          "ours .keras s / MB | official .keras | predict ms ours / official |")
+    print("\n| model | ours SavedModel s / MB | official SavedModel s / MB | time official/ours | "
+          "RSS ours/official | ours .keras s / MB | official .keras | predict ms ours / official |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         o, f, k, fk = r["ours_sm"], r["official_sm"], r["ours_keras"], r["official_keras"]
         predict = (f"{r['predict_ms'][0]:.1f} / {r['predict_ms'][1]:.1f}" if isinstance(r["predict_ms"], list)
                    else f"failed: {r['predict_ms']}")
         print(f"| {r['model']} | {o[0]:.1f} / {o[1]:.0f} | {f[0]:.1f} / {f[1]:.0f} | {f[0] / o[0]:.1f}x | "
-              f"{f[1] / o[1]:.2f}x | {k[0]:.1f} / {k[1]:.0f} | {'fails' if not fk[2] else 'converts'} | {predict} |")
+              f"{o[1] / f[1]:.2f}x | {k[0]:.1f} / {k[1]:.0f} | {'fails' if not fk[2] else 'converts'} | {predict} |")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,10 @@ def normalise_bias_adds(graph_def):
             continue
         for data, const in ((0, 1), (1, 0)):
             producer = index.by_name.get(input_name(node.input[data]))
-            value = index.const_value(node.input[const])
+            source = producer
+            if source is not None and source.op == "BiasAdd":  # its input decides the rank
+                source = index.by_name.get(input_name(source.input[0]))
+            value = _channel_vector(index.const_value(node.input[const]), source)
             if (producer is not None and producer.op == "BiasAdd" and value is not None
                     and index.single_consumer(producer.name)):
                 bias = index.const_value(producer.input[1])
@@ -34,7 +37,7 @@ def normalise_bias_adds(graph_def):
                     producer.ClearField("attr")
                     changed += 1
                     break
-            if producer is None or producer.op not in _PRODUCERS or value is None or value.ndim != 1:
+            if producer is None or producer.op not in _PRODUCERS or value is None:
                 continue
             if producer.op == "MatMul" or producer.op == "_FusedMatMul":
                 pass  # MatMul output is [batch, channels]
@@ -43,7 +46,21 @@ def normalise_bias_adds(graph_def):
             weights = index.const_value(producer.input[1])
             if weights is None or value.shape[0] != output_channels(producer, weights):
                 continue
+            if index.const_value(node.input[const]).ndim != 1:  # [1, 1, 1, C] (Keras 3 batch norm)
+                name = unique_name(index, f"{node.name}/bias")
+                graph_def.node.append(make_const(name, value))
+                node.input[const] = name
             become_bias_add(node, node.input[data], node.input[const])
             changed += 1
             break
     return changed
+
+
+def _channel_vector(value, producer):
+    """`value` as a [C] vector if adding it to `producer`'s output is a per-channel bias: rank 1,
+    or [1, ..., 1, C] (Keras 3 reshapes batch-norm parameters so) no longer than that output's
+    rank (else the Add would broadcast the output to a higher rank)."""
+    if value is None or value.ndim == 0 or any(d != 1 for d in value.shape[:-1]):
+        return None
+    rank = 2 if producer is not None and producer.op in ("MatMul", "_FusedMatMul") else 4
+    return value.reshape(-1) if value.ndim <= rank else None

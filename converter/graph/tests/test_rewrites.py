@@ -166,3 +166,25 @@ def test_constant_folding_computes_batch_norm_parameters_in_numpy(rng):
     assert "Rsqrt" not in ops and "Sub" not in ops and ops.count("Identity") == 1  # only y stays
     assert ops.count("Mul") == 2  # x * inv, and the broadcast that would have grown
     _same_outputs(before, after, {"x:0": rng.normal(size=(3, 4)).astype("float32")})
+
+
+def test_keras3_batch_norm_offset_shaped_1_1_1_c_becomes_a_bias(rng):
+    """Keras 3 reshapes batch-norm parameters to [1, 1, 1, C]; adding one after a conv's BiasAdd
+    is still a per-channel bias (merged), but not after a MatMul (it would broadcast to rank 4)."""
+    w, b, offset = (rng.normal(size=s).astype("float32") for s in ((1, 1, 3, 4), (4,), (1, 1, 1, 4)))
+
+    def build(tf):
+        x = tf.compat.v1.placeholder(tf.float32, [None, 5, 5, 3], name="x")
+        conv = tf.nn.bias_add(tf.nn.conv2d(x, tf.constant(w), 1, "VALID"), tf.constant(b))
+        tf.identity(conv + tf.constant(offset), name="y")
+        dense = tf.nn.bias_add(tf.matmul(tf.reshape(x, [-1, 75]), tf.constant(w.reshape(3, 4).repeat(25, 0))),
+                               tf.constant(b))
+        tf.identity(dense + tf.constant(offset), name="z")
+
+    before, after = _graph(build), _graph(build)
+    assert bias_add.normalise_bias_adds(after) == 1
+    ops = {n.name: n.op for n in after.node}
+    assert ops["add"] == "BiasAdd" and ops["add_1"] == "AddV2"
+    feeds = {"x:0": rng.normal(size=(2, 5, 5, 3)).astype("float32")}
+    _same_outputs(before, after, feeds)
+    _same_outputs(before, after, feeds, fetch="z:0")
