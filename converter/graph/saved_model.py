@@ -12,8 +12,7 @@ rebuilt in Python, inlined and re-imported several times, each a copy of the wei
    the function library) goes through grappler's function inliner, which also lowers While/If
    to Switch/Merge/Enter/Exit, as TF.js needs; no weights are in the graph yet;
 3. each resource placeholder becomes a Const holding the variable's value (read from the
-   checkpoint as a memory map) and the resource path is retyped: ReadVariableOp -> Identity,
-   ResourceGather -> GatherV2, VariableShape -> Shape, Identity/Enter/Switch/... -> value dtype.
+   checkpoint as a memory map): freeze.freeze_captures.
 
 A SavedModel this module does not understand (TF1-style, captured tables or constants, resources
 reaching ops other than reads) raises `NotFreezable`, and the caller falls back to TensorFlow's
@@ -23,21 +22,13 @@ loader; damaged files are ConversionErrors.
 import os
 
 from converter.errors import ConversionError
-from converter.graph.freeze import FrozenGraph, TensorInfo
-from converter.graph.grappler import inline_functions
-from converter.graph.nodes import GraphIndex, input_name, safe_node_name
+from converter.graph.freeze import FrozenGraph, NotFreezable, TensorInfo, freeze_captures
+from converter.graph.nodes import input_name, safe_node_name
 from converter.graph.tensor_bundle import TensorBundle
-from converter.graph.tensors import DT_RESOURCE, dtype_enum, to_tensor_proto
+from converter.graph.tensors import DT_RESOURCE
 from converter.graph.tf_modules import tensorflow_protos
 
 _CALL_OPS = ("StatefulPartitionedCall", "PartitionedCall")
-# Ops that only pass a resource handle on: their type attribute becomes the variable's dtype.
-_PASS_THROUGH = {"Identity": "T", "Enter": "T", "Exit": "T", "Switch": "T", "Merge": "T",
-                 "NextIteration": "T", "RefIdentity": "T"}
-
-
-class NotFreezable(Exception):
-    """This SavedModel needs TensorFlow's own loader (the reason is the message)."""
 
 
 def parse_saved_model(path):
@@ -100,12 +91,8 @@ def freeze_saved_model(path, signature_name="serving_default", tags=("serve",)):
         variables[input_name(ref)] = (keys[node_id], saved_object.variable)
 
     graph_def, inputs, outputs = _call_graph(meta, signature, call, data_inputs[:n_args], variables, path)
-    try:
-        graph_def = inline_functions(graph_def, list(variables) + [i.name for i in inputs],
-                                     [o.name for o in outputs])
-    except ValueError as err:  # grappler could not import the graph we built: let TF load it
-        raise NotFreezable(f"grappler's inliner refused the graph: {err}") from None
-    _freeze_resources(graph_def, {name: bundle.array(key) for name, (key, _) in variables.items()})
+    graph_def = freeze_captures(graph_def, {name: bundle.array(key) for name, (key, _) in variables.items()},
+                                [i.name for i in inputs], [o.name for o in outputs])
     version = saved.meta_graphs[0].meta_info_def.tensorflow_version
     return FrozenGraph(graph_def, inputs, outputs), f"TensorFlow {version}" if version else "TensorFlow"
 
@@ -155,11 +142,6 @@ def _call_graph(meta, signature, call, arg_refs, variables, path):
     graph_def = protos.graph_pb2.GraphDef()
     graph_def.versions.CopyFrom(meta.graph_def.versions)
     graph_def.library.CopyFrom(meta.graph_def.library)
-    for function in graph_def.library.function:
-        # A function that "implements" an API (Keras' LSTM/GRU: CuDNN or generic) is chosen at
-        # run time by grappler and never inlined; drop the marker so the generic body is used.
-        if "api_implements" in function.attr:
-            del function.attr["api_implements"]
 
     by_tensor = {t.name: key for key, t in signature.inputs.items()}
     renamed, inputs = {}, []
@@ -199,63 +181,3 @@ def _tensor_info(key, name, spec):
     shape = None if spec.tensor_shape.unknown_rank else [d.size if d.size >= 0 else None
                                                           for d in spec.tensor_shape.dim]
     return TensorInfo(key, name, spec.dtype, shape)
-
-
-def _freeze_resources(graph_def, values):
-    """Resource placeholders -> Consts; retype everything the handles flow through (in place)."""
-    index = GraphIndex(graph_def)
-    for name, array in values.items():
-        node = index.by_name.get(name)
-        if node is None:  # the inliner pruned an unused capture
-            continue
-        dtype = dtype_enum(array.dtype)
-        node.op = "Const"
-        node.ClearField("attr")
-        node.attr["dtype"].type = dtype
-        node.attr["value"].tensor.CopyFrom(to_tensor_proto(array))
-        _retype_consumers(index, name, dtype)
-
-
-def _retype_consumers(index, start, dtype):
-    seen, stack = {start}, [start]
-    while stack:
-        for consumer_name in index.consumers.get(stack.pop(), ()):
-            node = index.by_name[consumer_name]
-            if consumer_name in seen or not any(input_name(r) in seen and not r.startswith("^")
-                                                for r in node.input):
-                continue
-            if node.op == "ReadVariableOp":
-                node.op = "Identity"
-                del node.attr["dtype"]
-                node.attr["T"].type = dtype
-                continue  # a value from here on
-            if node.op == "ResourceGather":
-                _to_gather(index, node, dtype)
-                continue
-            if node.op == "VariableShape":
-                node.op = "Shape"
-                continue
-            attr = _PASS_THROUGH.get(node.op)
-            if attr is None or node.attr[attr].type != DT_RESOURCE:
-                raise NotFreezable(f"variable handle reaches {node.op} node {node.name}")
-            node.attr[attr].type = dtype
-            seen.add(consumer_name)
-            stack.append(consumer_name)
-
-
-def _to_gather(index, node, dtype):
-    """ResourceGather(handle, indices) -> GatherV2(value, indices, axis=0)."""
-    from converter.graph.nodes import make_const, unique_name
-    import numpy as np
-    if node.attr["batch_dims"].i:
-        raise NotFreezable(f"ResourceGather {node.name} with batch_dims")
-    axis = make_const(unique_name(index, node.name + "/axis"), np.array(0, np.int32))
-    index.graph_def.node.append(axis)
-    node.op = "GatherV2"
-    node.input.insert(2, axis.name)
-    indices = node.attr["Tindices"].type
-    node.ClearField("attr")
-    node.attr["Tparams"].type = dtype
-    node.attr["Tindices"].type = indices
-    node.attr["Taxis"].type = dtype_enum(np.int32)
-    node.attr["batch_dims"].i = 0

@@ -2,6 +2,7 @@
 keeps the signature's tensors and the outputs do not change."""
 
 import numpy as np
+import pytest
 
 from converter.graph import grappler
 from converter.graph.freeze import freeze
@@ -35,3 +36,21 @@ def test_grappler_passes_keep_outputs(model_files, rng):
     assert all(node.device == "" for node in fused.node)
     for graph_def in (first, fused):
         np.testing.assert_allclose(run_graph(graph_def, feeds, fetch)[0], before[0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("model", ["cnn_functional", "two_in_two_out"])
+def test_our_freezing_matches_tensorflows(model_files, rng, model):
+    """freeze() reads a Keras function's variables itself; TF's convert_variables_to_constants_v2
+    (the fallback for other captures) must give the same graph outputs."""
+    from converter.graph.freeze import _freeze_live_function, _freeze_with_tensorflow
+    loaded = load_function(model_files[model], "keras")
+    ours, theirs = _freeze_live_function(loaded), _freeze_with_tensorflow(loaded)
+    assert [(i.key, i.shape) for i in ours.inputs] == [(i.key, i.shape) for i in theirs.inputs]
+    assert [o.key for o in ours.outputs] == [o.key for o in theirs.outputs]
+    assert not {"VarHandleOp", "ReadVariableOp", "StatefulPartitionedCall"} & set(ops_of(ours.graph_def))
+    feeds = [rng.normal(size=[d or 2 for d in i.shape]).astype("float32") for i in ours.inputs]
+    for a, b in zip(run_graph(ours.graph_def, dict(zip([i.name for i in ours.inputs], feeds)),
+                              [o.name for o in ours.outputs]),
+                    run_graph(theirs.graph_def, dict(zip([i.name for i in theirs.inputs], feeds)),
+                              [o.name for o in theirs.outputs])):
+        np.testing.assert_array_equal(a, b)
