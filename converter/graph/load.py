@@ -116,7 +116,7 @@ def _explain_keras_load_error(err):
     names = sorted({a or b for a, b in unknown})
     if names:
         return (f"cannot load custom object(s) {', '.join(names)}: register them with "
-                "keras.saving.register_keras_serializable in code that runs before the conversion")
+                "keras.saving.register_keras_serializable in a file given as --custom_objects FILE.py")
     return f"cannot load the Keras model: {text}"
 
 
