@@ -17,7 +17,8 @@ Contents are read from the live table at conversion time (LookupTableExportV2), 
 filled from a vocabulary file (TextFileInitializer) is carried too. Only tables created by
 HashTable/HashTableV2 (tf.lookup.StaticHashTable, StaticVocabularyTable, Keras StringLookup /
 IntegerLookup) run in TF.js 4.22; mutable and dense tables are refused with one line naming the
-table and its op.
+table and its op, and so is a table created inside the main graph that nothing there fills (a
+TF1 graph's table, whose init op is outside the signature): TF.js would look up an empty table.
 
 TF.js's LookupTableFind returns the found values stacked into a 1-D tensor whatever the keys'
 shape (TF returns the keys' shape), so every LookupTableFindV2 is wrapped in Reshape(-1) before and
@@ -31,7 +32,8 @@ Interface (two calls, used by converter/graph/__init__.py):
         DT_RESOURCE Placeholders are looked at). Returns {placeholder name: Table}; cheap ({})
         when the graph has no resource placeholder. Must run while the model is alive.
     tables = attach_tables(graph_def, found, path)
-        After the graph rewrites, before the op check: refuses unknown or unsupported resources,
+        After the graph rewrites, before the op check: refuses unknown or unsupported resources
+        and unfilled in-graph tables,
         rewrites the lookups in graph_def (in place) and returns TableGraphs (None if the graph
         uses no table): .initializer (GraphDef), .initializer_signature and .resource_inputs
         (model.json entries), .weight_names (the initializer's Consts).
@@ -50,6 +52,8 @@ _TABLE_CREATORS = SUPPORTED_CREATORS + (
     "MutableDenseHashTable", "MutableDenseHashTableV2", "AnonymousHashTable", "AnonymousMutableHashTable",
     "AnonymousMutableHashTableOfTensors", "AnonymousMutableDenseHashTable")
 _FIND_OPS = ("LookupTableFind", "LookupTableFindV2")
+_FILL_OPS = ("LookupTableImport", "LookupTableImportV2", "InitializeTable", "InitializeTableV2",
+             "InitializeTableFromTextFile", "InitializeTableFromTextFileV2")
 INITIALIZER_PREFIX = "table_initializer"
 
 
@@ -138,6 +142,7 @@ def _describe(placeholder, owner, handle):
 def attach_tables(graph_def, tables, path=None):
     """Refuse resources TF.js cannot run, rewrite the lookups of graph_def in place and build the
     initializer; return TableGraphs, or None when graph_def has no resource placeholder."""
+    _refuse_unfilled_tables(graph_def, path)
     placeholders = sorted(resource_placeholders(graph_def))
     if not placeholders:
         return None
@@ -162,6 +167,19 @@ def attach_tables(graph_def, tables, path=None):
         init_outputs[f"{handle}:0"] = _resource_info(f"{handle}:0", resource_id)
         resource_inputs[f"{name}:0"] = _resource_info(f"{name}:0", resource_id)
     return TableGraphs(initializer, {"outputs": init_outputs}, resource_inputs, frozenset(weight_names))
+
+
+def _refuse_unfilled_tables(graph_def, path):
+    """A table created inside the main graph (e.g. a TF1 graph, whose init op is not part of the
+    signature) that no op there fills would be an empty table in TF.js: every lookup the default
+    value. Refused rather than written."""
+    from converter.graph.nodes import input_name
+    filled = {input_name(n.input[0]) for n in graph_def.node if n.input and n.op in _FILL_OPS}
+    for node in graph_def.node:
+        if node.op in _TABLE_CREATORS and node.name not in filled:
+            raise ConversionError(f"lookup table '{node.name}' ({node.op}) is created inside the graph and nothing "
+                                  "fills it: TF.js would look up an empty table (only tables the function "
+                                  "captures, e.g. TF2 tf.lookup.StaticHashTable, are carried)", path)
 
 
 def _resource_info(tensor_name, resource_id):

@@ -101,3 +101,15 @@ def test_table_contents_are_never_quantised():
     values = np.ones(3, np.float32)
     assert plan.dtype_for("table_initializer/t/values", values) is None
     assert plan.dtype_for("dense/kernel", values) == "uint8"
+
+
+def test_table_created_in_the_graph_and_never_filled_is_refused():
+    """TF.js would create it empty and return the default value for every key."""
+    import tensorflow as tf
+    graph_def = tf.compat.v1.GraphDef()
+    table = graph_def.node.add(name="hash_table", op="HashTableV2")
+    table.attr["key_dtype"].type = tf.int64.as_datatype_enum
+    with pytest.raises(ConversionError, match="lookup table 'hash_table' \\(HashTableV2\\) is created inside the graph"):
+        tables.attach_tables(graph_def, {}, "m")
+    graph_def.node.add(name="fill", op="LookupTableImportV2", input=["hash_table", "k", "v"])
+    assert tables.attach_tables(graph_def, {}, "m") is None
