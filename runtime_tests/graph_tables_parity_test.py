@@ -147,3 +147,17 @@ def test_a_wrong_table_value_is_caught(cases, tmp_path):
     path.write_bytes((np.frombuffer(path.read_bytes(), "<i4") + 1).astype("<i4").tobytes())
     run = parity.run_node_tests(broken)
     assert run.returncode != 0 and not parity.read_result(broken)["ok"]
+
+
+@pytest.mark.parametrize("case_name", ["tables_saved_model_float32", "lookup_layers_keras_uint8"])
+def test_verify_runs_table_models(cases, case_name):
+    """`verify` feeds only the user's inputs (string ones too) and, for a quantised model, runs the
+    written graph with its initializer in TensorFlow as the reference."""
+    from converter.verify import verify
+    case_dirs, _, _ = cases
+    model_dir = os.path.join(case_dirs[case_name], "model")
+    path = {"tables_saved_model_float32": "tables_saved_model",
+            "lookup_layers_keras_uint8": "lookup_layers.keras"}[case_name]  # as the fixture saved them
+    report = verify(os.path.join(os.path.dirname(case_dirs[case_name]), path), model_dir)
+    assert report.ok, report.table()
+    assert report.quantized == case_name.endswith("uint8")
