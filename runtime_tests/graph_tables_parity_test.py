@@ -1,8 +1,8 @@
 """Lookup tables in our Graph models, in tfjs-node: model.json's `modelInitializer` fills the
 tables, the graph runs with executeAsync, outputs are compared with TensorFlow's by output name.
 
-Cases: a TF SavedModel with static hash tables (int64 -> float with rank-2 keys, a vocabulary
-file string -> int64, the table size); Keras 3
+Cases: a TF SavedModel with static hash tables (int64 -> float and int32 -> int32 with rank-2
+keys, a vocabulary file string -> int64, the table size); Keras 3
 StringLookup + IntegerLookup from `.keras` and from a SavedModel Keras exported; the same `.keras`
 quantised to uint8 (the table contents stay exact). String inputs are fed as string tensors.
 """
@@ -120,7 +120,7 @@ def test_saved_model_lookups_are_exact(cases):
     case_dir = case_dirs["tables_saved_model_float32"]
     result = parity.read_result(case_dir)
     by_name = {o["name"]: o for o in result["outputs"]}
-    for name in ("word_ids", "vocab_size"):
+    for name in ("word_ids", "code_values", "vocab_size"):
         assert by_name[name]["max_abs_err"] == 0, by_name[name]
     assert by_name["scores"]["shape"] == [4, 3]  # rank-2 keys keep their shape in TF.js
 

@@ -16,7 +16,7 @@ def save_tables_saved_model(path, seed=41):
     """A tf.Module with three tables and a variable; saved as a SavedModel. Inputs: "ids" int64
     [None, 3] (rank 2: TF.js must keep the keys' shape), "words" string [None]. Outputs: "scores"
     (int64 -> float table times a variable), "word_ids" (vocabulary-file table, int64),
-    "vocab_size" (LookupTableSize)."""
+    "code_values" (int32 -> int32 table), "vocab_size" (LookupTableSize)."""
     import tensorflow as tf
     rng = np.random.default_rng(seed)
     vocab = os.path.join(os.path.dirname(os.path.abspath(path)), os.path.basename(path) + "_vocab.txt")
@@ -32,6 +32,8 @@ def save_tables_saved_model(path, seed=41):
             self.vocab = tf.lookup.StaticHashTable(tf.lookup.TextFileInitializer(
                 vocab, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
                 tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER), default_value=-1)
+            self.codes = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
+                tf.constant([2, 3, 11], tf.int32), tf.constant([20, 30, 110], tf.int32)), default_value=-7)
             self.scale = tf.Variable(rng.normal(size=(3,)).astype("float32"))
 
         @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.int64, name="ids"),
@@ -39,6 +41,7 @@ def save_tables_saved_model(path, seed=41):
         def __call__(self, ids, words):
             return {"scores": self.scores.lookup(ids) * self.scale,
                     "word_ids": self.vocab.lookup(words),
+                    "code_values": self.codes.lookup(tf.cast(ids, tf.int32)),
                     "vocab_size": self.vocab.size()}
 
     module = Tables()

@@ -29,11 +29,12 @@ def test_collect_reads_each_captured_table_sorted(table_files):
     loaded = load_function(table_files["static"], "tf_saved_model")
     frozen = freeze(loaded)
     found = tables.collect_tables(loaded.function, loaded.function._tfjs_keep_alive, frozen.graph_def)
-    assert sorted(found) == sorted(tables.resource_placeholders(frozen.graph_def)) and len(found) == 2
-    by_keys = {t.keys.dtype.kind: t for t in found.values()}
-    ints, words = by_keys["i"], by_keys["O"]
-    assert ints.creator == words.creator == "HashTableV2" and ints.supported
+    assert sorted(found) == sorted(tables.resource_placeholders(frozen.graph_def)) and len(found) == 3
+    by_keys = {t.keys.dtype.name: t for t in found.values()}
+    ints, codes, words = by_keys["int64"], by_keys["int32"], by_keys["object"]
+    assert ints.creator == codes.creator == words.creator == "HashTableV2" and ints.supported
     assert ints.keys.tolist() == [-5, 3, 7, 11, 1_000_003] and ints.values.dtype == np.float32
+    assert codes.keys.tolist() == [2, 3, 11] and codes.values.tolist() == [20, 30, 110]
     # the vocabulary file's lines, read from the SavedModel's asset (the original file is gone)
     assert words.keys.tolist() == sorted(w.encode() for w in table_models.WORDS)
     assert [table_models.WORDS[i] for i in words.values] == [k.decode() for k in words.keys]
@@ -55,11 +56,11 @@ def test_written_model_runs_in_tensorflow_like_the_source(table_files, tmp_path)
     model = json.load(open(os.path.join(out, "model.json")))
     resource_inputs = {k: v for k, v in model["signature"]["inputs"].items() if "resourceId" in v}
     outputs = model["initializerSignature"]["outputs"]
-    assert sorted(v["resourceId"] for v in resource_inputs.values()) == [1, 2]
-    assert sorted(v["resourceId"] for v in outputs.values()) == [1, 2]
+    assert sorted(v["resourceId"] for v in resource_inputs.values()) == [1, 2, 3]
+    assert sorted(v["resourceId"] for v in outputs.values()) == [1, 2, 3]
     assert all(v["dtype"] == "DT_RESOURCE" and k == v["name"] for k, v in {**resource_inputs, **outputs}.items())
     ops = [n["op"] for n in model["modelInitializer"]["node"]]
-    assert ops.count("HashTableV2") == ops.count("LookupTableImportV2") == 2
+    assert ops.count("HashTableV2") == ops.count("LookupTableImportV2") == 3
     finds = [n for n in model["modelTopology"]["node"] if n["op"] == "LookupTableFindV2"]
     assert finds and all(n["name"].endswith("/flat") for n in finds)
 
