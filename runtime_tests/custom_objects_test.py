@@ -1,7 +1,7 @@
 """`--custom_objects FILE.py`: a `.keras` with a custom layer converts to a graph model in a fresh
 CLI process given the file that registers the class, verifies, and matches Keras in tfjs-node;
 without the file the error names the class; a missing or broken file is one line on stderr and
-leaves nothing on disk."""
+leaves nothing on disk (those run the CLI in this process: no TensorFlow start-up per case)."""
 
 import json
 import os
@@ -68,9 +68,18 @@ def test_converts_verifies_and_matches_keras_in_tfjs_node(source, tmp_path):
     assert result["ok"] and result["outputs"][0]["max_abs_expected"] > 1e-3, result
 
 
-def test_without_the_file_the_class_is_named(source, tmp_path):
+def test_without_the_file_the_class_is_named(source, tmp_path, capsys):
+    """In this process, with the class taken out of Keras' registry (as in a fresh process)."""
+    import keras
     path, _, _ = source
-    line = one_line_error(run_cli("convert", path, str(tmp_path / "web"), "--output_format", "tfjs_graph_model"))
+    registered = keras.saving.get_custom_objects()
+    saved = {k: registered.pop(k) for k in list(registered) if k.endswith(">GatedDense")}
+    assert saved
+    try:
+        line = one_line_error(_cli_in_process(capsys, "convert", path, str(tmp_path / "web"),
+                                              "--output_format", "tfjs_graph_model"))
+    finally:
+        registered.update(saved)
     assert "GatedDense" in line and "--custom_objects" in line
     assert os.listdir(tmp_path) == []
 
