@@ -160,7 +160,9 @@ def _graph_reference(src, model_dir, signature, samples, seed, quantized, signat
     for spec in specs:
         shape = [samples if i == 0 and d is None else (d if d is not None else 8)
                  for i, d in enumerate(spec.shape.as_list())]
-        if spec.dtype.is_integer:
+        if spec.dtype == tf.string:  # e.g. words for a lookup table: numbers as text
+            values.append(rng.integers(0, 10, size=shape).astype(str).astype(object))
+        elif spec.dtype.is_integer:
             values.append(rng.integers(0, 10, size=shape).astype(spec.dtype.as_numpy_dtype))
         else:
             values.append(rng.normal(size=shape).astype(spec.dtype.as_numpy_dtype))
@@ -173,7 +175,8 @@ def _graph_reference(src, model_dir, signature, samples, seed, quantized, signat
         outputs = {k: np.asarray(results[k]) for k in loaded.output_keys}
     else:
         outputs = dict(zip(loaded.output_keys, (np.asarray(r) for r in tf.nest.flatten(results))))
-    input_keys, output_keys = sorted(signature["inputs"]), sorted(signature["outputs"])
+    input_keys = sorted(k for k, v in signature["inputs"].items() if "resourceId" not in v)  # not tables
+    output_keys = sorted(signature["outputs"])
     if sorted(by_key) != input_keys or sorted(outputs) != output_keys:
         raise ConversionError(f"the model's signature ({', '.join(input_keys)} -> {', '.join(output_keys)}) does "
                               f"not match the source's ({', '.join(sorted(by_key))} -> {', '.join(sorted(outputs))})",

@@ -9,7 +9,7 @@ Case layout (read by runtime_tests/lib/case.js):
     case.json       {"name", "model", "format", "inputs": [{name, file, shape, dtype}],
                      "outputs": [{name, file, shape, dtype}],
                      "tolerance": {"atol", "rtol", "why"}, "float_reference"?: [{file}]}
-    input_{i}.bin, expected_{i}.bin, float_{i}.bin
+    input_{i}.bin, expected_{i}.bin, float_{i}.bin (a string input: input_{i}.json, a JSON list)
 Written by the runner: actual_{i}.bin, result.json.
 """
 from __future__ import annotations
@@ -31,13 +31,17 @@ _SUPPORTED = {np.dtype("float32"): "float32", np.dtype("int32"): "int32"}
 
 
 def _as_tensor(x, what: str) -> tuple[np.ndarray, str]:
-    """Contiguous little-endian float32/int32 copy of x and its dtype name."""
+    """Contiguous little-endian float32/int32 copy of x and its dtype name (string arrays: as they
+    are, dtype "string")."""
     a = np.asarray(x)
+    if a.dtype.kind in "SUO":
+        return a, "string"
     a = a.astype(_NARROW.get(a.dtype, a.dtype), copy=False)
     if a.dtype not in _SUPPORTED:
         raise ValueError(f"{what}: dtype {a.dtype} is not float32/int32")
     name = _SUPPORTED[a.dtype]
-    return np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")), name
+    # reshape: ascontiguousarray turns a scalar into shape [1]
+    return np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).reshape(a.shape), name
 
 
 def _write_tensors(case_dir: Path, prefix: str, arrays, names, what: str) -> list[dict]:
@@ -46,8 +50,15 @@ def _write_tensors(case_dir: Path, prefix: str, arrays, names, what: str) -> lis
     entries = []
     for i, x in enumerate(arrays):
         a, dtype = _as_tensor(x, f"{what} {i}")
-        fname = f"{prefix}_{i}.bin"
-        (case_dir / fname).write_bytes(a.tobytes())
+        if dtype == "string" and prefix != "input":
+            raise ValueError(f"{what} {i}: string outputs are not compared by the runner")
+        if dtype == "string":  # a JSON list of the elements in C order, decoded as UTF-8
+            fname = f"{prefix}_{i}.json"
+            values = [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in a.ravel().tolist()]
+            (case_dir / fname).write_text(json.dumps(values))
+        else:
+            fname = f"{prefix}_{i}.bin"
+            (case_dir / fname).write_bytes(a.tobytes())
         entry = {"file": fname, "shape": list(a.shape), "dtype": dtype}
         if names is not None:
             entry = {"name": names[i], **entry}
@@ -71,7 +82,7 @@ def write_case(case_dir, model_json, inputs: Sequence, expected: Sequence, *, na
         raise ValueError("float_reference needs one array per output")
     case_dir = Path(case_dir).absolute()
     case_dir.mkdir(parents=True, exist_ok=True)
-    for old in case_dir.glob("*.bin"):  # stale tensors from an earlier case must not linger
+    for old in [*case_dir.glob("*.bin"), *case_dir.glob("input_*.json")]:  # stale tensors must not linger
         old.unlink()
     (case_dir / "result.json").unlink(missing_ok=True)
 

@@ -4,6 +4,7 @@ import sys
 
 from converter.commands.common import PROG, add_graph_source_options, resolve_path
 from converter.commands.verify import add_verify_options, report
+from converter.custom_objects import add_custom_objects_option
 
 NAME = "convert"
 HELP = "convert a model file to a TF.js model directory"
@@ -36,6 +37,7 @@ def add_arguments(parser):
     parser.add_argument("--allow_custom_layers", action="store_true",
                         help="Layers format: keep custom layer classes (class name + config) for a JS class "
                              "registered with tf.serialization.registerClass, instead of refusing them")
+    add_custom_objects_option(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it is not empty")
     parser.add_argument("--metadata", action="store_true",
                         help="record the conversion facts (tensors, bytes, quantisation) in model.json's "
@@ -67,6 +69,13 @@ def run(args):
         # converter's venv has it): ~100 MB and ~3 s the TF-backend graph path never uses. This
         # process is ours, so tell Python JAX is absent (Keras treats it as optional).
         sys.modules["jax"] = None
+    if args.custom_objects:  # only Keras needs them: the Graph path and --verify load the model with it
+        if args.output_format == "tfjs_graph_model" or args.verify:
+            from converter.custom_objects import run_custom_object_files
+            run_custom_object_files([resolve_path(p) for p in args.custom_objects])
+        elif not args.quiet:
+            print(f"{PROG}: note: --custom_objects not run: the Layers path reads the file without Keras "
+                  "(custom layers: --allow_custom_layers)", file=sys.stderr)
     quantize = {}
     for option in QUANTIZE_OPTIONS:
         value = getattr(args, option[2:])

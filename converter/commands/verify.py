@@ -4,6 +4,7 @@ predictions with the source model's (Keras). Exit 1 when parity fails."""
 import sys
 
 from converter.commands.common import add_graph_source_options, resolve_path
+from converter.custom_objects import add_custom_objects_option
 
 NAME = "verify"
 HELP = "prove a converted model predicts what its source model predicts (in tfjs-node)"
@@ -14,6 +15,7 @@ def add_arguments(parser):
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="the converted TF.js model directory")
     add_verify_options(parser)
     add_graph_source_options(parser.add_argument_group("graph models (as given to convert)"))
+    add_custom_objects_option(parser)
 
 
 def add_verify_options(parser):
@@ -37,4 +39,7 @@ def report(src, model_dir, args):
 
 
 def run(args):
+    if args.custom_objects:  # before Keras loads the source model
+        from converter.custom_objects import run_custom_object_files
+        run_custom_object_files([resolve_path(p) for p in args.custom_objects])
     return report(resolve_path(args.src), resolve_path(args.model_dir), args)

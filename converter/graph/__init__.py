@@ -5,6 +5,7 @@ One module per step; this module only runs them in order:
     -> fold batch norms (fold_batch_norms.py) -> Add->BiasAdd (bias_add.py)
     -> grappler remap pass -> depthwise fusion / unfuse what TF.js lacks (fused_ops.py)
     -> drop control edges TF.js cannot schedule (control_deps.py)
+    -> hash tables: initializer graph + lookup rewrite (tables.py)
     -> op check (op_check.py) -> extract weights (weights.py) -> write (model_json.py)
 
 TensorFlow (and Keras) are imported inside these functions only: importing `converter` or the
@@ -34,19 +35,21 @@ def import_tensorflow_quietly():
 
 
 def build_graph(src, input_format, options, say=lambda message: None):
-    """Load and optimise: return (graph_def, FrozenGraph for the signature, generated_by, stats)."""
-    from converter.graph import bias_add, const_fold, control_deps, fold_batch_norms, fused_ops, grappler, op_check
+    """Load and optimise: return (graph_def, FrozenGraph for the signature, generated_by, stats,
+    tables.TableGraphs or None)."""
+    from converter.graph import (bias_add, const_fold, control_deps, fold_batch_norms, fused_ops, grappler,
+                                 op_check, tables)
     from converter.graph.freeze import freeze
     from converter.graph.load import load_function
     from converter.graph.saved_model import NotFreezable, freeze_saved_model
     from converter.graph.nodes import prune_unused
 
-    frozen = None
+    frozen, found_tables = None, {}
     if input_format == "tf_saved_model":
         say(f"reading {src} and freezing its variables")
         try:
             frozen, generated_by = freeze_saved_model(src, options.signature_name, options.saved_model_tags)
-        except NotFreezable as why:
+        except NotFreezable as why:  # e.g. hash tables: TF's loader reads their contents
             say(f"using TensorFlow's SavedModel loader ({why})")
     if frozen is None:
         say(f"loading {src} with TensorFlow")
@@ -55,6 +58,9 @@ def build_graph(src, input_format, options, say=lambda message: None):
                                options.unsafe_deserialization)
         say("freezing variables into constants")
         frozen = freeze(loaded)
+        # --- hash tables (tables.py): read while the model is alive ---
+        found_tables = tables.collect_tables(loaded.function, loaded.function._tfjs_keep_alive, frozen.graph_def)
+        # --- end hash tables ---
         generated_by = loaded.generated_by
         del loaded  # the loaded model's variables: frozen into constants now, free them
     say("optimising the graph")
@@ -70,9 +76,14 @@ def build_graph(src, input_format, options, say=lambda message: None):
     stats["unfused"] = fused_ops.unfuse_unsupported(graph_def)
     stats["control_edges_dropped"] = control_deps.drop_control_inputs(graph_def)
     prune_unused(graph_def, keep)
+    # --- hash tables (tables.py): initializer graph, lookups reshaped ---
+    table_graphs = tables.attach_tables(graph_def, found_tables, src)
+    if not options.skip_op_check and table_graphs:
+        op_check.check_ops(table_graphs.initializer, src)
+    # --- end hash tables ---
     if not options.skip_op_check:
         op_check.check_ops(graph_def, src)
-    return graph_def, frozen, generated_by, stats
+    return graph_def, frozen, generated_by, stats, table_graphs
 
 
 def convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwrite, options,
@@ -83,14 +94,22 @@ def convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwri
     from converter.graph.weights import extract_weights
     from converter.spec import ModelSpec
 
-    graph_def, frozen, generated_by, _ = build_graph(src, input_format, options, say)
+    graph_def, frozen, generated_by, _, table_graphs = build_graph(src, input_format, options, say)
     weights = extract_weights(graph_def)
+    signature = signature_json(frozen.inputs, frozen.outputs)
+    # --- hash tables (tables.py): initializer weights (never quantised), resource inputs ---
+    if table_graphs:
+        from converter.graph.tables import KeepTablesUnquantised
+        weights += extract_weights(table_graphs.initializer)
+        signature["inputs"].update(table_graphs.resource_inputs)
+        plan = KeepTablesUnquantised(plan, table_graphs.weight_names)
+    # --- end hash tables ---
     spec = ModelSpec("graph-model", {}, weights)
     try:
         spec.narrow_dtypes()
     except ValueError as err:  # int64 constants outside the int32 range
         raise ConversionError(str(err), src) from None
     say(f"writing {len(weights)} weights to {out_dir}")
-    files = write_graph_model(graph_def, signature_json(frozen.inputs, frozen.outputs), spec.weights,
-                              out_dir, plan, shard_size, overwrite, generated_by)
+    files = write_graph_model(graph_def, signature, spec.weights, out_dir, plan, shard_size, overwrite,
+                              generated_by, table_graphs)
     return files, spec.notices

@@ -107,11 +107,11 @@ def _explain_keras_load_error(err):
     if "safe_mode" in str(err):  # Keras refuses to deserialise a Lambda's bytecode by default
         return ("the model holds a Lambda layer (Python bytecode); loading it runs that code: "
                 "pass --unsafe_deserialization if you trust the file")
-    unknown = re.findall(r"Could not locate class '([^']+)'|Unknown (?:layer|object)[^:]*: '?([\w.]+)", str(err))
+    unknown = re.findall(r"Could not locate class '([^']+)'|Unknown (?:layer|object)[^:]*: '?([\w.>]+)", str(err))
     names = sorted({a or b for a, b in unknown})
     if names:
         return (f"cannot load custom object(s) {', '.join(names)}: register them with "
-                "keras.saving.register_keras_serializable in code that runs before the conversion")
+                "keras.saving.register_keras_serializable in a file given as --custom_objects FILE.py")
     return f"cannot load the Keras model: {text}"
 
 

@@ -30,8 +30,9 @@ def _tensor_info(info):
 
 
 def write_graph_model(graph_def, signature, weights, out_dir, plan, shard_size, overwrite=False,
-                      generated_by=""):
-    """Write model.json + shards into out_dir atomically; return the list of files written."""
+                      generated_by="", tables=None):
+    """Write model.json + shards into out_dir atomically; return the list of files written.
+    tables: a tables.TableGraphs, written as `modelInitializer` + `initializerSignature`."""
     from google.protobuf.json_format import MessageToDict
 
     topology = MessageToDict(graph_def)
@@ -47,6 +48,9 @@ def write_graph_model(graph_def, signature, weights, out_dir, plan, shard_size, 
             "signature": signature,
             "weightsManifest": [group] if group["weights"] else [],
         }
+        if tables:
+            model_json["modelInitializer"] = MessageToDict(tables.initializer)
+            model_json["initializerSignature"] = tables.initializer_signature
         with open(os.path.join(tmp, "model.json"), "w", encoding="utf-8") as f:
             json.dump(model_json, f, separators=(",", ":"), sort_keys=True, allow_nan=False)
         files = ["model.json"] + list(group["paths"])

@@ -10,8 +10,8 @@ import codec
 
 
 def run_written_graph_model(model_dir, inputs):
-    """Outputs of model_dir's graph for `inputs` (in sorted signature-key order), in sorted
-    signature-key order of the outputs."""
+    """Outputs of model_dir's graph for `inputs` (in sorted signature-key order, tables' resource
+    inputs left out), in sorted signature-key order of the outputs."""
     import tensorflow as tf
     from google.protobuf.json_format import ParseDict
 
@@ -28,9 +28,27 @@ def run_written_graph_model(model_dir, inputs):
     # TF has no kernel for TF.js's own fused depthwise op: run it as its parts.
     fused_ops.unfuse_unsupported(graph_def, always=("FusedDepthwiseConv2dNative",))
     signature = model["signature"]
+    user_inputs = sorted(k for k, v in signature["inputs"].items() if "resourceId" not in v)
     with tf.Graph().as_default() as graph:
-        tf.graph_util.import_graph_def(graph_def, name="")
+        # Hash tables (tables.py): the initializer graph fills them; its handles feed the main
+        # graph's resource placeholders, matched by resourceId as TF.js matches them.
+        handles, table_loads = {}, []
+        if model.get("modelInitializer", {}).get("node"):
+            initializer = ParseDict(model["modelInitializer"], tf.compat.v1.GraphDef())
+            for node in initializer.node:
+                if node.op == "Const":
+                    dtype = tf.as_dtype(node.attr["dtype"].type)
+                    node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(
+                        np.asarray(weights.pop(node.name)).astype(dtype.as_numpy_dtype)))
+            outputs = model["initializerSignature"]["outputs"]
+            fetched = tf.graph_util.import_graph_def(initializer, return_elements=list(outputs), name="initializer")
+            handles = {info["resourceId"]: tensor for info, tensor in zip(outputs.values(), fetched)}
+            table_loads = [op for op in graph.get_operations() if op.type == "LookupTableImportV2"]
+        input_map = {v["name"]: handles[v["resourceId"]] for v in signature["inputs"].values() if "resourceId" in v}
+        tf.graph_util.import_graph_def(graph_def, input_map=input_map, name="")
         with tf.compat.v1.Session(graph=graph) as session:
-            feeds = {signature["inputs"][k]["name"]: x for k, x in zip(sorted(signature["inputs"]), inputs)}
+            if table_loads:
+                session.run(table_loads)
+            feeds = {signature["inputs"][k]["name"]: x for k, x in zip(user_inputs, inputs)}
             fetches = [signature["outputs"][k]["name"] for k in sorted(signature["outputs"])]
             return session.run(fetches, feeds)

@@ -1,7 +1,7 @@
 'use strict';
 /**
  * Reads parity cases written by runtime_tests/parity.py: case.json plus raw little-endian
- * float32/int32 tensors in C order. Also finds case directories from a list of paths.
+ * float32/int32 tensors in C order (string inputs: JSON lists). Also finds case directories from a list of paths.
  */
 const fs = require('fs');
 const path = require('path');
@@ -50,8 +50,16 @@ function product(shape) {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Reads one raw tensor file and checks its size against shape and dtype. */
+/** Reads one raw tensor file and checks its size against shape and dtype. A string tensor's
+ * file is a JSON list of its elements in C order (TF.js takes strings as JS strings). */
 function readTensor(file, shape, dtype) {
+  if (dtype === 'string') {
+    const values = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (!Array.isArray(values) || values.length !== product(shape) || values.some((v) => typeof v !== 'string')) {
+      throw new Error(`${file}: expected a JSON list of ${product(shape)} strings for string[${shape}]`);
+    }
+    return values;
+  }
   const Ctor = DTYPES[dtype];
   if (!Ctor) throw new Error(`${file}: unsupported dtype ${JSON.stringify(dtype)}`);
   const buf = fs.readFileSync(file);

@@ -1,0 +1,275 @@
+"""Hash tables: a graph that looks values up in a table gets a `modelInitializer` in model.json.
+
+TensorFlow keeps a lookup table outside the graph: the function captures the table as a resource
+handle (after freezing, a DT_RESOURCE Placeholder), filled once when the model loads. TF.js 4.22
+reads the same split (tfjs-converter executor/graph_model.ts):
+  - `modelInitializer`: a GraphDef TF.js runs once before the first predict. Ours holds, per
+    table, HashTableV2 -> LookupTableImportV2(table, keys Const, values Const) and an Identity of
+    the handle with a control edge on the import (so running the Identity fills the table).
+  - `initializerSignature.outputs`: those Identity tensors, each with a `resourceId`.
+  - the main `signature.inputs` gain the resource Placeholders, each with the same `resourceId`:
+    TF.js feeds them itself with the initializer's handles (users feed only their own inputs).
+The keys and values are Const nodes of the initializer, stored with the model's weights (TF.js
+gives both graphs one weight map), sorted by key so output bytes are deterministic, and never
+quantised (table contents are data: a rounded value would be a different lookup result).
+
+Contents are read from the live table at conversion time (LookupTableExportV2), so a table
+filled from a vocabulary file (TextFileInitializer) is carried too. Only tables created by
+HashTable/HashTableV2 (tf.lookup.StaticHashTable, StaticVocabularyTable, Keras StringLookup /
+IntegerLookup) run in TF.js 4.22; mutable and dense tables are refused with one line naming the
+table and its op, and so is a table created inside the main graph that nothing there fills (a
+TF1 graph's table, whose init op is outside the signature): TF.js would look up an empty table.
+
+TF.js's LookupTableFind returns the found values stacked into a 1-D tensor whatever the keys'
+shape (TF returns the keys' shape), so every LookupTableFindV2 is wrapped in Reshape(-1) before and
+Reshape(Shape(keys)) after.
+
+Interface (two calls, used by converter/graph/__init__.py):
+    found = collect_tables(function, root, graph_def)
+        function: the loaded ConcreteFunction (its graph.captures pair each live resource handle
+        with the placeholder it became); root: the object owning the tables (the SavedModel or
+        Keras model, walked with tf.train.TrackableView); graph_def: the frozen graph (only its
+        DT_RESOURCE Placeholders are looked at). Returns {placeholder name: Table}; cheap ({})
+        when the graph has no resource placeholder. Must run while the model is alive.
+    tables = attach_tables(graph_def, found, path)
+        After the graph rewrites, before the op check: refuses unknown or unsupported resources
+        and unfilled in-graph tables,
+        rewrites the lookups in graph_def (in place) and returns TableGraphs (None if the graph
+        uses no table): .initializer (GraphDef), .initializer_signature and .resource_inputs
+        (model.json entries), .weight_names (the initializer's Consts).
+"""
+
+import dataclasses
+
+import numpy as np
+
+from converter.errors import ConversionError
+
+# Table creation ops TF.js 4.22 executes (its hash_table op list); any other creator is refused.
+SUPPORTED_CREATORS = ("HashTable", "HashTableV2")
+_TABLE_CREATORS = SUPPORTED_CREATORS + (
+    "MutableHashTable", "MutableHashTableV2", "MutableHashTableOfTensors", "MutableHashTableOfTensorsV2",
+    "MutableDenseHashTable", "MutableDenseHashTableV2", "AnonymousHashTable", "AnonymousMutableHashTable",
+    "AnonymousMutableHashTableOfTensors", "AnonymousMutableDenseHashTable")
+_FIND_OPS = ("LookupTableFind", "LookupTableFindV2")
+_FILL_OPS = ("LookupTableImport", "LookupTableImportV2", "InitializeTable", "InitializeTableV2",
+             "InitializeTableFromTextFile", "InitializeTableFromTextFileV2")
+INITIALIZER_PREFIX = "table_initializer"
+
+
+@dataclasses.dataclass
+class Table:
+    """One captured resource: what created it and, for a supported table, its contents."""
+
+    placeholder: str  # the DT_RESOURCE Placeholder it became in the frozen graph
+    owner: str  # the Python class owning it (for messages), e.g. "StaticHashTable"
+    creator: str  # the op creating it ("HashTableV2", "MutableHashTableV2", ...) or "" if unknown
+    key_dtype: int = 0  # TF DataType enums
+    value_dtype: int = 0
+    keys: np.ndarray = None
+    values: np.ndarray = None
+
+    @property
+    def supported(self):
+        return self.creator in SUPPORTED_CREATORS
+
+
+@dataclasses.dataclass
+class TableGraphs:
+    """What model.json needs for the tables of one graph."""
+
+    initializer: object  # GraphDef
+    initializer_signature: dict  # {"outputs": {tensor name: TensorInfo with resourceId}}
+    resource_inputs: dict  # signature inputs to add: {tensor name: TensorInfo with resourceId}
+    weight_names: frozenset  # the initializer's Const names (stored with the weights, unquantised)
+
+
+def resource_placeholders(graph_def):
+    """Names of the DT_RESOURCE Placeholders of graph_def (captured tables or other resources)."""
+    from tensorflow.core.framework import types_pb2
+    return [n.name for n in graph_def.node
+            if n.op == "Placeholder" and n.attr["dtype"].type == types_pb2.DT_RESOURCE]
+
+
+def collect_tables(function, root, graph_def):
+    """{placeholder name: Table} for the resource placeholders of graph_def that `function`
+    captured from trackable resources under `root` (see the module docstring)."""
+    wanted = set(resource_placeholders(graph_def))
+    if not wanted:
+        return {}
+    import tensorflow as tf
+
+    owners = {}
+    for obj in tf.train.TrackableView(root).descendants():
+        handle = getattr(obj, "_resource_handle", None)  # set on TrackableResource (tables, ...)
+        if handle is not None:
+            owners.setdefault(id(handle), obj)
+    found = {}
+    for external, internal in function.graph.captures:
+        name = internal.op.name
+        if name in wanted and external.dtype == tf.resource and id(external) in owners:
+            found[name] = _describe(name, owners[id(external)], external)
+    return found
+
+
+def _describe(placeholder, owner, handle):
+    """Table for one captured resource: its creator op (traced from the owner's _create_resource
+    in a throw-away graph) and, when TF.js can run it, its current keys and values."""
+    import tensorflow as tf
+
+    creator = None
+    try:
+        with tf.Graph().as_default() as graph:
+            owner._create_resource()
+        graph_def = graph.as_graph_def()
+        nodes = list(graph_def.node) + [n for f in graph_def.library.function for n in f.node_def]
+        creator = next((n for n in nodes if n.op in _TABLE_CREATORS), None)
+    except Exception:  # not a resource we can trace: refused by attach_tables  # noqa: BLE001
+        pass
+    table = Table(placeholder, type(owner).__name__.lstrip("_"), creator.op if creator else "")
+    if not table.supported:
+        return table
+    table.key_dtype = creator.attr["key_dtype"].type
+    table.value_dtype = creator.attr["value_dtype"].type
+    keys, values = tf.raw_ops.LookupTableExportV2(
+        table_handle=handle, Tkeys=tf.as_dtype(table.key_dtype), Tvalues=tf.as_dtype(table.value_dtype))
+    keys, values = keys.numpy(), values.numpy()
+    order = np.argsort(keys, kind="stable")  # export order is hash order: sort for stable bytes
+    table.keys, table.values = keys[order], values[order]
+    return table
+
+
+def attach_tables(graph_def, tables, path=None):
+    """Refuse resources TF.js cannot run, rewrite the lookups of graph_def in place and build the
+    initializer; return TableGraphs, or None when graph_def has no resource placeholder."""
+    _refuse_unfilled_tables(graph_def, path)
+    placeholders = sorted(resource_placeholders(graph_def))
+    if not placeholders:
+        return None
+    for name in placeholders:
+        table = tables.get(name)
+        if table is None:
+            raise ConversionError(f"the graph captures resource '{name}', which is not a lookup table: "
+                                  "TF.js 4.22 can only be given hash tables (tf.lookup.StaticHashTable)", path)
+        if not table.supported:
+            made_by = f"op {table.creator}" if table.creator else "an op that creates no hash table"
+            raise ConversionError(f"lookup table '{name}' ({table.owner}, {made_by}) cannot run in TF.js 4.22: "
+                                  "it runs only static hash tables (HashTableV2: tf.lookup.StaticHashTable, "
+                                  "StaticVocabularyTable, Keras StringLookup/IntegerLookup)", path)
+    reshape_lookups(graph_def)
+    taken = {n.name for n in graph_def.node}
+    initializer = _new_graph_def(graph_def)
+    init_outputs, resource_inputs, weight_names = {}, {}, set()
+    for resource_id, name in enumerate(placeholders, start=1):
+        prefix = _free_prefix(f"{INITIALIZER_PREFIX}/{name}", taken)
+        handle = _add_table_init(initializer, prefix, tables[name])
+        weight_names.update((f"{prefix}/keys", f"{prefix}/values"))
+        init_outputs[f"{handle}:0"] = _resource_info(f"{handle}:0", resource_id)
+        resource_inputs[f"{name}:0"] = _resource_info(f"{name}:0", resource_id)
+    return TableGraphs(initializer, {"outputs": init_outputs}, resource_inputs, frozenset(weight_names))
+
+
+def _refuse_unfilled_tables(graph_def, path):
+    """A table created inside the main graph (e.g. a TF1 graph, whose init op is not part of the
+    signature) that no op there fills would be an empty table in TF.js: every lookup the default
+    value. Refused rather than written."""
+    from converter.graph.nodes import input_name
+    filled = {input_name(n.input[0]) for n in graph_def.node if n.input and n.op in _FILL_OPS}
+    for node in graph_def.node:
+        if node.op in _TABLE_CREATORS and node.name not in filled:
+            raise ConversionError(f"lookup table '{node.name}' ({node.op}) is created inside the graph and nothing "
+                                  "fills it: TF.js would look up an empty table (only tables the function "
+                                  "captures, e.g. TF2 tf.lookup.StaticHashTable, are carried)", path)
+
+
+def _resource_info(tensor_name, resource_id):
+    return {"name": tensor_name, "dtype": "DT_RESOURCE", "tensorShape": {}, "resourceId": resource_id}
+
+
+def _new_graph_def(like):
+    import tensorflow as tf
+    graph_def = tf.compat.v1.GraphDef()
+    graph_def.versions.CopyFrom(like.versions)
+    return graph_def
+
+
+def _free_prefix(base, taken):
+    prefix, i = base, 0
+    while any(n == prefix or n.startswith(prefix + "/") for n in taken):
+        i += 1
+        prefix = f"{base}_{i}"
+    taken.add(prefix)
+    return prefix
+
+
+def _add_table_init(graph_def, prefix, table):
+    """Append HashTableV2 + keys/values Consts + LookupTableImportV2 + Identity(handle, ^import);
+    return the Identity's name (the initializer output TF.js maps to the table's resource id)."""
+    from converter.graph.nodes import make_const
+
+    keys = _as_tf_array(table.keys, table.key_dtype)
+    values = _as_tf_array(table.values, table.value_dtype)
+    create = graph_def.node.add(name=f"{prefix}/table", op="HashTableV2")
+    create.attr["key_dtype"].type = table.key_dtype
+    create.attr["value_dtype"].type = table.value_dtype
+    create.attr["container"].s = b""
+    create.attr["shared_name"].s = b""
+    create.attr["use_node_name_sharing"].b = False
+    graph_def.node.append(make_const(f"{prefix}/keys", keys))
+    graph_def.node.append(make_const(f"{prefix}/values", values))
+    load = graph_def.node.add(name=f"{prefix}/import", op="LookupTableImportV2",
+                              input=[create.name, f"{prefix}/keys", f"{prefix}/values"])
+    load.attr["Tin"].type = table.key_dtype
+    load.attr["Tout"].type = table.value_dtype
+    handle = graph_def.node.add(name=f"{prefix}/handle", op="Identity", input=[create.name, f"^{load.name}"])
+    handle.attr["T"].type = _dtype_enum("resource")
+    return handle.name
+
+
+def _as_tf_array(array, dtype_enum):
+    import tensorflow as tf
+    dtype = tf.as_dtype(dtype_enum)
+    if dtype == tf.string:
+        return np.asarray(array, dtype=object)
+    return np.asarray(array, dtype=dtype.as_numpy_dtype)
+
+
+def _dtype_enum(name):
+    import tensorflow as tf
+    return tf.as_dtype(name).as_datatype_enum
+
+
+def reshape_lookups(graph_def):
+    """Give every table lookup the keys' shape in TF.js too (see the module docstring): the Find
+    node moves to `<name>/flat` and reads Reshape(keys, [-1]); a Reshape to Shape(keys) takes the
+    original name, so consumers and signature outputs are unchanged. Returns how many."""
+    from converter.graph.nodes import make_const
+
+    finds = [n for n in graph_def.node if n.op in _FIND_OPS]
+    int32 = _dtype_enum("int32")
+    for find in finds:
+        name, keys = find.name, find.input[1]
+        key_dtype, value_dtype = find.attr["Tin"].type, find.attr["Tout"].type
+        graph_def.node.append(make_const(f"{name}/flat_shape", np.array([-1], np.int32)))
+        flat_keys = graph_def.node.add(name=f"{name}/flat_keys", op="Reshape", input=[keys, f"{name}/flat_shape"])
+        flat_keys.attr["T"].type = key_dtype
+        flat_keys.attr["Tshape"].type = int32
+        keys_shape = graph_def.node.add(name=f"{name}/keys_shape", op="Shape", input=[keys])
+        keys_shape.attr["T"].type = key_dtype
+        keys_shape.attr["out_type"].type = int32
+        find.name = f"{name}/flat"
+        find.input[1] = flat_keys.name
+        reshaped = graph_def.node.add(name=name, op="Reshape", input=[find.name, keys_shape.name])
+        reshaped.attr["T"].type = value_dtype
+        reshaped.attr["Tshape"].type = int32
+    return len(finds)
+
+
+class KeepTablesUnquantised:
+    """A quantisation plan that leaves the table contents as they are (see the module docstring)."""
+
+    def __init__(self, plan, table_weight_names):
+        self._plan, self._names = plan, table_weight_names
+
+    def dtype_for(self, name, array):
+        return None if name in self._names else self._plan.dtype_for(name, array)
