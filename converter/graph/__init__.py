@@ -73,8 +73,9 @@ def build_graph(src, input_format, options, say=lambda message: None):
 
 
 def convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwrite, options,
-                           say=lambda message: None):
-    """Run the whole Graph path; return (files written, notices)."""
+                           say=lambda message: None, write_progress=None):
+    """Run the whole Graph path; return (files written, notices). `write_progress(done, total)`
+    follows the shard writing."""
     from converter.errors import ConversionError
     from converter.graph.model_json import signature_json, write_graph_model
     from converter.graph.weights import extract_weights
@@ -89,5 +90,5 @@ def convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwri
         raise ConversionError(str(err), src) from None
     say(f"writing {len(weights)} weights to {out_dir}")
     files = write_graph_model(graph_def, signature_json(frozen.inputs, frozen.outputs), spec.weights,
-                              out_dir, plan, shard_size, overwrite, generated_by)
+                              out_dir, plan, shard_size, overwrite, generated_by, write_progress)
     return files, spec.notices
