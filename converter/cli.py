@@ -24,7 +24,8 @@ def _parser(modules):
         sub = subparsers.add_parser(module.NAME, help=module.HELP,
                                     description=getattr(module, "DESCRIPTION", module.HELP))
         module.add_arguments(sub)
-        sub.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+        sub.add_argument("--debug", action="store_true",
+                         help="show tracebacks for errors, and TensorFlow's own log lines (hidden otherwise)")
         sub.set_defaults(run=module.run)
     return parser
 

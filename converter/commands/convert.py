@@ -1,5 +1,6 @@
 """`tfjs-export convert SRC OUT_DIR [options]`: convert a model file to a TF.js model directory."""
 
+import argparse
 import sys
 
 from converter.commands.common import PROG, add_graph_source_options, resolve_path
@@ -14,8 +15,20 @@ QUANTIZE_OPTIONS = ("--quantize_float16", "--quantize_uint8", "--quantize_uint16
 _ALL_WEIGHTS = "\0all"  # stands for a bare --quantize_X after normalise_argv
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Lists a quantise option as `--quantize_X[=GLOBS]`: its value must be attached with `=`."""
+
+    def _format_action_invocation(self, action):
+        if action.option_strings and action.option_strings[0] in QUANTIZE_OPTIONS:
+            return f"{action.option_strings[0]}[={action.metavar}]"
+        return super()._format_action_invocation(action)
+
+
 def add_arguments(parser):
-    parser.add_argument("src", metavar="SRC", help="the model file")
+    parser.formatter_class = _HelpFormatter
+    parser.usage = "%(prog)s SRC OUT_DIR [options]"  # argparse's would show `--quantize_X GLOBS`
+    parser.add_argument("src", metavar="SRC", help="the model file (.keras or .h5), or a SavedModel directory "
+                                                   "for --output_format tfjs_graph_model")
     parser.add_argument("out_dir", metavar="OUT_DIR", help="the output directory (created atomically)")
     parser.add_argument("--input_format", choices=("keras", "keras_h5", "tf_saved_model"),
                         help="force the input format (default: detected from the file's content)")
