@@ -22,7 +22,11 @@ def tensorflow_logs_silenced(enabled=True):
         yield sys.stderr
         return
     sys.stderr.flush()
-    saved = os.dup(2)
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all (fd 2 closed): nothing to keep clean
+        yield sys.stderr
+        return
     ours = os.fdopen(os.dup(saved), "w", encoding=getattr(sys.stderr, "encoding", None) or "utf-8",
                      errors="backslashreplace")
     try:
