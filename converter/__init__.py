@@ -37,6 +37,7 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
     Raises ConversionError (one-line message) for any problem with the input or options.
     """
     from codec import CodecError
+    from converter.progress import write_step
     from converter.quantization_plan import QuantizationPlan
     from converter.readers import detect_format, read_model
     from converter.report import weight_stats
@@ -68,7 +69,7 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
         spec.narrow_dtypes()
     except ValueError as err:
         raise ConversionError(str(err), src) from None
-    say(_writing_step(spec.weights, plan, out_dir))
+    say(write_step(spec.weights, plan, out_dir))
     arrays = {w.name: w.array for w in spec.weights}
 
     def describe(group):
@@ -88,17 +89,6 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
         files=files, total_bytes=sum(os.path.getsize(os.path.join(out_dir, f)) for f in files),
         seconds=time.perf_counter() - started, notices=spec.notices, tensors=tensors,
         weight_bytes_unquantized=before, weight_bytes_written=after, quantized=quantized)
-
-
-def _writing_step(weights, plan, out_dir):
-    """The progress message of the write step (the codec quantises as it writes)."""
-    try:
-        quantized = sum(plan.dtype_for(w.name, w.array) is not None for w in weights) if plan else 0
-    except ConversionError:  # overlapping patterns: reported by the writer, after the output checks
-        quantized = 0
-    what = f"quantising {quantized} of {len(weights)} weights and writing them" if quantized else \
-        f"writing {len(weights)} weights"
-    return f"{what} to {out_dir}"
 
 
 def _check_output_outside_input(src, out_dir):

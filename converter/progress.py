@@ -123,6 +123,19 @@ class ProgressBar:
                     return
 
 
+def write_step(weights, plan, out_dir):
+    """The step message of writing `weights` (converter.spec.Weight) with a QuantizationPlan: the
+    codec quantises as it writes, so the step says how many weights it quantises."""
+    from converter.errors import ConversionError
+    try:
+        quantized = sum(plan.dtype_for(w.name, w.array) is not None for w in weights) if plan else 0
+    except ConversionError:  # overlapping patterns: the writer reports them, after the output checks
+        quantized = 0
+    what = (f"quantising {quantized} of {len(weights)} weights and writing them" if quantized
+            else f"writing {len(weights)} weights")
+    return f"{what} to {out_dir}"
+
+
 def _isatty(stream):
     try:
         return stream.isatty()

@@ -79,6 +79,7 @@ def convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwri
     from converter.errors import ConversionError
     from converter.graph.model_json import signature_json, write_graph_model
     from converter.graph.weights import extract_weights
+    from converter.progress import write_step
     from converter.spec import ModelSpec
 
     graph_def, frozen, generated_by, _ = build_graph(src, input_format, options, say)
@@ -88,7 +89,7 @@ def convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwri
         spec.narrow_dtypes()
     except ValueError as err:  # int64 constants outside the int32 range
         raise ConversionError(str(err), src) from None
-    say(f"writing {len(weights)} weights to {out_dir}")
+    say(write_step(spec.weights, plan, out_dir))
     files = write_graph_model(graph_def, signature_json(frozen.inputs, frozen.outputs), spec.weights,
                               out_dir, plan, shard_size, overwrite, generated_by, write_progress)
     return files, spec.notices
