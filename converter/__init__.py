@@ -27,7 +27,9 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
     quantize_*: False (off), None (every float32 weight not matched by another option) or a list
     of weight-name globs. metadata: also record the conversion facts in model.json's
     userDefinedMetadata (Layers format). `progress`, if given, is called with short status
-    strings; `progress_bar` (a converter.progress.ProgressBar) follows the shard writing.
+    strings (the start of each step); `progress_bar` (a converter.progress.ProgressBar) follows
+    the bytes of the steps that report them: reading weights, quantising and writing shards (the
+    caller closes it).
     Graph format only (it loads the model with TensorFlow/Keras): signature_name and
     saved_model_tags pick the SavedModel function; skip_op_check writes ops TF.js lacks;
     unsafe_deserialization lets Keras load Lambda layers (it runs their Python bytecode).
@@ -35,6 +37,7 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
     Raises ConversionError (one-line message) for any problem with the input or options.
     """
     from codec import CodecError
+    from converter.progress import write_step
     from converter.quantization_plan import QuantizationPlan
     from converter.readers import detect_format, read_model
     from converter.report import weight_stats
@@ -58,14 +61,15 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
             saved_model_tags = tuple(t.strip() for t in saved_model_tags.split(",") if t.strip())
         options = GraphOptions(signature_name, tuple(saved_model_tags), skip_op_check, unsafe_deserialization)
         return _convert_graph(src, out_dir, input_format, plan, weight_shard_size_bytes, overwrite, say,
-                              started, options)
+                              started, options, progress_bar.update if progress_bar else None)
     say(f"reading {src}")
-    spec = read_model(os.fspath(src), input_format, allow_custom_layers=allow_custom_layers)
+    spec = read_model(os.fspath(src), input_format, allow_custom_layers=allow_custom_layers,
+                      progress=progress_bar.update if progress_bar else None)
     try:
         spec.narrow_dtypes()
     except ValueError as err:
         raise ConversionError(str(err), src) from None
-    say(f"writing {len(spec.weights)} weights to {out_dir}")
+    say(write_step(spec.weights, plan, out_dir))
     arrays = {w.name: w.array for w in spec.weights}
 
     def describe(group):
@@ -79,9 +83,6 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
                                           user_metadata=describe if metadata else None)
     except CodecError as err:  # e.g. NaN in a weight asked to be quantised to uint8
         raise ConversionError(str(err), src) from None
-    finally:
-        if progress_bar:
-            progress_bar.close()
     tensors, before, after, quantized = weight_stats([group], arrays)
     return ConversionSummary(
         src=os.fspath(src), input_format=input_format, output_format=output_format, out_dir=os.fspath(out_dir),
@@ -97,7 +98,8 @@ def _check_output_outside_input(src, out_dir):
         raise ConversionError("output directory is inside the input directory: choose another path", out_dir)
 
 
-def _convert_graph(src, out_dir, input_format, plan, shard_size, overwrite, say, started, options):
+def _convert_graph(src, out_dir, input_format, plan, shard_size, overwrite, say, started, options,
+                   write_progress=None):
     """The Graph path (converter/graph/): loads with TensorFlow, so imported only here."""
     import json
 
@@ -110,7 +112,8 @@ def _convert_graph(src, out_dir, input_format, plan, shard_size, overwrite, say,
     if input_format not in INPUT_FORMATS:
         raise ConversionError(f"unknown input format {input_format!r} (one of {', '.join(INPUT_FORMATS)})", src)
     try:
-        files, notices = convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwrite, options, say)
+        files, notices = convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwrite, options, say,
+                                                write_progress)
     except CodecError as err:  # e.g. NaN in a weight asked to be quantised to uint8
         raise ConversionError(str(err), src) from None
     with open(os.path.join(out_dir, "model.json"), encoding="utf-8") as f:

@@ -6,9 +6,11 @@ usage); `--debug` shows the traceback instead. Subcommands live in converter/com
 
 import argparse
 import importlib
+import os
 import sys
 
 from converter.commands.common import PROG
+from converter.tf_logs import SHOW_TENSORFLOW_LOGS
 
 COMMANDS = ("convert", "inspect", "verify", "bundle")  # modules of converter.commands
 
@@ -24,7 +26,8 @@ def _parser(modules):
         sub = subparsers.add_parser(module.NAME, help=module.HELP,
                                     description=getattr(module, "DESCRIPTION", module.HELP))
         module.add_arguments(sub)
-        sub.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+        sub.add_argument("--debug", action="store_true",
+                         help="show tracebacks for errors, and TensorFlow's own log lines (hidden otherwise)")
         sub.set_defaults(run=module.run)
     return parser
 
@@ -37,6 +40,8 @@ def main(argv=None):
         argv = getattr(module, "normalise_argv", lambda a: a)(argv)
     args = _parser(modules).parse_args(argv)
     from converter.errors import ConversionError
+    if args.debug:
+        os.environ[SHOW_TENSORFLOW_LOGS] = "1"  # read by converter/tf_logs.py
     try:
         return args.run(args)
     except ConversionError as err:

@@ -1,5 +1,6 @@
 """`tfjs-export convert SRC OUT_DIR [options]`: convert a model file to a TF.js model directory."""
 
+import argparse
 import sys
 
 from converter.commands.common import PROG, add_graph_source_options, resolve_path
@@ -15,8 +16,20 @@ QUANTIZE_OPTIONS = ("--quantize_float16", "--quantize_uint8", "--quantize_uint16
 _ALL_WEIGHTS = "\0all"  # stands for a bare --quantize_X after normalise_argv
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Lists a quantise option as `--quantize_X[=GLOBS]`: its value must be attached with `=`."""
+
+    def _format_action_invocation(self, action):
+        if action.option_strings and action.option_strings[0] in QUANTIZE_OPTIONS:
+            return f"{action.option_strings[0]}[={action.metavar}]"
+        return super()._format_action_invocation(action)
+
+
 def add_arguments(parser):
-    parser.add_argument("src", metavar="SRC", help="the model file")
+    parser.formatter_class = _HelpFormatter
+    parser.usage = "%(prog)s SRC OUT_DIR [options]"  # argparse's would show `--quantize_X GLOBS`
+    parser.add_argument("src", metavar="SRC", help="the model file (.keras or .h5), or a SavedModel directory "
+                                                   "for --output_format tfjs_graph_model")
     parser.add_argument("out_dir", metavar="OUT_DIR", help="the output directory (created atomically)")
     parser.add_argument("--input_format", choices=("keras", "keras_h5", "tf_saved_model"),
                         help="force the input format (default: detected from the file's content)")
@@ -59,12 +72,10 @@ def run(args):
     from converter import convert
     from converter.progress import ProgressBar
     from converter.quantization_plan import parse_globs
+    from converter.tf_logs import tensorflow_logs_silenced
 
-    def progress(message):  # step messages: for people watching a terminal, not for logs
-        if not args.quiet and sys.stderr.isatty():
-            print(f"{PROG}: {message}", file=sys.stderr, flush=True)
-
-    if args.output_format == "tfjs_graph_model" and "jax" not in sys.modules:
+    graph = args.output_format == "tfjs_graph_model"
+    if graph and "jax" not in sys.modules:
         # `import tensorflow` pulls in Keras, which imports JAX when it is installed (the official
         # converter's venv has it): ~100 MB and ~3 s the TF-backend graph path never uses. This
         # process is ours, so tell Python JAX is absent (Keras treats it as optional).
@@ -80,13 +91,22 @@ def run(args):
     for option in QUANTIZE_OPTIONS:
         value = getattr(args, option[2:])
         quantize[option[2:]] = value if value is False else parse_globs(None if value == _ALL_WEIGHTS else value)
-    summary = convert(resolve_path(args.src), resolve_path(args.out_dir), input_format=args.input_format,
-                      output_format=args.output_format, weight_shard_size_bytes=args.weight_shard_size_bytes,
-                      overwrite=args.overwrite, metadata=args.metadata, progress=progress,
-                      progress_bar=None if args.quiet else ProgressBar(f"{PROG}: writing"),
-                      signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
-                      skip_op_check=args.skip_op_check, unsafe_deserialization=args.unsafe_deserialization,
-                      allow_custom_layers=args.allow_custom_layers, **quantize)
+    if graph and args.debug:
+        import tensorflow  # noqa: F401  (before the Graph path's quiet import: --debug shows TF's start-up logs)
+    # Steps and progress bars go to a terminal only (ProgressBar checks), never with --quiet.
+    with tensorflow_logs_silenced(graph and not args.debug) as stderr:
+        bar = None if args.quiet else ProgressBar(PROG, stream=stderr)
+        try:
+            summary = convert(resolve_path(args.src), resolve_path(args.out_dir), input_format=args.input_format,
+                              output_format=args.output_format, weight_shard_size_bytes=args.weight_shard_size_bytes,
+                              overwrite=args.overwrite, metadata=args.metadata,
+                              progress=bar.step if bar else None, progress_bar=bar,
+                              signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
+                              skip_op_check=args.skip_op_check, unsafe_deserialization=args.unsafe_deserialization,
+                              allow_custom_layers=args.allow_custom_layers, **quantize)
+        finally:
+            if bar:
+                bar.close()
     for notice in summary.notices:
         if not args.quiet:
             print(f"{PROG}: note: {notice}", file=sys.stderr)

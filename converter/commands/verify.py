@@ -27,11 +27,13 @@ def add_verify_options(parser):
 
 def report(src, model_dir, args):
     """Verify and print the parity table; return the exit code."""
+    from converter.tf_logs import tensorflow_logs_silenced
     from converter.verify import verify
     tags = tuple(t.strip() for t in args.saved_model_tags.split(",") if t.strip())
-    result = verify(src, model_dir, samples=args.samples, atol=args.tolerance, rtol=args.tolerance,
-                    signature_name=args.signature_name, saved_model_tags=tags,
-                    unsafe_deserialization=args.unsafe_deserialization)
+    with tensorflow_logs_silenced(not args.debug):  # Keras/TensorFlow run the source model
+        result = verify(src, model_dir, samples=args.samples, atol=args.tolerance, rtol=args.tolerance,
+                        signature_name=args.signature_name, saved_model_tags=tags,
+                        unsafe_deserialization=args.unsafe_deserialization)
     print(result.table())
     if not result.ok:
         print(f"tfjs-export: error: {model_dir}: parity FAILED against {src}", file=sys.stderr)

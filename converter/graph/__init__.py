@@ -24,13 +24,13 @@ class GraphOptions:
 
 
 def import_tensorflow_quietly():
-    """Import TensorFlow with the process's stderr (fd 2) silenced (see tf_modules.quiet_stderr):
+    """Import TensorFlow with the process's stderr (fd 2) silenced (see converter/tf_logs.py):
     a user error must stay one line. Python errors still raise."""
     import sys
 
-    from converter.graph.tf_modules import quiet_stderr
+    from converter.tf_logs import quiet_tensorflow
     if "tensorflow" not in sys.modules:
-        with quiet_stderr():
+        with quiet_tensorflow():
             import tensorflow  # noqa: F401
 
 
@@ -87,11 +87,13 @@ def build_graph(src, input_format, options, say=lambda message: None):
 
 
 def convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwrite, options,
-                           say=lambda message: None):
-    """Run the whole Graph path; return (files written, notices)."""
+                           say=lambda message: None, write_progress=None):
+    """Run the whole Graph path; return (files written, notices). `write_progress(done, total)`
+    follows the shard writing."""
     from converter.errors import ConversionError
     from converter.graph.model_json import signature_json, write_graph_model
     from converter.graph.weights import extract_weights
+    from converter.progress import write_step
     from converter.spec import ModelSpec
 
     graph_def, frozen, generated_by, _, table_graphs = build_graph(src, input_format, options, say)
@@ -109,7 +111,7 @@ def convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwri
         spec.narrow_dtypes()
     except ValueError as err:  # int64 constants outside the int32 range
         raise ConversionError(str(err), src) from None
-    say(f"writing {len(weights)} weights to {out_dir}")
+    say(write_step(spec.weights, plan, out_dir))
     files = write_graph_model(graph_def, signature, spec.weights, out_dir, plan, shard_size, overwrite,
-                              generated_by, table_graphs)
+                              generated_by, table_graphs, write_progress)
     return files, spec.notices

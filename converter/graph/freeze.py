@@ -22,7 +22,7 @@ from converter.errors import ConversionError
 from converter.graph.grappler import inline_functions
 from converter.graph.nodes import GraphIndex, input_name, make_const, unique_name
 from converter.graph.tensors import DT_RESOURCE, dtype_enum, to_tensor_proto
-from converter.graph.tf_modules import quiet_stderr
+from converter.tf_logs import quiet_tensorflow
 
 # Ops that only pass a resource handle on: their type attribute becomes the variable's dtype.
 _PASS_THROUGH = {"Identity": "T", "Enter": "T", "Exit": "T", "Switch": "T", "Merge": "T",
@@ -92,7 +92,7 @@ def _freeze_with_tensorflow(loaded):
     try:
         # Quiet: TF logs "Issue encountered when serializing variables" (TF1 models) and
         # grappler's "Starting new session" here; a failure still raises.
-        with quiet_stderr():
+        with quiet_tensorflow():
             frozen = convert_to_constants.convert_variables_to_constants_v2(
                 function, lower_control_flow=True, aggressive_inlining=True)
     except Exception as err:

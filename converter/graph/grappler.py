@@ -6,7 +6,8 @@ then, after our batch-norm folding, the `remap` pass fuses Conv2D/MatMul + BiasA
 into `_FusedConv2D` / `_FusedMatMul`, which TF.js runs as one kernel.
 """
 
-from converter.graph.tf_modules import grappler_modules, quiet_stderr, tensorflow_protos
+from converter.graph.tf_modules import grappler_modules, tensorflow_protos
+from converter.tf_logs import quiet_tensorflow
 
 # Constants above this size are kept out of grappler (see _without_large_constants).
 LARGE_CONSTANT_BYTES = 4096
@@ -26,7 +27,7 @@ def inline_functions(graph_def, keep, outputs):
     rewrite.min_graph_nodes = -1  # grappler skips graphs under 4 nodes by default
     rewrite.optimizers[:] = ["function"]
     rewrite.function_optimization = protos.rewriter_config_pb2.RewriterConfig.AGGRESSIVE
-    with quiet_stderr():
+    with quiet_tensorflow():
         return grappler_modules().tf_optimizer.OptimizeGraph(config, meta_graph)
 
 
@@ -59,7 +60,7 @@ def optimize(graph_def, inputs, outputs, optimizers=FIRST_PASS):
     for node in meta_graph.graph_def.node:
         if node.op in ("Conv2D", "MatMul") and "remap" in optimizers:
             node.device = "/device:CPU:0"
-    with quiet_stderr():
+    with quiet_tensorflow():
         optimized = grappler_modules().tf_optimizer.OptimizeGraph(config, meta_graph, cluster=_cluster())
     for node in optimized.node:
         node.device = ""  # placement means nothing to TF.js; keep the output machine-independent

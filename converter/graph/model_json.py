@@ -30,16 +30,17 @@ def _tensor_info(info):
 
 
 def write_graph_model(graph_def, signature, weights, out_dir, plan, shard_size, overwrite=False,
-                      generated_by="", tables=None):
+                      generated_by="", tables=None, progress=None):
     """Write model.json + shards into out_dir atomically; return the list of files written.
-    tables: a tables.TableGraphs, written as `modelInitializer` + `initializerSignature`."""
+    tables: a tables.TableGraphs, written as `modelInitializer` + `initializerSignature`;
+    `progress(done, total)` follows the shard writing (bytes)."""
     from google.protobuf.json_format import MessageToDict
 
     topology = MessageToDict(graph_def)
     with atomic_output_dir(out_dir, overwrite) as tmp:
         group = codec.write_weights(
             [(w.name, w.array, plan.dtype_for(w.name, w.array)) for w in weights],
-            tmp, shard_size=shard_size)
+            tmp, shard_size=shard_size, progress=progress)
         model_json = {
             "format": "graph-model",
             "generatedBy": generated_by,

@@ -48,11 +48,12 @@ class TensorBundle:
         except ConversionError:
             raise
         except Exception as err:  # protobuf's DecodeError: a damaged entry
-            raise ConversionError(f"checkpoint index entry does not parse ({err})", index_path) from None
+            raise _damaged(f"an entry does not parse ({err})", index_path) from None
         if header is None:
-            raise ConversionError("checkpoint index has no bundle header", index_path)
+            raise _damaged("no bundle header", index_path)
         if header.endianness != 0:  # 0 = little-endian, as numpy reads below
-            raise ConversionError("big-endian checkpoints are not supported", index_path)
+            raise ConversionError("big-endian checkpoints are not supported: save the model on a "
+                                  "little-endian machine", index_path)
         self.num_shards = header.num_shards
         self._maps = {}
 
@@ -63,8 +64,7 @@ class TensorBundle:
         if shard_id not in self._maps:
             path = self._data_path(shard_id)
             if not 0 <= shard_id < self.num_shards:
-                raise ConversionError(f"checkpoint entry names data shard {shard_id} of {self.num_shards}",
-                                      self.prefix + ".index")
+                raise _damaged(f"an entry names data shard {shard_id} of {self.num_shards}", self.prefix + ".index")
             try:
                 size = os.path.getsize(path)
                 self._maps[shard_id] = np.memmap(path, dtype=np.uint8, mode="r") if size else np.zeros(0, np.uint8)
@@ -77,11 +77,11 @@ class TensorBundle:
         if entry is None:
             raise ConversionError(f"checkpoint has no tensor '{key}'", self.prefix + ".index")
         if entry.slices:
-            raise ConversionError(f"tensor '{key}' is saved in slices (partitioned variable): not supported",
+            raise _bad_tensor(key, "it is saved in slices (a partitioned variable), which is not supported",
                                   self.prefix + ".index")
         data = self._shard(entry.shard_id)
         if entry.offset < 0 or entry.size < 0 or entry.offset + entry.size > data.size:
-            raise ConversionError(f"checkpoint tensor '{key}' lies outside its data file (truncated?)",
+            raise _bad_tensor(key, "it lies outside its data file (truncated?)",
                                   self._data_path(entry.shard_id))
         return entry, data[entry.offset:entry.offset + entry.size]
 
@@ -90,19 +90,28 @@ class TensorBundle:
         entry, raw = self._bytes(key)
         shape = [d.size for d in entry.shape.dim]
         if any(d < 0 for d in shape):
-            raise ConversionError(f"checkpoint tensor '{key}' has a negative dimension", self.prefix + ".index")
+            raise _bad_tensor(key, "a negative dimension", self.prefix + ".index")
         if entry.dtype == DT_STRING:
             return np.array(_decode_strings(bytes(raw), int(np.prod(shape, dtype=np.int64)), key, self.prefix),
                             dtype=object).reshape(shape)
         dtype = NUMPY_DTYPES.get(entry.dtype)
         if dtype is None:
-            raise ConversionError(f"checkpoint tensor '{key}' has unsupported dtype enum {entry.dtype}",
+            raise _bad_tensor(key, f"unsupported dtype enum {entry.dtype}",
                                   self.prefix + ".index")
         count = int(np.prod(shape, dtype=np.int64))
         if count * np.dtype(dtype).itemsize != raw.size:
-            raise ConversionError(f"checkpoint tensor '{key}' holds {raw.size} bytes, its shape "
+            raise _bad_tensor(key, f"it holds {raw.size} bytes, its shape "
                                   f"{shape} needs {count * np.dtype(dtype).itemsize}", self.prefix + ".index")
         return raw.view(dtype).reshape(shape)
+
+
+def _damaged(detail, where):
+    """The error for a checkpoint index whose structure is broken (one message: re-export)."""
+    return ConversionError(f"damaged checkpoint index, re-export the SavedModel ({detail})", where)
+
+
+def _bad_tensor(key, detail, where):
+    return ConversionError(f"checkpoint tensor '{key}' cannot be read: {detail}", where)
 
 
 def _decode_strings(raw, count, key, prefix):
@@ -113,7 +122,7 @@ def _decode_strings(raw, count, key, prefix):
         lengths.append(length)
     pos += 4
     if pos + sum(lengths) > len(raw):
-        raise ConversionError(f"checkpoint string tensor '{key}' is truncated", prefix + ".data")
+        raise _bad_tensor(key, "the string tensor is truncated", prefix + ".data")
     out = []
     for length in lengths:
         out.append(raw[pos:pos + length])
@@ -125,7 +134,7 @@ def _varint(buf, pos, where):
     result = shift = 0
     while True:
         if pos >= len(buf) or shift > 63:
-            raise ConversionError("malformed varint in checkpoint table", where)
+            raise _damaged("malformed varint", where)
         byte = buf[pos]
         pos += 1
         result |= (byte & 0x7F) << shift
@@ -143,29 +152,29 @@ def _block_handle(buf, pos, where):
 def _read_block(table, offset, size, where):
     end = offset + size
     if end + _BLOCK_TRAILER_SIZE > len(table):
-        raise ConversionError("checkpoint table block lies outside the file (truncated?)", where)
+        raise _damaged("a block lies outside the file (truncated?)", where)
     kind = table[end]
     block = table[offset:end]
     if kind != _NO_COMPRESSION:  # TF's BundleWriter never compresses its index blocks
-        raise ConversionError(f"checkpoint table block is compressed (type {kind}): not supported", where)
+        raise _damaged(f"a block is compressed (type {kind}), which TF never writes", where)
     return block
 
 
 def _block_entries(block, where):
     """(key, value) pairs of one table block (keys are prefix-compressed)."""
     if len(block) < 4:
-        raise ConversionError("checkpoint table block too short", where)
+        raise _damaged("a block is too short", where)
     num_restarts = struct.unpack_from("<I", block, len(block) - 4)[0]
     limit = len(block) - 4 - 4 * num_restarts
     if limit < 0:
-        raise ConversionError("checkpoint table block has a bad restart count", where)
+        raise _damaged("a block has a bad restart count", where)
     pos, key = 0, b""
     while pos < limit:
         shared, pos = _varint(block, pos, where)
         non_shared, pos = _varint(block, pos, where)
         value_length, pos = _varint(block, pos, where)
         if shared > len(key) or pos + non_shared + value_length > limit:
-            raise ConversionError("checkpoint table entry overruns its block", where)
+            raise _damaged("an entry overruns its block", where)
         key = key[:shared] + block[pos:pos + non_shared]
         pos += non_shared
         yield key, block[pos:pos + value_length]
@@ -174,7 +183,7 @@ def _block_entries(block, where):
 
 def _table_items(table, where):
     if len(table) < _FOOTER_SIZE or struct.unpack_from("<Q", table, len(table) - 8)[0] != _TABLE_MAGIC:
-        raise ConversionError("not a TensorFlow checkpoint index (bad table magic)", where)
+        raise _damaged("bad table magic", where)
     footer = table[len(table) - _FOOTER_SIZE:]
     _, _, pos = _block_handle(footer, 0, where)  # the metaindex block: unused by bundles
     index_offset, index_size, _ = _block_handle(footer, pos, where)

@@ -14,9 +14,10 @@ import contextlib
 import functools
 import importlib
 import importlib.util
-import os
 import sys
 import types
+
+from converter.tf_logs import quiet_tensorflow
 
 _PROTO_MODULES = {
     "attr_value_pb2": "tensorflow.core.framework.attr_value_pb2",
@@ -60,28 +61,8 @@ def _without_tensorflow_init():
             del sys.modules["tensorflow"]
 
 
-@contextlib.contextmanager
-def quiet_stderr():
-    """Silence fd 2: TF's C++ libraries log CUDA/plugin lines at load time, and grappler logs
-    "Starting new session", that no setting hides. TFJS_EXPORT_DEBUG=1 keeps them (a grappler
-    failure's reason is only in that log)."""
-    if os.environ.get("TFJS_EXPORT_DEBUG"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _load(modules, quiet):
-    with _without_tensorflow_init(), (quiet_stderr() if quiet else contextlib.nullcontext()):
+    with _without_tensorflow_init(), (quiet_tensorflow() if quiet else contextlib.nullcontext()):
         return types.SimpleNamespace(**{short: importlib.import_module(full) for short, full in modules.items()})
 
 

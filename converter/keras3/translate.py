@@ -161,7 +161,7 @@ class _Translator:
             self.layer_weights[name] = []
         nodes = None
         if functional:
-            nodes = [self.node(n, name) for n in spec.get("inbound_nodes", [])]
+            nodes = [self.node(n, name, class_name) for n in spec.get("inbound_nodes", [])]
         rule = RULES.get(class_name)
         try:
             if class_name in _MODEL_CLASSES:
@@ -392,7 +392,7 @@ class _Translator:
 
     # -- inbound nodes --------------------------------------------------------------------------
 
-    def node(self, node, layer_name):
+    def node(self, node, layer_name, class_name="?"):
         """One call of a layer -> one Keras 2 node: a list of inbound tensor refs."""
         if isinstance(node, list):  # already Keras 2 style (tf_keras .h5)
             if not all(isinstance(t, list) and len(t) >= 3 for t in node):
@@ -410,7 +410,7 @@ class _Translator:
         except ValueError as err:
             raise ConversionError(f"model config: layer '{layer_name}': {err}", self.path) from None
         if not tensors or elsewhere:
-            raise UnsupportedLayerError(layer_name, "call", "called with tensors in other arguments "
+            raise UnsupportedLayerError(layer_name, class_name, "called with tensors in other arguments "
                                         "than the first, which TF.js layers cannot express", self.path)
         return [[t[0], t[1], t[2], dict(kwargs)] for t in tensors]
 

@@ -33,16 +33,17 @@ def detect_format(path):
                           "SavedModel directory", path)
 
 
-def read_model(path, input_format=None, allow_custom_layers=False):
+def read_model(path, input_format=None, allow_custom_layers=False, progress=None):
     """Read the model at `path` into a ModelSpec for the Layers format (allow_custom_layers:
-    keep custom layer classes, see converter.keras3.translate.translate_model)."""
+    keep custom layer classes, see converter.keras3.translate.translate_model; `progress(done,
+    total)` follows the reading of the weight bytes)."""
     fmt = input_format or detect_format(path)
     if fmt == "keras":
         from converter.readers.keras_zip import read_keras_zip
-        return read_keras_zip(path, allow_custom_layers)
+        return read_keras_zip(path, allow_custom_layers, progress)
     if fmt == "keras_h5":
         from converter.readers.keras_h5 import read_keras_h5
-        return read_keras_h5(path, allow_custom_layers)
+        return read_keras_h5(path, allow_custom_layers, progress)
     if fmt not in INPUT_FORMATS:
         raise ConversionError(f"unknown input format {fmt!r} (one of {', '.join(INPUT_FORMATS)})", path)
     raise ConversionError(f"input format {fmt} is not supported yet (only Keras .keras and .h5 files)", path)

@@ -9,19 +9,20 @@ as paths of datasets inside the group, in the legacy order: trainable first, the
 """
 
 import json
+import os
 
 import h5py
 
 from converter.errors import ConversionError
 from converter.readers.topology_check import translate_checked
-from converter.readers.weights import legacy_order, pair_weights, read_dataset
+from converter.readers.weights import ReadMeter, legacy_order, pair_weights, read_dataset
 from converter.readers.hdf5_check import check_hdf5_file
 from converter.spec import ModelSpec
 
 
-def read_keras_h5(path, allow_custom_layers=False):
+def read_keras_h5(path, allow_custom_layers=False, progress=None):
     """Read a whole-model Keras `.h5` file into a Layers-format ModelSpec (allow_custom_layers:
-    see translate_model)."""
+    see translate_model; `progress(done, total)` follows the reading of the file's weight bytes)."""
     check_hdf5_file(path)
     try:
         h5 = h5py.File(path, "r")
@@ -29,7 +30,11 @@ def read_keras_h5(path, allow_custom_layers=False):
         raise ConversionError(f"not a readable HDF5 file (corrupt or truncated: {err})", path) from None
     with h5:
         try:
-            return _read(h5, path, allow_custom_layers)
+            meter = ReadMeter(progress, os.path.getsize(path)) if progress else None
+            spec = _read(h5, path, allow_custom_layers, meter)
+            if meter:
+                meter.finish()
+            return spec
         except (OSError, KeyError, ValueError, TypeError) as err:
             if isinstance(err, ConversionError):
                 raise
@@ -40,7 +45,7 @@ def _text(value):
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def _read(h5, path, allow_custom_layers):
+def _read(h5, path, allow_custom_layers, meter=None):
     raw = h5.attrs.get("model_config")
     if raw is None:
         if "layer_names" in h5.attrs or "model_weights" in h5 or "layers" in h5 or "vars" in h5:
@@ -72,7 +77,7 @@ def _read(h5, path, allow_custom_layers):
             if not isinstance(dataset, h5py.Dataset):
                 raise ConversionError(f"model_weights/{layer_name}/{name} is missing", path)
             try:
-                arrays.append(read_dataset(dataset, f"model_weights/{layer_name}/{name}"))
+                arrays.append(read_dataset(dataset, f"model_weights/{layer_name}/{name}", meter))
             except ValueError as err:
                 raise ConversionError(str(err), path) from None
         found[layer_name] = (legacy_order(entries), arrays)

@@ -18,7 +18,7 @@ import h5py
 from converter.errors import ConversionError
 from converter.readers.hdf5_check import HEAD_BYTES, check_hdf5_size
 from converter.readers.topology_check import translate_checked
-from converter.readers.weights import pair_weights, read_dataset
+from converter.readers.weights import ReadMeter, pair_weights, read_dataset
 from converter.spec import ModelSpec
 
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError)
@@ -34,9 +34,9 @@ def check_member_names(names, path):
                                   "path or '..'): refusing this .keras file", path)
 
 
-def read_keras_zip(path, allow_custom_layers=False):
+def read_keras_zip(path, allow_custom_layers=False, progress=None):
     """Read a Keras 3 `.keras` archive into a Layers-format ModelSpec (allow_custom_layers: see
-    translate_model)."""
+    translate_model; `progress(done, total)` follows the reading of model.weights.h5's bytes)."""
     try:
         archive = zipfile.ZipFile(path)
         names = set(archive.namelist())
@@ -53,13 +53,17 @@ def read_keras_zip(path, allow_custom_layers=False):
             raise ConversionError("config.json: expected a JSON object", path)
         translation = translate_checked(config, path, "config.json", str(metadata.get("keras_version", "3")),
                                         allow_custom_layers=allow_custom_layers)
+        size = archive.getinfo("model.weights.h5").file_size
+        meter = ReadMeter(progress, size, passes=2) if progress else None  # CRC pass, then h5py
         try:
-            with _open_member(archive, "model.weights.h5", path) as raw:
-                check_hdf5_size(raw.read(HEAD_BYTES), archive.getinfo("model.weights.h5").file_size, path,
+            with _open_member(archive, "model.weights.h5", path, meter) as raw:
+                check_hdf5_size(raw.read(HEAD_BYTES), size, path,
                                 "model.weights.h5")
                 raw.seek(0)
                 with h5py.File(raw, "r") as h5:
-                    weights = _read_weights(h5, config, translation, path)
+                    weights = _read_weights(h5, config, translation, path, meter)
+            if meter:
+                meter.finish()
         except ConversionError:
             raise
         except _ZIP_ERRORS as err:
@@ -108,11 +112,14 @@ class _StoredMember(io.RawIOBase):
         super().close()
 
 
-def _open_member(archive, member, path):
+def _open_member(archive, member, path, meter=None):
     """A seekable reader of `member`: a direct view when stored uncompressed (Keras writes it
-    so) after checking its CRC in one streaming pass; zipfile's reader otherwise."""
+    so) after checking its CRC in one streaming pass; zipfile's reader otherwise. `meter`
+    counts the CRC pass."""
     info = archive.getinfo(member)
     if info.compress_type != zipfile.ZIP_STORED:
+        if meter:
+            meter.add(info.file_size)  # zipfile checks the CRC as h5py reads: no pass of its own
         return archive.open(member)
     with open(path, "rb") as f:
         f.seek(info.header_offset)
@@ -129,6 +136,8 @@ def _open_member(archive, member, path):
                 raise zipfile.BadZipFile(f"{member} is truncated")
             crc = zlib.crc32(chunk, crc)
             left -= len(chunk)
+            if meter:
+                meter.add(len(chunk))
     if crc != info.CRC:
         raise zipfile.BadZipFile(f"bad CRC-32 for {member}")
     return _StoredMember(path, start, info.file_size)
@@ -203,7 +212,7 @@ def _layer_groups(root, layer_specs):
     return groups
 
 
-def _ordered_arrays(group, spec, where):
+def _ordered_arrays(group, spec, where, meter=None):
     """A layer's arrays in Keras' creation order: its own `vars`, then its sub-layers' (an RNN's
     `cell`, a wrapper's `layer`, Bidirectional's forward then backward layer, a nested model's
     layers in model order)."""
@@ -214,7 +223,7 @@ def _ordered_arrays(group, spec, where):
             dataset = variables.get(str(index))
             if not isinstance(dataset, h5py.Dataset):
                 raise ValueError(f"{where}/vars/{index} is missing")
-            arrays.append(read_dataset(dataset, f"{where}/vars/{index}"))
+            arrays.append(read_dataset(dataset, f"{where}/vars/{index}", meter))
     class_name, config = spec.get("class_name"), spec.get("config") or {}
     if class_name in ("Sequential", "Functional", "Model"):
         inner_specs = config.get("layers") or []
@@ -222,7 +231,7 @@ def _ordered_arrays(group, spec, where):
         for inner in inner_specs:
             key, inner_group = groups.get((inner.get("config") or {}).get("name"), (None, None))
             if inner_group is not None:
-                arrays += _ordered_arrays(inner_group, inner, f"{where}/layers/{key}")
+                arrays += _ordered_arrays(inner_group, inner, f"{where}/layers/{key}", meter)
         return arrays
     if class_name == "Bidirectional":
         children = [("forward_layer", config.get("layer") or {}),
@@ -233,11 +242,11 @@ def _ordered_arrays(group, spec, where):
     for key, child_spec in children:
         child = group.get(key)
         if isinstance(child, h5py.Group):
-            arrays += _ordered_arrays(child, child_spec, f"{where}/{key}")
+            arrays += _ordered_arrays(child, child_spec, f"{where}/{key}", meter)
     return arrays
 
 
-def _read_weights(h5, config, translation, path):
+def _read_weights(h5, config, translation, path, meter=None):
     where = "model.weights.h5"
     specs = {(s.get("config") or {}).get("name"): s for s in config["config"]["layers"]}
     groups = _layer_groups(h5.get("layers"), config["config"]["layers"])
@@ -245,7 +254,7 @@ def _read_weights(h5, config, translation, path):
     try:
         for layer_name, entries in translation.layer_weights.items():
             key, group = groups.pop(layer_name, (None, None))
-            arrays = _ordered_arrays(group, specs[layer_name], f"layers/{key}") if group is not None else []
+            arrays = _ordered_arrays(group, specs[layer_name], f"layers/{key}", meter) if group is not None else []
             found[layer_name] = (entries, arrays)
     except ValueError as err:
         raise ConversionError(f"{where}: {err}", path) from None

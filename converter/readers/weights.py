@@ -17,17 +17,40 @@ _SMALL_BYTES = 16 << 20
 _MAX_RATIO = 200
 
 
-def read_dataset(dataset, where):
+class ReadMeter:
+    """Counts the bytes a reader has gone through, for a progress bar: `progress(done, total)`
+    with `total` the weight file's size. A reader that goes through the file in `passes` passes
+    (the `.keras` reader checks the CRC in one, then h5py reads the datasets) counts each pass
+    as 1/passes of the file, so the bar runs once from 0 to 100%."""
+
+    def __init__(self, progress, total, passes=1):
+        self.progress, self.total, self.passes = progress, total, passes
+        self.counted = 0
+
+    def add(self, nbytes):
+        """Count `nbytes` more bytes of one pass."""
+        self.counted += nbytes
+        self.progress(min(self.counted // self.passes, self.total), self.total)
+
+    def finish(self):
+        """The file is read (datasets never add up to the whole file: HDF5 has metadata too)."""
+        self.progress(self.total, self.total)
+
+
+def read_dataset(dataset, where, meter=None):
     """The array of an h5py dataset holding a weight; ValueError (naming `where`) for a dtype
     that is not a number or bool, or a declared size the file does not back (checked before
-    anything is allocated)."""
+    anything is allocated). `meter` (a ReadMeter) counts the bytes read."""
     if dataset.dtype.kind not in "fiub" or dataset.dtype.itemsize > 8:
         raise ValueError(f"{where} holds {dataset.dtype} data, not numbers")
     declared = int(np.prod(dataset.shape, dtype=object)) * dataset.dtype.itemsize
     if declared > _SMALL_BYTES and declared > _MAX_RATIO * dataset.id.get_storage_size():
         raise ValueError(f"{where} declares shape {list(dataset.shape)} ({declared:,} bytes) but the file "
                          f"stores {dataset.id.get_storage_size():,}: refused")
-    return np.asarray(dataset[()])
+    array = np.asarray(dataset[()])
+    if meter is not None:
+        meter.add(array.nbytes)
+    return array
 
 
 def legacy_order(entries):

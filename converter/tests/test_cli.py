@@ -57,22 +57,6 @@ def test_metadata_option_records_the_facts(tmp_path, keras_files):
     assert "(2 uint8 quantised; 780 bytes unquantised, 68% saved)" in result.stdout
 
 
-def test_progress_bar_on_a_terminal(tmp_path, keras_files):
-    """With stderr on a terminal (a pty here) and the delay at 0, a progress bar is drawn."""
-    import pty
-    leader, follower = pty.openpty()
-    env = {"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", ""),
-           "TFJS_EXPORT_PROGRESS_DELAY": "0"}
-    proc = subprocess.run([sys.executable, "-m", "converter.cli", "convert", keras_files["mlp"],
-                           str(tmp_path / "web")], stderr=follower, stdout=subprocess.PIPE, env=env)
-    os.close(follower)
-    shown = os.read(leader, 65536).decode()
-    os.close(leader)
-    assert proc.returncode == 0
-    assert "tfjs-export: reading" in shown and "tfjs-export: writing [" in shown
-    assert "100%" in shown and "MB/s" in shown
-
-
 def test_output_is_byte_identical_across_runs(tmp_path, keras_files):
     for out in ("a", "b"):
         assert run_cli("convert", keras_files["cnn_functional"], str(tmp_path / out),
