@@ -1,7 +1,10 @@
 """The Graph model path: a SavedModel, `.keras` or `.h5` -> a TF.js graph model (tf.loadGraphModel).
 
 One module per step; this module only runs them in order:
-    load (load.py) -> freeze (freeze.py) -> grappler pass 1 (grappler.py)
+    read a TF2 SavedModel without TensorFlow's Python API (saved_model.py, tensor_bundle.py)
+      or load it / a Keras model with TensorFlow (load.py)
+    -> freeze (freeze.py) -> constant folding in numpy (const_fold.py)
+    -> grappler pass 1, big constants set aside (grappler.py, via tf_modules.py)
     -> fold batch norms (fold_batch_norms.py) -> Add->BiasAdd (bias_add.py)
     -> grappler remap pass -> depthwise fusion / unfuse what TF.js lacks (fused_ops.py)
     -> drop control edges TF.js cannot schedule (control_deps.py)
@@ -9,7 +12,8 @@ One module per step; this module only runs them in order:
     -> op check (op_check.py) -> extract weights (weights.py) -> write (model_json.py)
 
 TensorFlow (and Keras) are imported inside these functions only: importing `converter` or the
-CLI's `--help` never loads them.
+CLI's `--help` never loads them, and a SavedModel conversion loads only TF's protobuf modules
+and grappler (tf_modules.py).
 """
 
 import dataclasses

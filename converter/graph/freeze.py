@@ -75,13 +75,10 @@ def _freeze_live_function(loaded):
         else:
             raise NotFreezable(f"captured resource {internal.op.name} is not a variable")
     inputs = [t for t in function.inputs if t.op.name not in values]
-    if len(inputs) != len(loaded.input_keys):
-        raise ConversionError(f"the function has {len(inputs)} inputs but {len(loaded.input_keys)} "
-                              "signature keys")
-    graph_def = graph.as_graph_def()
-    graph_def = freeze_captures(graph_def, values, [t.name for t in inputs], [t.name for t in function.outputs])
-    return FrozenGraph(graph_def, [_info(k, t) for k, t in zip(loaded.input_keys, inputs)],
-                       [_info(k, t) for k, t in zip(loaded.output_keys, function.outputs)])
+    _check_inputs(inputs, loaded)
+    graph_def = freeze_captures(graph.as_graph_def(), values, [t.name for t in inputs],
+                                [t.name for t in function.outputs])
+    return _frozen(graph_def, inputs, function.outputs, loaded)
 
 
 def _freeze_with_tensorflow(loaded):
@@ -98,16 +95,21 @@ def _freeze_with_tensorflow(loaded):
     except Exception as err:
         raise ConversionError(f"cannot freeze the model's variables into constants: "
                               f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
-    graph_def = frozen.graph.as_graph_def()
     inputs = [t for t in frozen.inputs if t.dtype.name != "resource"]
+    _check_inputs(inputs, loaded)
+    return _frozen(frozen.graph.as_graph_def(), inputs, frozen.outputs, loaded)
+
+
+def _check_inputs(inputs, loaded):
     if len(inputs) != len(loaded.input_keys):
         raise ConversionError(f"the function has {len(inputs)} inputs but {len(loaded.input_keys)} "
                               "signature keys")
-    return FrozenGraph(
-        graph_def,
-        [_info(k, t) for k, t in zip(loaded.input_keys, inputs)],
-        [_info(k, t) for k, t in zip(loaded.output_keys, frozen.outputs)],
-    )
+
+
+def _frozen(graph_def, inputs, outputs, loaded):
+    """FrozenGraph with the signature: the loaded function's keys, the graph's tensors."""
+    return FrozenGraph(graph_def, [_info(k, t) for k, t in zip(loaded.input_keys, inputs)],
+                       [_info(k, t) for k, t in zip(loaded.output_keys, outputs)])
 
 
 def _info(key, tensor):

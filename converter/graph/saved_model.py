@@ -82,18 +82,18 @@ def freeze_saved_model(path, signature_name="serving_default", tags=("serve",)):
 
     bundle = TensorBundle(os.path.join(path, "variables", "variables"))
     keys = _checkpoint_keys(meta.object_graph_def, bundle, path)
-    variables = {}  # resource placeholder name -> (checkpoint key, SavedVariable)
+    variables = {}  # resource placeholder name -> checkpoint key
     for ref, node_id in zip(data_inputs[n_args:], function.bound_inputs):
-        saved_object = meta.object_graph_def.nodes[node_id]
-        if saved_object.WhichOneof("kind") != "variable" or node_id not in keys:
-            raise NotFreezable(f"captured input {input_name(ref)} is a {saved_object.WhichOneof('kind')}, "
-                               "not a checkpointed variable")
-        variables[input_name(ref)] = (keys[node_id], saved_object.variable)
+        kind = (meta.object_graph_def.nodes[node_id].WhichOneof("kind")
+                if node_id < len(meta.object_graph_def.nodes) else "missing object")
+        if kind != "variable" or node_id not in keys:
+            raise NotFreezable(f"captured input {input_name(ref)} is a {kind}, not a checkpointed variable")
+        variables[input_name(ref)] = keys[node_id]
 
-    graph_def, inputs, outputs = _call_graph(meta, signature, call, data_inputs[:n_args], variables, path)
-    graph_def = freeze_captures(graph_def, {name: bundle.array(key) for name, (key, _) in variables.items()},
+    graph_def, inputs, outputs = _call_graph(meta, signature, call, data_inputs[:n_args], variables)
+    graph_def = freeze_captures(graph_def, {name: bundle.array(key) for name, key in variables.items()},
                                 [i.name for i in inputs], [o.name for o in outputs])
-    version = saved.meta_graphs[0].meta_info_def.tensorflow_version
+    version = meta.meta_info_def.tensorflow_version
     return FrozenGraph(graph_def, inputs, outputs), f"TensorFlow {version}" if version else "TensorFlow"
 
 
@@ -135,7 +135,7 @@ def _checkpoint_keys(object_graph, bundle, path):
     return keys
 
 
-def _call_graph(meta, signature, call, arg_refs, variables, path):
+def _call_graph(meta, signature, call, arg_refs, variables):
     """GraphDef: placeholders for the signature inputs and the variables, the call, and one
     Identity per output named after its signature key; plus the TensorInfo lists."""
     protos = tensorflow_protos()
@@ -155,7 +155,7 @@ def _call_graph(meta, signature, call, arg_refs, variables, path):
         node.attr["shape"].shape.CopyFrom(spec.tensor_shape)
         renamed[input_name(ref)] = node.name
         inputs.append(_tensor_info(key, node.name + ":0", spec))
-    for name, (key, variable) in variables.items():
+    for name in variables:
         node = graph_def.node.add(name=name, op="Placeholder")
         node.attr["dtype"].type = DT_RESOURCE
         node.attr["shape"].shape.SetInParent()  # a scalar handle; grappler refuses shapeless feeds
@@ -164,14 +164,17 @@ def _call_graph(meta, signature, call, arg_refs, variables, path):
     call_node.ClearField("device")
     call_node.input[:] = [renamed.get(input_name(r), r) for r in call.input if not r.startswith("^")]
 
-    outputs, taken = [], {n.name for n in graph_def.node}
+    taken = {n.name for n in graph_def.node}
+    if len(taken) != len(graph_def.node):  # a signature key named like a variable handle
+        raise NotFreezable("input and variable node names collide")
+    outputs = []
     for key in sorted(signature.outputs):
         spec = signature.outputs[key]
         name = safe_node_name(key, len(outputs))
         while name in taken:
             name += "_"
         taken.add(name)
-        node = graph_def.node.add(name=name, op="Identity", input=[spec.name.replace(call.name, call_node.name, 1)])
+        node = graph_def.node.add(name=name, op="Identity", input=[spec.name])
         node.attr["T"].type = spec.dtype
         outputs.append(_tensor_info(key, name + ":0", spec))
     return graph_def, sorted(inputs, key=lambda i: i.key), outputs
