@@ -5,17 +5,18 @@ Loading a SavedModel with `tf.saved_model.load` and freezing it with TF's
 `convert_variables_to_constants_v2` takes ~10 s and ~1.3 GB for ResNet50 (the function graph is
 rebuilt in Python, inlined and re-imported several times, each a copy of the weights). Here:
 1. the signature's outputs lead to one call node in the MetaGraph's graph, whose function is
-   the signature function; its trailing inputs are the captured variables. The SavedObjectGraph
-   names each capture's object (`bound_inputs`); walking it and the checkpoint's object graph
-   from the root by the same child names gives each variable's checkpoint key;
+   the signature function; its trailing inputs are the captured variables (and tensors captured
+   by value, kept as Const nodes in the MetaGraph). The SavedObjectGraph names each capture's
+   object (`bound_inputs`); walking it and the checkpoint's object graph from the root by the
+   same child names gives each variable's checkpoint key;
 2. a small GraphDef (input placeholders, one resource placeholder per variable, the call node,
    the function library) goes through grappler's function inliner, which also lowers While/If
    to Switch/Merge/Enter/Exit, as TF.js needs; no weights are in the graph yet;
 3. each resource placeholder becomes a Const holding the variable's value (read from the
    checkpoint as a memory map): freeze.freeze_captures.
 
-A SavedModel this module does not understand (TF1-style, captured tables or constants, resources
-reaching ops other than reads) raises `NotFreezable`, and the caller falls back to TensorFlow's
+A SavedModel this module does not understand (TF1-style, captured tables or other resources,
+variable handles reaching ops other than reads) raises `NotFreezable`, and the caller falls back to TensorFlow's
 loader; damaged files are ConversionErrors.
 """
 
@@ -25,7 +26,7 @@ from converter.errors import ConversionError
 from converter.graph.freeze import FrozenGraph, NotFreezable, TensorInfo, freeze_captures
 from converter.graph.nodes import input_name, safe_node_name
 from converter.graph.tensor_bundle import TensorBundle
-from converter.graph.tensors import DT_RESOURCE
+from converter.graph.tensors import DT_RESOURCE, dtype_enum, to_numpy
 from converter.graph.tf_modules import tensorflow_protos
 
 _CALL_OPS = ("StatefulPartitionedCall", "PartitionedCall")
@@ -82,17 +83,21 @@ def freeze_saved_model(path, signature_name="serving_default", tags=("serve",)):
 
     bundle = TensorBundle(os.path.join(path, "variables", "variables"))
     keys = _checkpoint_keys(meta.object_graph_def, bundle, path)
-    variables = {}  # resource placeholder name -> checkpoint key
+    captures, constants = {}, set()  # capture placeholder name -> its value (variables: a memory map)
     for ref, node_id in zip(data_inputs[n_args:], function.bound_inputs):
-        kind = (meta.object_graph_def.nodes[node_id].WhichOneof("kind")
-                if node_id < len(meta.object_graph_def.nodes) else "missing object")
-        if kind != "variable" or node_id not in keys:
-            raise NotFreezable(f"captured input {input_name(ref)} is a {kind}, not a checkpointed variable")
-        variables[input_name(ref)] = keys[node_id]
+        saved_object = (meta.object_graph_def.nodes[node_id] if node_id < len(meta.object_graph_def.nodes)
+                        else None)
+        kind = saved_object.WhichOneof("kind") if saved_object is not None else "missing object"
+        if kind == "variable" and node_id in keys:
+            captures[input_name(ref)] = bundle.array(keys[node_id])
+        elif kind == "constant" and saved_object.constant.operation in outer:  # a tensor captured by value
+            captures[input_name(ref)] = to_numpy(outer[saved_object.constant.operation].attr["value"].tensor)
+            constants.add(input_name(ref))
+        else:
+            raise NotFreezable(f"captured input {input_name(ref)} is a {kind}, not a variable or constant")
 
-    graph_def, inputs, outputs = _call_graph(meta, signature, call, data_inputs[:n_args], variables)
-    graph_def = freeze_captures(graph_def, {name: bundle.array(key) for name, key in variables.items()},
-                                [i.name for i in inputs], [o.name for o in outputs])
+    graph_def, inputs, outputs = _call_graph(meta, signature, call, data_inputs[:n_args], captures, constants)
+    graph_def = freeze_captures(graph_def, captures, [i.name for i in inputs], [o.name for o in outputs])
     version = meta.meta_info_def.tensorflow_version
     return FrozenGraph(graph_def, inputs, outputs), f"TensorFlow {version}" if version else "TensorFlow"
 
@@ -135,9 +140,10 @@ def _checkpoint_keys(object_graph, bundle, path):
     return keys
 
 
-def _call_graph(meta, signature, call, arg_refs, variables):
-    """GraphDef: placeholders for the signature inputs and the variables, the call, and one
-    Identity per output named after its signature key; plus the TensorInfo lists."""
+def _call_graph(meta, signature, call, arg_refs, captures, constants):
+    """GraphDef: placeholders for the signature inputs and the captures (variable handles, or
+    the `constants`' own dtype and shape), the call, and one Identity per output named after its
+    signature key; plus the TensorInfo lists."""
     protos = tensorflow_protos()
     graph_def = protos.graph_pb2.GraphDef()
     graph_def.versions.CopyFrom(meta.graph_def.versions)
@@ -155,10 +161,15 @@ def _call_graph(meta, signature, call, arg_refs, variables):
         node.attr["shape"].shape.CopyFrom(spec.tensor_shape)
         renamed[input_name(ref)] = node.name
         inputs.append(_tensor_info(key, node.name + ":0", spec))
-    for name in variables:
+    for name, value in captures.items():
         node = graph_def.node.add(name=name, op="Placeholder")
-        node.attr["dtype"].type = DT_RESOURCE
-        node.attr["shape"].shape.SetInParent()  # a scalar handle; grappler refuses shapeless feeds
+        if name in constants:
+            node.attr["dtype"].type = dtype_enum(value.dtype)
+            for size in value.shape:
+                node.attr["shape"].shape.dim.add(size=size)
+        else:
+            node.attr["dtype"].type = DT_RESOURCE
+            node.attr["shape"].shape.SetInParent()  # a scalar handle; grappler refuses shapeless feeds
     call_node = graph_def.node.add()
     call_node.CopyFrom(call)
     call_node.ClearField("device")

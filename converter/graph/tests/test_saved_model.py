@@ -144,3 +144,39 @@ def test_grappler_sets_big_constants_aside_and_restores_them_exactly(rng):
     feeds = {"x:0": rng.normal(size=(2, 64)).astype("float32")}
     np.testing.assert_allclose(run_graph(optimized, feeds, ["y:0"])[0], run_graph(graph_def, feeds, ["y:0"])[0],
                                rtol=1e-6)
+
+
+def test_second_signature_gathers_int_variables_and_captured_constants(tmp_path, rng):
+    """Two signatures of one tf.Module: an embedding lookup straight on a variable
+    (ResourceGather), an int variable, and a tensor captured by value (a `constant` object)."""
+    import tensorflow as tf
+
+    class Module(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.table = tf.Variable(rng.normal(size=(10, 4)).astype("float32"))
+            self.w = tf.Variable(rng.normal(size=(4, 3)).astype("float32"))
+            self.scale = tf.constant(rng.normal(size=(3,)).astype("float32"))
+            self.steps = tf.Variable(2)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 5], tf.int32, name="ids")])
+        def embed(self, ids):
+            pooled = tf.reduce_mean(tf.nn.embedding_lookup(self.table, ids), axis=1)
+            return {"pooled": pooled @ self.w * tf.cast(self.steps, tf.float32)}
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
+        def project(self, x):
+            return {"y": tf.matmul(x, self.w) * self.scale}
+
+    module, path = Module(), str(tmp_path / "two_signatures")
+    tf.saved_model.save(module, path, signatures={"serving_default": module.embed, "project": module.project})
+    feeds = {"serving_default": {"ids": rng.integers(0, 10, size=(3, 5)).astype("int32")},
+             "project": {"x": rng.normal(size=(3, 4)).astype("float32")}}
+    for name, function in (("serving_default", module.embed), ("project", module.project)):
+        frozen, _ = freeze_saved_model(path, name)
+        assert "ResourceGather" not in ops_of(frozen.graph_def)
+        expected = {k: v.numpy() for k, v in function(**feeds[name]).items()}
+        got = run_graph(frozen.graph_def, {i.name: feeds[name][i.key] for i in frozen.inputs},
+                        [o.name for o in frozen.outputs])
+        for output, value in zip(frozen.outputs, got):
+            np.testing.assert_allclose(value, expected[output.key], rtol=1e-6)
