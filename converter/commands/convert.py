@@ -91,8 +91,6 @@ def run(args):
     for option in QUANTIZE_OPTIONS:
         value = getattr(args, option[2:])
         quantize[option[2:]] = value if value is False else parse_globs(None if value == _ALL_WEIGHTS else value)
-    if graph and args.debug:
-        import tensorflow  # noqa: F401  (before the Graph path's quiet import: --debug shows TF's start-up logs)
     # Steps and progress bars go to a terminal only (ProgressBar checks), never with --quiet.
     with tensorflow_logs_silenced(graph and not args.debug) as stderr:
         bar = None if args.quiet else ProgressBar(PROG, stream=stderr)

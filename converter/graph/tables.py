@@ -44,6 +44,9 @@ import dataclasses
 import numpy as np
 
 from converter.errors import ConversionError
+from converter.graph.nodes import input_name, make_const
+from converter.graph.tensors import DT_RESOURCE, DT_STRING, NUMPY_DTYPES, dtype_enum
+from converter.graph.tf_modules import tensorflow_protos
 
 # Table creation ops TF.js 4.22 executes (its hash_table op list); any other creator is refused.
 SUPPORTED_CREATORS = ("HashTable", "HashTableV2")
@@ -86,9 +89,7 @@ class TableGraphs:
 
 def resource_placeholders(graph_def):
     """Names of the DT_RESOURCE Placeholders of graph_def (captured tables or other resources)."""
-    from tensorflow.core.framework import types_pb2
-    return [n.name for n in graph_def.node
-            if n.op == "Placeholder" and n.attr["dtype"].type == types_pb2.DT_RESOURCE]
+    return [n.name for n in graph_def.node if n.op == "Placeholder" and n.attr["dtype"].type == DT_RESOURCE]
 
 
 def collect_tables(function, root, graph_def):
@@ -173,7 +174,6 @@ def _refuse_unfilled_tables(graph_def, path):
     """A table created inside the main graph (e.g. a TF1 graph, whose init op is not part of the
     signature) that no op there fills would be an empty table in TF.js: every lookup the default
     value. Refused rather than written."""
-    from converter.graph.nodes import input_name
     filled = {input_name(n.input[0]) for n in graph_def.node if n.input and n.op in _FILL_OPS}
     for node in graph_def.node:
         if node.op in _TABLE_CREATORS and node.name not in filled:
@@ -187,8 +187,7 @@ def _resource_info(tensor_name, resource_id):
 
 
 def _new_graph_def(like):
-    import tensorflow as tf
-    graph_def = tf.compat.v1.GraphDef()
+    graph_def = tensorflow_protos().graph_pb2.GraphDef()
     graph_def.versions.CopyFrom(like.versions)
     return graph_def
 
@@ -205,8 +204,6 @@ def _free_prefix(base, taken):
 def _add_table_init(graph_def, prefix, table):
     """Append HashTableV2 + keys/values Consts + LookupTableImportV2 + Identity(handle, ^import);
     return the Identity's name (the initializer output TF.js maps to the table's resource id)."""
-    from converter.graph.nodes import make_const
-
     keys = _as_tf_array(table.keys, table.key_dtype)
     values = _as_tf_array(table.values, table.value_dtype)
     create = graph_def.node.add(name=f"{prefix}/table", op="HashTableV2")
@@ -222,31 +219,21 @@ def _add_table_init(graph_def, prefix, table):
     load.attr["Tin"].type = table.key_dtype
     load.attr["Tout"].type = table.value_dtype
     handle = graph_def.node.add(name=f"{prefix}/handle", op="Identity", input=[create.name, f"^{load.name}"])
-    handle.attr["T"].type = _dtype_enum("resource")
+    handle.attr["T"].type = DT_RESOURCE
     return handle.name
 
 
-def _as_tf_array(array, dtype_enum):
-    import tensorflow as tf
-    dtype = tf.as_dtype(dtype_enum)
-    if dtype == tf.string:
-        return np.asarray(array, dtype=object)
-    return np.asarray(array, dtype=dtype.as_numpy_dtype)
-
-
-def _dtype_enum(name):
-    import tensorflow as tf
-    return tf.as_dtype(name).as_datatype_enum
+def _as_tf_array(array, dtype):
+    """The table's keys or values as the numpy array make_const writes with TF dtype enum `dtype`."""
+    return np.asarray(array, dtype=object if dtype == DT_STRING else NUMPY_DTYPES[dtype])
 
 
 def reshape_lookups(graph_def):
     """Give every table lookup the keys' shape in TF.js too (see the module docstring): the Find
     node moves to `<name>/flat` and reads Reshape(keys, [-1]); a Reshape to Shape(keys) takes the
     original name, so consumers and signature outputs are unchanged. Returns how many."""
-    from converter.graph.nodes import make_const
-
     finds = [n for n in graph_def.node if n.op in _FIND_OPS]
-    int32 = _dtype_enum("int32")
+    int32 = dtype_enum(np.int32)
     for find in finds:
         name, keys = find.name, find.input[1]
         key_dtype, value_dtype = find.attr["Tin"].type, find.attr["Tout"].type
