@@ -17,8 +17,8 @@ files, and reads them back. Output is byte-identical to the official
 Hot loops live in the Cython extension `codec._codec` and run without the GIL.
 """
 
-from codec.errors import CodecError, CodecWriteError
-from codec.quantization import dequantize, quantize
-from codec.weights import read_weights, write_weights
+from tfjs_export.codec.errors import CodecError, CodecWriteError
+from tfjs_export.codec.quantization import dequantize, quantize
+from tfjs_export.codec.weights import read_weights, write_weights
 
 __all__ = ["CodecError", "CodecWriteError", "quantize", "dequantize", "write_weights", "read_weights"]

@@ -45,8 +45,8 @@ Input must be a float32 numpy array (either byte order); anything else raises
 
 import numpy as np
 
-from codec import _codec
-from codec.errors import CodecError
+from tfjs_export.codec import _codec
+from tfjs_export.codec.errors import CodecError
 
 QUANTIZATION_DTYPES = ("float16", "uint8", "uint16")
 _QMAX = {"uint8": 255, "uint16": 65535}

@@ -47,8 +47,8 @@ import os
 
 import numpy as np
 
-from codec.errors import CodecError, CodecWriteError
-from codec import quantization as _q
+from tfjs_export.codec.errors import CodecError, CodecWriteError
+from tfjs_export.codec import quantization as _q
 
 DEFAULT_SHARD_SIZE = 4 * 1024 * 1024
 _CHUNK = 1 << 18  # elements per encode chunk (1 MiB of float32 input)

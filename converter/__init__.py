@@ -1,6 +1,6 @@
 """tfjs-export: convert Keras and TensorFlow models to the TensorFlow.js formats.
 
-    from converter import convert
+    from tfjs_export.converter import convert
     convert("model.keras", "web_model/", quantize_uint8=None)   # None: every float32 weight
 
 The Layers path (the default) imports neither TensorFlow nor Keras.
@@ -9,9 +9,9 @@ The Layers path (the default) imports neither TensorFlow nor Keras.
 import os
 import time
 
-from converter.errors import ConversionError, UnsupportedLayerError  # noqa: F401  (public API)
-from converter.report import ConversionSummary  # noqa: F401
-from converter.version import __version__  # noqa: F401
+from tfjs_export.converter.errors import ConversionError, UnsupportedLayerError  # noqa: F401  (public API)
+from tfjs_export.converter.report import ConversionSummary  # noqa: F401
+from tfjs_export.converter.version import __version__  # noqa: F401
 
 OUTPUT_FORMATS = ("tfjs_layers_model", "tfjs_graph_model")
 
@@ -36,12 +36,12 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
     allow_custom_layers (Layers format): keep custom layer classes for a JS class of that name.
     Raises ConversionError (one-line message) for any problem with the input or options.
     """
-    from codec import CodecError
-    from converter.progress import write_step
-    from converter.quantization_plan import QuantizationPlan
-    from converter.readers import detect_format, read_model
-    from converter.report import weight_stats
-    from converter.writers.layers_model import write_layers_model
+    from tfjs_export.codec import CodecError
+    from tfjs_export.converter.progress import write_step
+    from tfjs_export.converter.quantization_plan import QuantizationPlan
+    from tfjs_export.converter.readers import detect_format, read_model
+    from tfjs_export.converter.report import weight_stats
+    from tfjs_export.converter.writers.layers_model import write_layers_model
 
     started = time.perf_counter()
     say = progress or (lambda message: None)
@@ -56,7 +56,7 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
     if output_format == "tfjs_graph_model":
         if metadata:
             raise ConversionError("--metadata is available for the Layers format only so far")
-        from converter.graph import GraphOptions
+        from tfjs_export.converter.graph import GraphOptions
         if isinstance(saved_model_tags, str):
             saved_model_tags = tuple(t.strip() for t in saved_model_tags.split(",") if t.strip())
         options = GraphOptions(signature_name, tuple(saved_model_tags), skip_op_check, unsafe_deserialization)
@@ -103,10 +103,10 @@ def _convert_graph(src, out_dir, input_format, plan, shard_size, overwrite, say,
     """The Graph path (converter/graph/): loads with TensorFlow, so imported only here."""
     import json
 
-    from codec import CodecError, read_weights
-    from converter.graph import convert_to_graph_model
-    from converter.readers import INPUT_FORMATS
-    from converter.report import weight_stats
+    from tfjs_export.codec import CodecError, read_weights
+    from tfjs_export.converter.graph import convert_to_graph_model
+    from tfjs_export.converter.readers import INPUT_FORMATS
+    from tfjs_export.converter.report import weight_stats
 
     src = os.fspath(src)
     if input_format not in INPUT_FORMATS:

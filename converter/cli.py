@@ -9,14 +9,14 @@ import importlib
 import os
 import sys
 
-from converter.commands.common import PROG
-from converter.tf_logs import SHOW_TENSORFLOW_LOGS
+from tfjs_export.converter.commands.common import PROG
+from tfjs_export.converter.tf_logs import SHOW_TENSORFLOW_LOGS
 
 COMMANDS = ("convert", "inspect", "verify", "bundle")  # modules of converter.commands
 
 
 def _modules():
-    return [importlib.import_module(f"converter.commands.{name}") for name in COMMANDS]
+    return [importlib.import_module(f"tfjs_export.converter.commands.{name}") for name in COMMANDS]
 
 
 def _parser(modules):
@@ -39,7 +39,7 @@ def main(argv=None):
     for module in modules:
         argv = getattr(module, "normalise_argv", lambda a: a)(argv)
     args = _parser(modules).parse_args(argv)
-    from converter.errors import ConversionError
+    from tfjs_export.converter.errors import ConversionError
     if args.debug:
         os.environ[SHOW_TENSORFLOW_LOGS] = "1"  # read by converter/tf_logs.py
     try:

@@ -19,7 +19,7 @@ import os
 import runpy
 import sys
 
-from converter.errors import ConversionError
+from tfjs_export.converter.errors import ConversionError
 
 
 def run_custom_object_files(paths):
@@ -31,7 +31,7 @@ def run_custom_object_files(paths):
                                   else "custom objects file is not a regular file", path)
     if not paths:
         return 0
-    from converter.graph import import_tensorflow_quietly
+    from tfjs_export.converter.graph import import_tensorflow_quietly
     import_tensorflow_quietly()
     for index, path in enumerate(paths):
         folder = os.path.dirname(os.path.abspath(path))

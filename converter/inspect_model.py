@@ -9,9 +9,9 @@ import os
 
 import numpy as np
 
-import codec
-from converter.errors import ConversionError
-from converter.report import weight_bytes
+from tfjs_export import codec
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.report import weight_bytes
 
 
 def inspect_model(model_dir):

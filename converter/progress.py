@@ -126,7 +126,7 @@ class ProgressBar:
 def write_step(weights, plan, out_dir):
     """The step message of writing `weights` (converter.spec.Weight) with a QuantizationPlan: the
     codec quantises as it writes, so the step says how many weights it quantises."""
-    from converter.errors import ConversionError
+    from tfjs_export.converter.errors import ConversionError
     try:
         quantized = sum(plan.dtype_for(w.name, w.array) is not None for w in weights) if plan else 0
     except ConversionError:  # overlapping patterns: the writer reports them, after the output checks

@@ -8,7 +8,7 @@ quantised; TF.js dequantises them back to float32 at load time.
 
 import fnmatch
 
-from converter.errors import ConversionError
+from tfjs_export.converter.errors import ConversionError
 
 QUANTIZATION_DTYPES = ("float16", "uint8", "uint16")
 ALL = None  # an option given without globs

@@ -15,7 +15,7 @@ import tempfile
 
 import numpy as np
 
-from converter.errors import ConversionError
+from tfjs_export.converter.errors import ConversionError
 
 DEFAULT_TOLERANCE = 1e-5  # float32 rounding: same maths in a different order
 
@@ -74,8 +74,8 @@ def set_weights_as_tfjs_reads_them(model, model_dir, src):
     TF.js weight the source array it came from, which holds however layers were renamed or
     rewritten for TF.js (nested models, Bidirectional, TimeDistributed, ...). A variable with no
     TF.js counterpart (e.g. a Normalization count) keeps its value."""
-    import codec
-    from converter.readers import read_model
+    from tfjs_export import codec
+    from tfjs_export.converter.readers import read_model
     with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
         manifest = json.load(f)["weightsManifest"]
     decoded = codec.read_weights(manifest, model_dir)
@@ -149,9 +149,9 @@ def _graph_reference(src, model_dir, signature, samples, seed, quantized, signat
     outputs in sorted signature-key order, computed by TensorFlow on the source's function."""
     import tensorflow as tf
 
-    from converter.graph.load import load_function
-    from converter.graph.reference import run_written_graph_model
-    from converter.readers import detect_format
+    from tfjs_export.converter.graph.load import load_function
+    from tfjs_export.converter.graph.reference import run_written_graph_model
+    from tfjs_export.converter.readers import detect_format
     loaded = load_function(src, detect_format(src), signature_name, tuple(saved_model_tags), unsafe_deserialization)
     function = loaded.function
     specs = tf.nest.flatten(function.structured_input_signature)  # flat, in input_keys order

@@ -20,7 +20,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from converter.errors import ConversionError
+from tfjs_export.converter.errors import ConversionError
 
 ASSETS = Path(__file__).parent / "bundle_assets"
 LOADER, SERVICE_WORKER, PAGE, INTEGRITY = ("tfjs-bundle-loader.js", "tfjs-bundle-sw.js", "index.html",

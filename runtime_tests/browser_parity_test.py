@@ -17,8 +17,8 @@ import shutil
 import numpy as np
 import pytest
 
-from converter import convert
-from converter.verify import set_weights_as_tfjs_reads_them
+from tfjs_export.converter import convert
+from tfjs_export.converter.verify import set_weights_as_tfjs_reads_them
 from runtime_tests import browser, parity
 from tools.testing import graph_models, keras_models
 
@@ -75,7 +75,7 @@ def _layers_case(tmp, case_name, source, quantize):
 def _our_graph_case(tmp, case_name, build):
     """A Keras 3 model through our Graph path; fed and fetched by signature name."""
     import keras
-    from converter.graph.load import keras_output_keys
+    from tfjs_export.converter.graph.load import keras_output_keys
     path = os.path.join(tmp, f"{case_name}.keras")
     build().save(path)
     model = keras.saving.load_model(path)

@@ -31,7 +31,7 @@ SHARD_BYTES = 2048  # the example's ~7.6 KB of weights -> 4 shards (3 full + 1 s
 
 def _cli(*args):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))  # the converter as this test sees it
-    return subprocess.run([sys.executable, "-m", "converter.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", *args], capture_output=True, text=True,
                           env=env)
 
 

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from converter import UnsupportedLayerError, convert
+from tfjs_export.converter import UnsupportedLayerError, convert
 from runtime_tests import parity
 from tools.testing import custom_layer
 
@@ -30,7 +30,7 @@ def source(tmp_path_factory):
 
 def _cli(*args):
     env = {"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", "")}
-    return subprocess.run([sys.executable, "-m", "converter.cli", *args], capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", *args], capture_output=True, text=True, env=env)
 
 
 def test_without_the_flag_the_custom_layer_is_refused(source, tmp_path):
@@ -83,7 +83,7 @@ def test_registered_js_class_matches_keras(source, tmp_path, ext, quantize):
     expected = [np.asarray(model.predict(inputs, verbose=0))]
     float_reference = None
     if quantize:  # reference: Keras on the weights as TF.js dequantises them
-        import codec
+        from tfjs_export import codec
         original = model.get_weights()
         model.set_weights([codec.dequantize(*codec.quantize(w, quantize)).reshape(w.shape) for w in original])
         float_reference, expected = expected, [np.asarray(model(inputs[0]))]

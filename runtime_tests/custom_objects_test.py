@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def run_cli(*args, cwd=None):
     env = {"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", ""),
            "TF_CPP_MIN_LOG_LEVEL": "3", "TFJS_EXPORT_ROOT": os.environ.get("TFJS_EXPORT_ROOT", "")}
-    return subprocess.run([sys.executable, "-m", "converter.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", *args], capture_output=True, text=True,
                           env=env, cwd=cwd)
 
 
@@ -87,7 +87,7 @@ def test_without_the_file_the_class_is_named(source, tmp_path, capsys):
 def _cli_in_process(capsys, *args):
     """Bad-file cases run the CLI in this process (no TensorFlow start-up per case): the files are
     refused before any model is loaded, so what this process has registered does not matter."""
-    from converter import cli
+    from tfjs_export.converter import cli
     capsys.readouterr()
     code = cli.main(list(args))
     captured = capsys.readouterr()

@@ -16,8 +16,8 @@ import os
 import numpy as np
 import pytest
 
-from converter import convert
-from converter.graph.reference import run_written_graph_model
+from tfjs_export.converter import convert
+from tfjs_export.converter.graph.reference import run_written_graph_model
 from runtime_tests import parity
 from tools.testing import graph_models, keras_models
 
@@ -72,7 +72,7 @@ def _source(kind, name, tmp):
     """(path to convert, predict(inputs) -> outputs, inputs, input names, output names): inputs,
     outputs and names in the source model's order; names as our signature keys them."""
     import tensorflow as tf
-    from converter.graph.load import keras_output_keys
+    from tfjs_export.converter.graph.load import keras_output_keys
     if kind in ("keras", "keras3_h5", "saved_model"):
         model = _keras_builder(name)()
         inputs = keras_models.sample_inputs(model, batch=3, seed=len(name))

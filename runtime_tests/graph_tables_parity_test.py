@@ -13,8 +13,8 @@ import os
 import numpy as np
 import pytest
 
-from converter import convert
-from converter.graph.reference import run_written_graph_model
+from tfjs_export.converter import convert
+from tfjs_export.converter.graph.reference import run_written_graph_model
 from runtime_tests import parity
 from tools.testing import table_models
 
@@ -153,7 +153,7 @@ def test_a_wrong_table_value_is_caught(cases, tmp_path):
 def test_verify_runs_table_models(cases, case_name):
     """`verify` feeds only the user's inputs (string ones too) and, for a quantised model, runs the
     written graph with its initializer in TensorFlow as the reference."""
-    from converter.verify import verify
+    from tfjs_export.converter.verify import verify
     case_dirs, _, _ = cases
     model_dir = os.path.join(case_dirs[case_name], "model")
     path = {"tables_saved_model_float32": "tables_saved_model",

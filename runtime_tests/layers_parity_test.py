@@ -16,8 +16,8 @@ import shutil
 import numpy as np
 import pytest
 
-from converter import convert
-from converter.verify import set_weights_as_tfjs_reads_them
+from tfjs_export.converter import convert
+from tfjs_export.converter.verify import set_weights_as_tfjs_reads_them
 from runtime_tests import parity
 from tools.testing import keras_models
 

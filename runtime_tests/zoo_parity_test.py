@@ -17,8 +17,8 @@ import os
 import numpy as np
 import pytest
 
-import codec
-from converter import convert
+from tfjs_export import codec
+from tfjs_export.converter import convert
 from runtime_tests import parity
 from tools.testing import keras_zoo
 

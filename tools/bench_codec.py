@@ -22,7 +22,7 @@ import types
 
 import numpy as np
 
-import codec
+from tfjs_export import codec
 
 MIB = 1 << 20
 
@@ -71,7 +71,7 @@ def main(argv=None):
     t = time.perf_counter()
     official = load_official("write_weights")
     print("(imported official tensorflowjs.write_weights in %.1f s)" % (time.perf_counter() - t))
-    from codec import _codec
+    from tfjs_export.codec import _codec
     print("codec float16 path: %s" % ("F16C" if _codec.have_f16c() else "portable C"))
     rng = np.random.default_rng(0)
 

@@ -76,7 +76,7 @@ def _layers_rows(args, tmp, env):
         builders[name]().save(src)
         results = {}
         for who, make in (
-                ("ours", lambda out: [sys.executable, "-m", "converter.cli", "convert", src, out, "--quiet"]),
+                ("ours", lambda out: [sys.executable, "-m", "tfjs_export.converter.cli", "convert", src, out, "--quiet"]),
                 ("official", lambda out: [OFFICIAL, "--input_format", "keras_keras",
                                          "--output_format", "tfjs_layers_model", src, out])):
             results[who] = _median_run(make, args.runs, tmp, f"{name}_{who}", env)
@@ -110,7 +110,7 @@ def _graph_rows(args, tmp, env):
         model.save(keras_file)
 
         def ours(src):
-            return lambda out: [sys.executable, "-m", "converter.cli", "convert", src, out,
+            return lambda out: [sys.executable, "-m", "tfjs_export.converter.cli", "convert", src, out,
                                 "--output_format", "tfjs_graph_model", "--quiet"]
 
         def official(src, input_format):

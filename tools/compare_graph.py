@@ -36,7 +36,7 @@ def _timed(cmd):
 
 
 def _ours(src, out, fmt):
-    return _timed([PY, "-m", "converter.cli", "convert", src, out, "--output_format", "tfjs_graph_model",
+    return _timed([PY, "-m", "tfjs_export.converter.cli", "convert", src, out, "--output_format", "tfjs_graph_model",
                    "--quiet"])
 
 

@@ -35,7 +35,7 @@ def _official(src, out_dir):
 
 def _ours(src, out_dir):
     env = dict(os.environ, PYTHONPATH=ROOT)
-    return subprocess.run([sys.executable, "-m", "converter.cli", "convert", src, out_dir, "--quiet"],
+    return subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", "convert", src, out_dir, "--quiet"],
                           capture_output=True, text=True, env=env, cwd=ROOT)
 
 

@@ -21,7 +21,7 @@ END = "<!-- END cli reference -->"
 
 def subcommand_parsers():
     """[(name, argparse parser)] of the CLI's subcommands, in COMMANDS order."""
-    from converter import cli
+    from tfjs_export.converter import cli
     parser = cli._parser(cli._modules())
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return [(name, subparsers.choices[name]) for name in cli.COMMANDS]

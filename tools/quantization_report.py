@@ -17,8 +17,8 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 import numpy as np  # noqa: E402
 
-from converter import convert  # noqa: E402
-from converter.verify import verify  # noqa: E402
+from tfjs_export.converter import convert  # noqa: E402
+from tfjs_export.converter.verify import verify  # noqa: E402
 from examples import bars  # noqa: E402
 from runtime_tests import parity  # noqa: E402
 from tools.testing import keras_models  # noqa: E402

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
-import codec
-from codec import _codec
-from codec import CodecError
+from tfjs_export import codec
+from tfjs_export.codec import _codec
+from tfjs_export.codec import CodecError
 
-from codec.tests import tfjs_reference
+from tfjs_export.codec.tests import tfjs_reference
 
 
 OFFICIAL = tfjs_reference.load("quantization")

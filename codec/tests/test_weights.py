@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
-import codec
-from codec import CodecError
+from tfjs_export import codec
+from tfjs_export.codec import CodecError
 
 # Reference only (imports TensorFlow, ~7 s once per test process).
-from codec.tests import tfjs_reference
+from tfjs_export.codec.tests import tfjs_reference
 
 tfjs_read_weights = tfjs_reference.load("read_weights")
 tfjs_write_weights = tfjs_reference.load("write_weights")

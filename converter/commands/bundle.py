@@ -2,7 +2,7 @@
 
 import sys
 
-from converter.commands.common import PROG, resolve_path
+from tfjs_export.converter.commands.common import PROG, resolve_path
 
 NAME = "bundle"
 HELP = "add integrity file, caching loader and demo page to a converted model directory"
@@ -22,7 +22,7 @@ def add_arguments(parser):
 
 def run(args):
     """Write the bundle; one summary line on stdout."""
-    from converter.web_bundle import write_bundle
+    from tfjs_export.converter.web_bundle import write_bundle
     summary = write_bundle(resolve_path(args.model_dir),
                            tfjs_modules=resolve_path(args.tfjs) if args.tfjs else None)
     if not args.quiet:

@@ -3,9 +3,9 @@
 import argparse
 import sys
 
-from converter.commands.common import PROG, add_graph_source_options, resolve_path
-from converter.commands.verify import add_verify_options, report
-from converter.custom_objects import add_custom_objects_option
+from tfjs_export.converter.commands.common import PROG, add_graph_source_options, resolve_path
+from tfjs_export.converter.commands.verify import add_verify_options, report
+from tfjs_export.converter.custom_objects import add_custom_objects_option
 
 NAME = "convert"
 HELP = "convert a model file to a TF.js model directory"
@@ -69,10 +69,10 @@ def normalise_argv(argv):
 
 def run(args):
     """Convert; print progress and notices on stderr and the closing report on stdout."""
-    from converter import convert
-    from converter.progress import ProgressBar
-    from converter.quantization_plan import parse_globs
-    from converter.tf_logs import tensorflow_logs_silenced
+    from tfjs_export.converter import convert
+    from tfjs_export.converter.progress import ProgressBar
+    from tfjs_export.converter.quantization_plan import parse_globs
+    from tfjs_export.converter.tf_logs import tensorflow_logs_silenced
 
     graph = args.output_format == "tfjs_graph_model"
     if graph and "jax" not in sys.modules:
@@ -82,7 +82,7 @@ def run(args):
         sys.modules["jax"] = None
     if args.custom_objects:  # only Keras needs them: the Graph path and --verify load the model with it
         if args.output_format == "tfjs_graph_model" or args.verify:
-            from converter.custom_objects import run_custom_object_files
+            from tfjs_export.converter.custom_objects import run_custom_object_files
             run_custom_object_files([resolve_path(p) for p in args.custom_objects])
         elif not args.quiet:
             print(f"{PROG}: note: --custom_objects not run: the Layers path reads the file without Keras "

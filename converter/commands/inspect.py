@@ -3,7 +3,7 @@ shards agree with its manifest (exit 1 with a one-line reason if not). No Tensor
 
 import json
 
-from converter.commands.common import resolve_path
+from tfjs_export.converter.commands.common import resolve_path
 
 NAME = "inspect"
 HELP = "summarise a converted TF.js model directory and check its shards"
@@ -16,7 +16,7 @@ def add_arguments(parser):
 
 def run(args):
     """Print the summary of args.model_dir (text or JSON)."""
-    from converter.inspect_model import inspect_model
+    from tfjs_export.converter.inspect_model import inspect_model
     summary = inspect_model(resolve_path(args.model_dir))
     if args.json:
         print(json.dumps(summary, indent=2))

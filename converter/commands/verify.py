@@ -3,8 +3,8 @@ predictions with the source model's (Keras). Exit 1 when parity fails."""
 
 import sys
 
-from converter.commands.common import add_graph_source_options, resolve_path
-from converter.custom_objects import add_custom_objects_option
+from tfjs_export.converter.commands.common import add_graph_source_options, resolve_path
+from tfjs_export.converter.custom_objects import add_custom_objects_option
 
 NAME = "verify"
 HELP = "prove a converted model predicts what its source model predicts (in tfjs-node)"
@@ -27,8 +27,8 @@ def add_verify_options(parser):
 
 def report(src, model_dir, args):
     """Verify and print the parity table; return the exit code."""
-    from converter.tf_logs import tensorflow_logs_silenced
-    from converter.verify import verify
+    from tfjs_export.converter.tf_logs import tensorflow_logs_silenced
+    from tfjs_export.converter.verify import verify
     tags = tuple(t.strip() for t in args.saved_model_tags.split(",") if t.strip())
     with tensorflow_logs_silenced(not args.debug):  # Keras/TensorFlow run the source model
         result = verify(src, model_dir, samples=args.samples, atol=args.tolerance, rtol=args.tolerance,
@@ -42,6 +42,6 @@ def report(src, model_dir, args):
 
 def run(args):
     if args.custom_objects:  # before Keras loads the source model
-        from converter.custom_objects import run_custom_object_files
+        from tfjs_export.converter.custom_objects import run_custom_object_files
         run_custom_object_files([resolve_path(p) for p in args.custom_objects])
     return report(resolve_path(args.src), resolve_path(args.model_dir), args)

@@ -32,7 +32,7 @@ def import_tensorflow_quietly():
     a user error must stay one line. Python errors still raise."""
     import sys
 
-    from converter.tf_logs import quiet_tensorflow
+    from tfjs_export.converter.tf_logs import quiet_tensorflow
     if "tensorflow" not in sys.modules:
         with quiet_tensorflow():
             import tensorflow  # noqa: F401
@@ -41,12 +41,12 @@ def import_tensorflow_quietly():
 def build_graph(src, input_format, options, say=lambda message: None):
     """Load and optimise: return (graph_def, FrozenGraph for the signature, generated_by, stats,
     tables.TableGraphs or None)."""
-    from converter.graph import (bias_add, const_fold, control_deps, fold_batch_norms, fused_ops, grappler,
+    from tfjs_export.converter.graph import (bias_add, const_fold, control_deps, fold_batch_norms, fused_ops, grappler,
                                  op_check, tables)
-    from converter.graph.freeze import freeze
-    from converter.graph.load import load_function
-    from converter.graph.saved_model import NotFreezable, freeze_saved_model
-    from converter.graph.nodes import prune_unused
+    from tfjs_export.converter.graph.freeze import freeze
+    from tfjs_export.converter.graph.load import load_function
+    from tfjs_export.converter.graph.saved_model import NotFreezable, freeze_saved_model
+    from tfjs_export.converter.graph.nodes import prune_unused
 
     frozen, found_tables = None, {}
     if input_format == "tf_saved_model":
@@ -94,18 +94,18 @@ def convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwri
                            say=lambda message: None, write_progress=None):
     """Run the whole Graph path; return (files written, notices). `write_progress(done, total)`
     follows the shard writing."""
-    from converter.errors import ConversionError
-    from converter.graph.model_json import signature_json, write_graph_model
-    from converter.graph.weights import extract_weights
-    from converter.progress import write_step
-    from converter.spec import ModelSpec
+    from tfjs_export.converter.errors import ConversionError
+    from tfjs_export.converter.graph.model_json import signature_json, write_graph_model
+    from tfjs_export.converter.graph.weights import extract_weights
+    from tfjs_export.converter.progress import write_step
+    from tfjs_export.converter.spec import ModelSpec
 
     graph_def, frozen, generated_by, _, table_graphs = build_graph(src, input_format, options, say)
     weights = extract_weights(graph_def)
     signature = signature_json(frozen.inputs, frozen.outputs)
     # --- hash tables (tables.py): initializer weights (never quantised), resource inputs ---
     if table_graphs:
-        from converter.graph.tables import KeepTablesUnquantised
+        from tfjs_export.converter.graph.tables import KeepTablesUnquantised
         weights += extract_weights(table_graphs.initializer)
         signature["inputs"].update(table_graphs.resource_inputs)
         plan = KeepTablesUnquantised(plan, table_graphs.weight_names)

@@ -7,7 +7,7 @@ pass fuses only BiasAdd into `_FusedConv2D` / `_FusedMatMul`. Rewriting the Add 
 
 import numpy as np
 
-from converter.graph.nodes import GraphIndex, become_bias_add, input_name, make_const, output_channels, unique_name
+from tfjs_export.converter.graph.nodes import GraphIndex, become_bias_add, input_name, make_const, output_channels, unique_name
 
 _PRODUCERS = ("Conv2D", "DepthwiseConv2dNative", "MatMul", "_FusedConv2D", "_FusedMatMul")
 

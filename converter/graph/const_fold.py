@@ -14,8 +14,8 @@ larger than its largest input (a broadcast) is skipped.
 
 import numpy as np
 
-from converter.graph.nodes import GraphIndex, input_name, remove_nodes
-from converter.graph.tensors import NUMPY_DTYPES, to_numpy, to_tensor_proto
+from tfjs_export.converter.graph.nodes import GraphIndex, input_name, remove_nodes
+from tfjs_export.converter.graph.tensors import NUMPY_DTYPES, to_numpy, to_tensor_proto
 
 
 def _cast(node, x):

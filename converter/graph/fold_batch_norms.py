@@ -11,7 +11,7 @@ after the remap pass, instead of 3-5 elementwise ops over the whole activation.
 
 import numpy as np
 
-from converter.graph.nodes import (GraphIndex, become_bias_add, input_name, make_const, output_channels,
+from tfjs_export.converter.graph.nodes import (GraphIndex, become_bias_add, input_name, make_const, output_channels,
                                    remove_nodes, unique_name)
 
 _FOLDABLE = ("Conv2D", "DepthwiseConv2dNative", "MatMul")

@@ -18,11 +18,11 @@ import dataclasses
 
 import numpy as np
 
-from converter.errors import ConversionError
-from converter.graph.grappler import inline_functions
-from converter.graph.nodes import GraphIndex, input_name, make_const, unique_name
-from converter.graph.tensors import DT_RESOURCE, dtype_enum, to_tensor_proto
-from converter.tf_logs import quiet_tensorflow
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.graph.grappler import inline_functions
+from tfjs_export.converter.graph.nodes import GraphIndex, input_name, make_const, unique_name
+from tfjs_export.converter.graph.tensors import DT_RESOURCE, dtype_enum, to_tensor_proto
+from tfjs_export.converter.tf_logs import quiet_tensorflow
 
 # Ops that only pass a resource handle on: their type attribute becomes the variable's dtype.
 _PASS_THROUGH = {"Identity": "T", "Enter": "T", "Exit": "T", "Switch": "T", "Merge": "T",

@@ -9,8 +9,8 @@
   the plain op followed by its BiasAdd / Add / activation nodes.
 """
 
-from converter.graph.nodes import GraphIndex, input_name, remove_nodes
-from converter.graph.tf_modules import tensorflow_protos
+from tfjs_export.converter.graph.nodes import GraphIndex, input_name, remove_nodes
+from tfjs_export.converter.graph.tf_modules import tensorflow_protos
 
 TF_JS_ACTIVATIONS = ("Relu", "Relu6", "Elu", "LeakyRelu", "Prelu", "Sigmoid")
 _FUSED_BASE = {"_FusedConv2D": "Conv2D", "_FusedMatMul": "MatMul",

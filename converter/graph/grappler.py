@@ -6,8 +6,8 @@ then, after our batch-norm folding, the `remap` pass fuses Conv2D/MatMul + BiasA
 into `_FusedConv2D` / `_FusedMatMul`, which TF.js runs as one kernel.
 """
 
-from converter.graph.tf_modules import grappler_modules, tensorflow_protos
-from converter.tf_logs import quiet_tensorflow
+from tfjs_export.converter.graph.tf_modules import grappler_modules, tensorflow_protos
+from tfjs_export.converter.tf_logs import quiet_tensorflow
 
 # Constants above this size are kept out of grappler (see _without_large_constants).
 LARGE_CONSTANT_BYTES = 4096

@@ -11,8 +11,8 @@ Keras input names and output layer names. TF.js users feed and fetch by those na
 import dataclasses
 import re
 
-from converter.errors import ConversionError
-from converter.graph.nodes import safe_node_name
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.graph.nodes import safe_node_name
 
 
 @dataclasses.dataclass
@@ -40,7 +40,7 @@ def _load_saved_model(path, signature_name, tags):
     import tensorflow as tf
     from tensorflow.python.saved_model import loader_impl
 
-    from converter.graph.saved_model import select_signature
+    from tfjs_export.converter.graph.saved_model import select_signature
 
     try:
         saved = loader_impl.parse_saved_model(path)
@@ -65,7 +65,7 @@ def _keras_flavour(path, input_format):
     """'keras3' or 'tf_keras': a `.h5` written by Keras 2 records keras_version 2.x."""
     if input_format == "keras":
         import zipfile
-        from converter.readers.keras_zip import check_member_names
+        from tfjs_export.converter.readers.keras_zip import check_member_names
         try:
             with zipfile.ZipFile(path) as archive:  # before Keras extracts anything
                 check_member_names(archive.namelist(), path)
@@ -74,7 +74,7 @@ def _keras_flavour(path, input_format):
         return "keras3"
     import h5py
 
-    from converter.readers.hdf5_check import check_hdf5_file
+    from tfjs_export.converter.readers.hdf5_check import check_hdf5_file
     check_hdf5_file(path)  # before libhdf5 (and then Keras) reads it: see hdf5_check
     try:
         with h5py.File(path, "r") as f:

@@ -7,11 +7,11 @@ Bytes are deterministic: the GraphDef is turned into JSON with sorted keys and n
 import json
 import os
 
-import codec
+from tfjs_export import codec
 
-from converter.graph.tf_modules import tensorflow_protos
-from converter.version import CONVERTED_BY
-from converter.writers.atomic_dir import atomic_output_dir
+from tfjs_export.converter.graph.tf_modules import tensorflow_protos
+from tfjs_export.converter.version import CONVERTED_BY
+from tfjs_export.converter.writers.atomic_dir import atomic_output_dir
 
 def signature_json(inputs, outputs):
     """The model.json `signature`: {"inputs": {key: TensorInfo}, "outputs": {...}} as tfjs reads it."""

@@ -3,8 +3,8 @@
 import collections
 import re
 
-from converter.graph.tensors import dtype_enum, to_numpy, to_tensor_proto
-from converter.graph.tf_modules import tensorflow_protos
+from tfjs_export.converter.graph.tensors import dtype_enum, to_numpy, to_tensor_proto
+from tfjs_export.converter.graph.tf_modules import tensorflow_protos
 
 
 def input_name(ref):

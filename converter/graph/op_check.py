@@ -9,7 +9,7 @@ import collections
 import functools
 import os
 
-from converter.errors import ConversionError
+from tfjs_export.converter.errors import ConversionError
 
 _OPS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tfjs_ops.txt")
 _MAX_NODES_LISTED = 3  # per op: enough to find them, short enough for one line

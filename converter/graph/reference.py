@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-import codec
+from tfjs_export import codec
 
 
 def run_written_graph_model(model_dir, inputs):
@@ -15,7 +15,7 @@ def run_written_graph_model(model_dir, inputs):
     import tensorflow as tf
     from google.protobuf.json_format import ParseDict
 
-    from converter.graph import fused_ops
+    from tfjs_export.converter.graph import fused_ops
     with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
         model = json.load(f)
     weights = codec.read_weights(model["weightsManifest"], model_dir)

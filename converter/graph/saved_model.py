@@ -22,12 +22,12 @@ loader; damaged files are ConversionErrors.
 
 import os
 
-from converter.errors import ConversionError
-from converter.graph.freeze import FrozenGraph, NotFreezable, TensorInfo, freeze_captures
-from converter.graph.nodes import input_name, safe_node_name
-from converter.graph.tensor_bundle import TensorBundle
-from converter.graph.tensors import DT_RESOURCE, dtype_enum, to_numpy
-from converter.graph.tf_modules import tensorflow_protos
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.graph.freeze import FrozenGraph, NotFreezable, TensorInfo, freeze_captures
+from tfjs_export.converter.graph.nodes import input_name, safe_node_name
+from tfjs_export.converter.graph.tensor_bundle import TensorBundle
+from tfjs_export.converter.graph.tensors import DT_RESOURCE, dtype_enum, to_numpy
+from tfjs_export.converter.graph.tf_modules import tensorflow_protos
 
 _CALL_OPS = ("StatefulPartitionedCall", "PartitionedCall")
 

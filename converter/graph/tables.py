@@ -43,10 +43,10 @@ import dataclasses
 
 import numpy as np
 
-from converter.errors import ConversionError
-from converter.graph.nodes import input_name, make_const
-from converter.graph.tensors import DT_RESOURCE, DT_STRING, NUMPY_DTYPES, dtype_enum
-from converter.graph.tf_modules import tensorflow_protos
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.graph.nodes import input_name, make_const
+from tfjs_export.converter.graph.tensors import DT_RESOURCE, DT_STRING, NUMPY_DTYPES, dtype_enum
+from tfjs_export.converter.graph.tf_modules import tensorflow_protos
 
 # Table creation ops TF.js 4.22 executes (its hash_table op list); any other creator is refused.
 SUPPORTED_CREATORS = ("HashTable", "HashTableV2")

@@ -15,9 +15,9 @@ import struct
 
 import numpy as np
 
-from converter.errors import ConversionError
-from converter.graph.tensors import DT_STRING, NUMPY_DTYPES
-from converter.graph.tf_modules import tensorflow_protos
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.graph.tensors import DT_STRING, NUMPY_DTYPES
+from tfjs_export.converter.graph.tf_modules import tensorflow_protos
 
 _TABLE_MAGIC = 0xDB4775248B80FB57
 _FOOTER_SIZE = 48

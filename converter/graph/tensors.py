@@ -3,7 +3,7 @@ the dtypes a graph model holds), and the TF DataType enum <-> numpy dtype table.
 
 import numpy as np
 
-from converter.graph.tf_modules import tensorflow_protos
+from tfjs_export.converter.graph.tf_modules import tensorflow_protos
 
 DT_STRING, DT_RESOURCE = 7, 20
 # TensorFlow DataType enum -> numpy dtype.

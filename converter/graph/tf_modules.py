@@ -17,7 +17,7 @@ import importlib.util
 import sys
 import types
 
-from converter.tf_logs import quiet_tensorflow
+from tfjs_export.converter.tf_logs import quiet_tensorflow
 
 _PROTO_MODULES = {
     "attr_value_pb2": "tensorflow.core.framework.attr_value_pb2",

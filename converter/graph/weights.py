@@ -3,8 +3,8 @@
 
 import numpy as np
 
-from converter.graph.tensors import to_numpy
-from converter.spec import Weight
+from tfjs_export.converter.graph.tensors import to_numpy
+from tfjs_export.converter.spec import Weight
 
 # Data fields of a TensorProto: cleared so the topology carries no weight bytes.
 _DATA_FIELDS = ("tensor_content", "half_val", "float_val", "double_val", "int_val", "string_val",

@@ -20,10 +20,10 @@ TF.js has no use for, e.g. Normalization's count). Readers pair these with the a
 
 import numpy as np
 
-from converter.errors import ConversionError, UnsupportedLayerError
-from converter.keras3 import objects
-from converter.keras3.layer_table import _COMMON_KEYS, MISMATCHED, RULES
-from converter.spec import Weight
+from tfjs_export.converter.errors import ConversionError, UnsupportedLayerError
+from tfjs_export.converter.keras3 import objects
+from tfjs_export.converter.keras3.layer_table import _COMMON_KEYS, MISMATCHED, RULES
+from tfjs_export.converter.spec import Weight
 
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
 _GRAPH_HINT = "use the Graph format (--output_format tfjs_graph_model) for this model"

@@ -3,7 +3,7 @@
 
 import os
 
-from converter.errors import ConversionError
+from tfjs_export.converter.errors import ConversionError
 
 ZIP_MAGIC = b"PK\x03\x04"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -39,10 +39,10 @@ def read_model(path, input_format=None, allow_custom_layers=False, progress=None
     total)` follows the reading of the weight bytes)."""
     fmt = input_format or detect_format(path)
     if fmt == "keras":
-        from converter.readers.keras_zip import read_keras_zip
+        from tfjs_export.converter.readers.keras_zip import read_keras_zip
         return read_keras_zip(path, allow_custom_layers, progress)
     if fmt == "keras_h5":
-        from converter.readers.keras_h5 import read_keras_h5
+        from tfjs_export.converter.readers.keras_h5 import read_keras_h5
         return read_keras_h5(path, allow_custom_layers, progress)
     if fmt not in INPUT_FORMATS:
         raise ConversionError(f"unknown input format {fmt!r} (one of {', '.join(INPUT_FORMATS)})", path)

@@ -8,7 +8,7 @@ truncated or altered, and is refused here, before libhdf5 reads anything else.
 
 import struct
 
-from converter.errors import ConversionError
+from tfjs_export.converter.errors import ConversionError
 
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 HEAD_BYTES = 64  # enough for every superblock version's fixed part with 8-byte addresses

@@ -13,11 +13,11 @@ import os
 
 import h5py
 
-from converter.errors import ConversionError
-from converter.readers.topology_check import translate_checked
-from converter.readers.weights import ReadMeter, legacy_order, pair_weights, read_dataset
-from converter.readers.hdf5_check import check_hdf5_file
-from converter.spec import ModelSpec
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.readers.topology_check import translate_checked
+from tfjs_export.converter.readers.weights import ReadMeter, legacy_order, pair_weights, read_dataset
+from tfjs_export.converter.readers.hdf5_check import check_hdf5_file
+from tfjs_export.converter.spec import ModelSpec
 
 
 def read_keras_h5(path, allow_custom_layers=False, progress=None):

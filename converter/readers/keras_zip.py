@@ -15,11 +15,11 @@ import zlib
 
 import h5py
 
-from converter.errors import ConversionError
-from converter.readers.hdf5_check import HEAD_BYTES, check_hdf5_size
-from converter.readers.topology_check import translate_checked
-from converter.readers.weights import ReadMeter, pair_weights, read_dataset
-from converter.spec import ModelSpec
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.readers.hdf5_check import HEAD_BYTES, check_hdf5_size
+from tfjs_export.converter.readers.topology_check import translate_checked
+from tfjs_export.converter.readers.weights import ReadMeter, pair_weights, read_dataset
+from tfjs_export.converter.spec import ModelSpec
 
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError)
 

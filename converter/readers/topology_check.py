@@ -5,7 +5,7 @@ here with one line naming the layer, instead of deep in the translation or later
 Reads both the Keras 3 (`keras_history`) and Keras 2 (`[name, node, tensor, kwargs]`) layouts.
 """
 
-from converter.errors import ConversionError
+from tfjs_export.converter.errors import ConversionError
 
 _MODEL_CLASSES = ("Functional", "Model", "Sequential")
 
@@ -112,7 +112,7 @@ def _check_acyclic(edges, path, where):
 def translate_checked(config, path, where, keras_version, allow_custom_layers=False):
     """check_model_config, then the translation; a config of the wrong shape that the
     translation trips over (a list where a name belongs, ...) is reported as one line too."""
-    from converter.keras3.translate import translate_model
+    from tfjs_export.converter.keras3.translate import translate_model
     if not isinstance(config.get("class_name"), str):
         raise ConversionError(f"{where}: the model's class_name is missing or not a string", path)
     check_model_config(config, path, where)

@@ -8,8 +8,8 @@ against the config, so a file whose weights do not fit its config is an error he
 
 import numpy as np
 
-from converter.errors import ConversionError
-from converter.spec import Weight
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.spec import Weight
 
 # A dataset declaring more than this many bytes must store at least 1/_MAX_RATIO of them: an
 # unallocated (fill-value) or absurdly compressed dataset is refused before it is read.

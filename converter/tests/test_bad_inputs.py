@@ -19,7 +19,7 @@ import tempfile
 
 import pytest
 
-from converter.tests.bad_inputs.make_corpus import make_corpus, make_good_models
+from tfjs_export.converter.tests.bad_inputs.make_corpus import make_corpus, make_good_models
 
 # Address-space limit for the TF-free commands: their normal peak is ~450 MB of *virtual*
 # memory (numpy, h5py, thread stacks); the bombs would need gigabytes.
@@ -54,7 +54,7 @@ def _limit_memory():
 def run_case(case):
     # No TF_CPP_MIN_LOG_LEVEL here: the CLI itself must keep TensorFlow's C++ logging off stderr.
     env = {"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", "")}
-    proc = subprocess.Popen([sys.executable, "-m", "converter.cli", *case.argv], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "tfjs_export.converter.cli", *case.argv], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
                             preexec_fn=None if case.needs_tf else _limit_memory)
     try:
@@ -76,7 +76,7 @@ def test_corpus_has_at_least_50_cases():
 @pytest.mark.parametrize("command", ["convert", "inspect", "bundle"])
 def test_good_input_passes_under_the_same_limits(command, tmp_path):
     """The harness can tell success: the good sources pass under the same memory limit."""
-    from converter.tests.bad_inputs.make_corpus import Case
+    from tfjs_export.converter.tests.bad_inputs.make_corpus import Case
     model_dir = tmp_path / "web"
     shutil.copytree(GOOD["tfjs"], model_dir)
     argv = {"convert": ["convert", GOOD["keras"], str(tmp_path / "out")],

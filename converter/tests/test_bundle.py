@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from converter.tests.test_cli import assert_one_line_error, run_cli
+from tfjs_export.converter.tests.test_cli import assert_one_line_error, run_cli
 
 BUNDLE_FILES = ["index.html", "integrity.json", "tfjs-bundle-loader.js", "tfjs-bundle-sw.js"]
 
@@ -22,7 +22,7 @@ def model_dir(tmp_path, keras_files):
 
 def _fake_node_modules(root):
     """A node_modules with the five TF.js files bundle copies (contents don't matter here)."""
-    from converter.web_bundle import TFJS_FILES
+    from tfjs_export.converter.web_bundle import TFJS_FILES
     for src, _ in TFJS_FILES:
         path = root / src
         path.parent.mkdir(parents=True, exist_ok=True)

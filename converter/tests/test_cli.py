@@ -12,7 +12,7 @@ import pytest
 def run_cli(*args, cwd=None, env=None):
     full_env = {"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", "")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "converter.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", *args], capture_output=True,
                           text=True, cwd=cwd, env=full_env)
 
 
@@ -191,7 +191,7 @@ def test_disk_full_mid_write_leaves_nothing(tmp_path, keras_files):
         resource.setrlimit(resource.RLIMIT_FSIZE, (1500, 1500))  # Python ignores SIGXFSZ: EFBIG
 
     out = tmp_path / "deep" / "web"
-    result = subprocess.run([sys.executable, "-m", "converter.cli", "convert", keras_files["cnn_functional"],
+    result = subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", "convert", keras_files["cnn_functional"],
                              str(out)], capture_output=True, text=True, preexec_fn=limit_file_size,
                             env={"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", "")})
     assert_one_line_error(result, str(out), "cannot write the model: File too large")

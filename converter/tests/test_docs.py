@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from converter import cli
+from tfjs_export.converter import cli
 
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "README.md")
 
@@ -104,8 +104,8 @@ def error_templates():
                 tree = ast.parse(open(path, encoding="utf-8").read())
                 module = _module_tables(tree)
                 for node in tree.body:  # tables imported from our own modules (e.g. MISMATCHED)
-                    if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(("converter", "codec")):
-                        source = os.path.join(ROOT, *node.module.split(".")) + ".py"
+                    if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tfjs_export."):
+                        source = os.path.join(ROOT, *node.module.split(".")[1:]) + ".py"
                         if os.path.isfile(source):
                             tables = _module_tables(ast.parse(open(source, encoding="utf-8").read()))["dicts"]
                             module["dicts"].update({a.name: tables[a.name] for a in node.names if a.name in tables})
@@ -187,12 +187,12 @@ def test_cli_reference_in_readme_is_current():
 
 @pytest.mark.parametrize("command", cli.COMMANDS)
 def test_help_matches_the_readme(command):
-    """`python -m converter.cli COMMAND --help` (a real process, unwrapped): its usage, description,
+    """`python -m tfjs_export.converter.cli COMMAND --help` (a real process, unwrapped): its usage, description,
     every argument as listed and every help text (whitespace-normalised) appear in the README's
     reference section for COMMAND, and every option string it shows is there too."""
     from tools import gen_cli_docs
     env = {"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", ""), "COLUMNS": "2000"}
-    result = subprocess.run([sys.executable, "-m", "converter.cli", command, "--help"], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", command, "--help"], capture_output=True,
                             text=True, env=env)
     assert result.returncode == 0, result.stderr
     shown, section = _normalise(result.stdout), _reference_section(command)

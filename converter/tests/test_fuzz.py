@@ -28,8 +28,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import codec
-from converter.errors import ConversionError
+from tfjs_export import codec
+from tfjs_export.converter.errors import ConversionError
 
 EXAMPLES = int(os.environ.get("TFJS_EXPORT_FUZZ_EXAMPLES", "120"))
 SECONDS_PER_EXAMPLE = 20
@@ -43,7 +43,7 @@ def good(tmp_path_factory):
     """The seeds, built by Keras in a subprocess (this process stays free of TensorFlow)."""
     folder = str(tmp_path_factory.mktemp("seeds"))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), TF_CPP_MIN_LOG_LEVEL="3")
-    subprocess.run([sys.executable, "-m", "converter.tests.bad_inputs.make_corpus", "--good", folder],
+    subprocess.run([sys.executable, "-m", "tfjs_export.converter.tests.bad_inputs.make_corpus", "--good", folder],
                    check=True, env=env, capture_output=True)
     return {"keras": os.path.join(folder, "tiny.keras"), "h5": os.path.join(folder, "tiny.h5"),
             "tfjs": os.path.join(folder, "tiny_tfjs"), "folder": folder}
@@ -106,7 +106,7 @@ def mutate(data, steps):
 
 
 def read_or_refuse(path):
-    from converter.readers import read_model
+    from tfjs_export.converter.readers import read_model
     with bounded():
         try:
             read_model(path)
@@ -177,7 +177,7 @@ def test_fuzz_model_config_values(good, data):
 def test_fuzz_model_dir_inspect_and_read_weights(good, model_steps, shard_steps):
     """A converted model directory with mutated model.json and shards: inspect and
     codec.read_weights give a summary / arrays or a clean error."""
-    from converter.inspect_model import inspect_model
+    from tfjs_export.converter.inspect_model import inspect_model
     folder = os.path.join(good["folder"], "fuzzed_tfjs")
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(good["tfjs"], folder)
@@ -235,7 +235,7 @@ def saved_model(tmp_path_factory):
     """The bad-input corpus's tiny SavedModel, written by TensorFlow in a subprocess."""
     folder = str(tmp_path_factory.mktemp("saved_model") / "sm")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), TF_CPP_MIN_LOG_LEVEL="3")
-    subprocess.run([sys.executable, "-c", "import sys; from converter.tests.bad_inputs.make_corpus "
+    subprocess.run([sys.executable, "-c", "import sys; from tfjs_export.converter.tests.bad_inputs.make_corpus "
                     "import _save_saved_model; _save_saved_model(sys.argv[1])", folder],
                    check=True, env=env, capture_output=True)
     return folder
@@ -247,9 +247,9 @@ def test_fuzz_saved_model_reader(saved_model, pb_steps, index_steps, data_steps)
     """Mutated saved_model.pb / variables.index / variables.data through our own readers
     (converter/graph/saved_model.py, tensor_bundle.py): parsed, or a clean error. Grappler (C++)
     is not fuzzed here: it aborts the process on some malformed graphs, which is TF's to fix."""
-    from converter.graph.freeze import NotFreezable
-    from converter.graph.saved_model import _checkpoint_keys, parse_saved_model, select_signature
-    from converter.graph.tensor_bundle import TensorBundle
+    from tfjs_export.converter.graph.freeze import NotFreezable
+    from tfjs_export.converter.graph.saved_model import _checkpoint_keys, parse_saved_model, select_signature
+    from tfjs_export.converter.graph.tensor_bundle import TensorBundle
     folder = saved_model + "_fuzzed"
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(saved_model, folder)

@@ -4,8 +4,8 @@ import h5py
 import numpy as np
 import pytest
 
-from converter.errors import ConversionError
-from converter.readers.hdf5_check import check_hdf5_file
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.readers.hdf5_check import check_hdf5_file
 
 
 @pytest.fixture

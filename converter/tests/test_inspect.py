@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from converter import convert
-from converter.tests.test_cli import assert_one_line_error, run_cli
+from tfjs_export.converter import convert
+from tfjs_export.converter.tests.test_cli import assert_one_line_error, run_cli
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import h5py
 import numpy as np
 import pytest
 
-from converter import convert_keras_model
-from converter.errors import ConversionError, UnsupportedLayerError
-from converter.readers import detect_format, read_model
-from converter.tests.test_cli import assert_one_line_error, leftovers, run_cli
+from tfjs_export.converter import convert_keras_model
+from tfjs_export.converter.errors import ConversionError, UnsupportedLayerError
+from tfjs_export.converter.readers import detect_format, read_model
+from tfjs_export.converter.tests.test_cli import assert_one_line_error, leftovers, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_normalization_becomes_batch_normalization(zoo_files):
 
 def test_h5_reader_does_not_import_tensorflow_or_keras(zoo_files):
     import subprocess
-    code = ("import sys; from converter.readers import read_model; read_model(sys.argv[1]); "
+    code = ("import sys; from tfjs_export.converter.readers import read_model; read_model(sys.argv[1]); "
             "bad = [m for m in ('tensorflow', 'keras', 'tf_keras', 'tensorflowjs') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code, zoo_files["rnn_text"][1]],

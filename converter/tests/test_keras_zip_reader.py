@@ -7,13 +7,13 @@ import zipfile
 import numpy as np
 import pytest
 
-from converter.errors import ConversionError, UnsupportedLayerError
-from converter.readers import detect_format, read_model
+from tfjs_export.converter.errors import ConversionError, UnsupportedLayerError
+from tfjs_export.converter.readers import detect_format, read_model
 
 
 def test_reader_does_not_import_tensorflow_or_keras(keras_files):
     import subprocess
-    code = ("import sys; from converter.readers import read_model; read_model(sys.argv[1]); "
+    code = ("import sys; from tfjs_export.converter.readers import read_model; read_model(sys.argv[1]); "
             "bad = [m for m in ('tensorflow', 'keras', 'tf_keras', 'tensorflowjs') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code, keras_files["cnn_functional"]],

@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from converter.progress import ProgressBar
+from tfjs_export.converter.progress import ProgressBar
 
 
 def _env(**extra):
@@ -29,7 +29,7 @@ def run_on_terminal(*args, **env):
     leader, follower = pty.openpty()
     # a wide terminal: pytest's temporary paths are long, and lines that do not fit are elided
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 400, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "converter.cli", *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "tfjs_export.converter.cli", *args], stdout=subprocess.PIPE,
                             stderr=follower, env=_env(**env))
     os.close(follower)
     chunks = []
@@ -54,7 +54,7 @@ def run_on_terminal(*args, **env):
 
 
 def run_piped(*args, **env):
-    return subprocess.run([sys.executable, "-m", "converter.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", *args], capture_output=True, text=True,
                           env=_env(**env))
 
 
@@ -157,7 +157,7 @@ def test_nothing_is_written_to_a_stream_that_is_not_a_terminal():
 @pytest.mark.parametrize("kind", ["keras", "h5"])
 def test_readers_report_reading_progress(kind, h5_file):
     import zipfile
-    from converter.readers import read_model
+    from tfjs_export.converter.readers import read_model
     path = KERAS_FILE if kind == "keras" else h5_file
     total = (zipfile.ZipFile(path).getinfo("model.weights.h5").file_size if kind == "keras"
              else os.path.getsize(path))

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from converter.errors import ConversionError
-from converter.quantization_plan import ALL, QuantizationPlan, parse_globs
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.quantization_plan import ALL, QuantizationPlan, parse_globs
 
 F32 = np.zeros(3, "float32")
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from converter import convert
-from converter.tests.test_cli import assert_one_line_error, run_cli
-from converter.verify import verify
+from tfjs_export.converter import convert
+from tfjs_export.converter.tests.test_cli import assert_one_line_error, run_cli
+from tfjs_export.converter.verify import verify
 
 
 @pytest.mark.parametrize("quantize", [None, "quantize_uint8"])

@@ -9,8 +9,8 @@ import os
 import shutil
 import tempfile
 
-from codec import CodecWriteError
-from converter.errors import ConversionError
+from tfjs_export.codec import CodecWriteError
+from tfjs_export.converter.errors import ConversionError
 
 
 @contextlib.contextmanager

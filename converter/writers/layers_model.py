@@ -3,10 +3,10 @@
 import json
 import os
 
-import codec
+from tfjs_export import codec
 
-from converter.version import CONVERTED_BY
-from converter.writers.atomic_dir import atomic_output_dir
+from tfjs_export.converter.version import CONVERTED_BY
+from tfjs_export.converter.writers.atomic_dir import atomic_output_dir
 
 DEFAULT_SHARD_SIZE = 4 * 1024 * 1024  # the official converter's default (4 MiB)
 

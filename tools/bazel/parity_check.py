@@ -33,8 +33,8 @@ def _parse(argv):
 
 def main(argv=None):
     args = _parse(sys.argv[1:] if argv is None else argv)
-    from converter.errors import ConversionError
-    from converter.verify import verify
+    from tfjs_export.converter.errors import ConversionError
+    from tfjs_export.converter.verify import verify
     from runtime_tests import parity
     try:  # a missing node / node_modules is a set-up problem: say so before importing TensorFlow
         parity.node_env()

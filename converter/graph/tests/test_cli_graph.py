@@ -9,7 +9,7 @@ import sys
 def run_cli(*args):
     env = {"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", ""),
            "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "converter.cli", *args], capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", *args], capture_output=True, text=True, env=env)
 
 
 def assert_one_line_error(result, *fragments):
@@ -68,10 +68,10 @@ def test_unloadable_custom_object(tmp_path):
 
 
 def test_help_and_layers_path_do_not_import_tensorflow(tmp_path):
-    code = ("import sys; from converter import cli\n"
+    code = ("import sys; from tfjs_export.converter import cli\n"
             "try:\n    cli.main(['convert', '--help'])\nexcept SystemExit:\n    pass\n"
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'\n"
-            "import converter.graph\nassert 'tensorflow' not in sys.modules\n")
+            "import tfjs_export.converter.graph\nassert 'tensorflow' not in sys.modules\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={"PYTHONPATH": os.pathsep.join(sys.path)})
     assert result.returncode == 0, result.stderr

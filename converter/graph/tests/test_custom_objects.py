@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from converter import ConversionError
-from converter.custom_objects import run_custom_object_files
-from converter.graph.load import load_function
+from tfjs_export.converter import ConversionError
+from tfjs_export.converter.custom_objects import run_custom_object_files
+from tfjs_export.converter.graph.load import load_function
 
 TF_KERAS_LAYER = '''
 import tf_keras

@@ -4,10 +4,10 @@ keeps the signature's tensors and the outputs do not change."""
 import numpy as np
 import pytest
 
-from converter.graph import grappler
-from converter.graph.freeze import freeze
-from converter.graph.load import load_function
-from converter.graph.tests.conftest import ops_of, run_graph
+from tfjs_export.converter.graph import grappler
+from tfjs_export.converter.graph.freeze import freeze
+from tfjs_export.converter.graph.load import load_function
+from tfjs_export.converter.graph.tests.conftest import ops_of, run_graph
 
 
 def test_freeze_leaves_no_variables_and_keeps_signature(model_files):
@@ -42,7 +42,7 @@ def test_grappler_passes_keep_outputs(model_files, rng):
 def test_our_freezing_matches_tensorflows(model_files, rng, model):
     """freeze() reads a Keras function's variables itself; TF's convert_variables_to_constants_v2
     (the fallback for other captures) must give the same graph outputs."""
-    from converter.graph.freeze import _freeze_live_function, _freeze_with_tensorflow
+    from tfjs_export.converter.graph.freeze import _freeze_live_function, _freeze_with_tensorflow
     loaded = load_function(model_files[model], "keras")
     ours, theirs = _freeze_live_function(loaded), _freeze_with_tensorflow(loaded)
     assert [(i.key, i.shape) for i in ours.inputs] == [(i.key, i.shape) for i in theirs.inputs]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from converter.errors import ConversionError
-from converter.graph.load import load_function
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.graph.load import load_function
 
 
 def test_saved_model_signature_keys(model_files):

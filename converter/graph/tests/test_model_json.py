@@ -4,8 +4,8 @@ taken out of the Const nodes, deterministic bytes, quantisation and sharding opt
 import json
 import os
 
-import codec
-from converter import convert
+from tfjs_export import codec
+from tfjs_export.converter import convert
 
 
 def _convert(src, out, **options):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from converter.errors import ConversionError
-from converter.graph import op_check
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.graph import op_check
 
 
 def test_op_list_matches_installed_tfjs_converter():

@@ -3,8 +3,8 @@ way TF.js wants it and leaves its outputs unchanged (checked by running both in 
 
 import numpy as np
 
-from converter.graph import bias_add, fold_batch_norms, fused_ops
-from converter.graph.tests.conftest import ops_of, run_graph
+from tfjs_export.converter.graph import bias_add, fold_batch_norms, fused_ops
+from tfjs_export.converter.graph.tests.conftest import ops_of, run_graph
 
 
 def _graph(build):
@@ -128,9 +128,9 @@ def test_fused_conv_tfjs_cannot_run_is_split(rng):
 
 
 def test_control_edges_are_dropped_and_loop_still_runs(model_files, rng):
-    from converter.graph import control_deps
-    from converter.graph.freeze import freeze
-    from converter.graph.load import load_function
+    from tfjs_export.converter.graph import control_deps
+    from tfjs_export.converter.graph.freeze import freeze
+    from tfjs_export.converter.graph.load import load_function
     frozen = freeze(load_function(model_files["while_loop"], "tf_saved_model"))
     graph_def = frozen.graph_def
     assert any(r.startswith("^") for n in graph_def.node for r in n.input)
@@ -141,7 +141,7 @@ def test_control_edges_are_dropped_and_loop_still_runs(model_files, rng):
 
 def test_control_edges_kept_when_side_effects():
     from tensorflow.core.framework import graph_pb2
-    from converter.graph import control_deps
+    from tfjs_export.converter.graph import control_deps
     graph_def = graph_pb2.GraphDef()
     graph_def.node.add(name="a", op="Assert")
     graph_def.node.add(name="y", op="Identity", input=["x", "^a"])
@@ -149,7 +149,7 @@ def test_control_edges_kept_when_side_effects():
 
 
 def test_constant_folding_computes_batch_norm_parameters_in_numpy(rng):
-    from converter.graph.const_fold import fold_constants
+    from tfjs_export.converter.graph.const_fold import fold_constants
     gamma, beta, mean, var = (rng.uniform(0.5, 2, size=4).astype("float32") for _ in range(4))
 
     def build(tf):

@@ -9,14 +9,14 @@ import sys
 import numpy as np
 import pytest
 
-from converter.errors import ConversionError
-from converter.graph import grappler
-from converter.graph.freeze import TensorInfo, freeze
-from converter.graph.load import load_function
-from converter.graph.saved_model import NotFreezable, freeze_saved_model
-from converter.graph.tensor_bundle import TensorBundle
-from converter.graph.tensors import to_numpy, to_tensor_proto
-from converter.graph.tests.conftest import ops_of, run_graph
+from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.graph import grappler
+from tfjs_export.converter.graph.freeze import TensorInfo, freeze
+from tfjs_export.converter.graph.load import load_function
+from tfjs_export.converter.graph.saved_model import NotFreezable, freeze_saved_model
+from tfjs_export.converter.graph.tensor_bundle import TensorBundle
+from tfjs_export.converter.graph.tensors import to_numpy, to_tensor_proto
+from tfjs_export.converter.graph.tests.conftest import ops_of, run_graph
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 VALUES = {"f32": np.arange(12, dtype=np.float32).reshape(3, 4) / 7, "f16": np.array([1.5, -2.25], np.float16),
@@ -118,7 +118,7 @@ def test_saved_model_without_object_graph_is_left_to_tensorflow(tmp_path):
 def test_saved_model_conversion_never_imports_tensorflow(model_files, tmp_path):
     """The point of this reader: TF's Python API (5 s, 550 MB) stays out of the process, and a
     real `import tensorflow` afterwards (verify does one) still works."""
-    script = ("import sys; from converter import convert; "
+    script = ("import sys; from tfjs_export.converter import convert; "
               "convert(sys.argv[1], sys.argv[2], output_format='tfjs_graph_model'); "
               "print('tensorflow' in sys.modules, 'keras' in sys.modules); "
               "import tensorflow as tf; print(float(tf.reduce_sum(tf.ones([3]))))")

@@ -7,11 +7,11 @@ import os
 import numpy as np
 import pytest
 
-from converter import ConversionError, convert
-from converter.graph import tables
-from converter.graph.freeze import freeze
-from converter.graph.load import load_function
-from converter.graph.reference import run_written_graph_model
+from tfjs_export.converter import ConversionError, convert
+from tfjs_export.converter.graph import tables
+from tfjs_export.converter.graph.freeze import freeze
+from tfjs_export.converter.graph.load import load_function
+from tfjs_export.converter.graph.reference import run_written_graph_model
 from tools.testing import table_models
 
 
@@ -73,7 +73,7 @@ def test_written_model_runs_in_tensorflow_like_the_source(table_files, tmp_path)
 
 
 def test_mutable_table_is_refused_in_one_line(table_files, tmp_path, capsys):
-    from converter import cli
+    from tfjs_export.converter import cli
     out = tmp_path / "web"
     with pytest.raises(ConversionError) as err:
         convert(table_files["mutable"], str(out), output_format="tfjs_graph_model")

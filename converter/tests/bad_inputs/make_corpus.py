@@ -4,7 +4,7 @@
 `.h5`, its weights-only `.h5`, a SavedModel, and a converted TF.js model directory);
 `make_corpus(good, folder)` then writes one sub-directory per case and returns the cases. Each
 `Case` holds the CLI arguments to run and a fragment its one-line error must contain. Nothing
-binary is committed: `python -m converter.tests.bad_inputs.make_corpus OUT_DIR` writes the corpus
+binary is committed: `python -m tfjs_export.converter.tests.bad_inputs.make_corpus OUT_DIR` writes the corpus
 for a look by hand; converter/tests/test_bad_inputs.py runs every case through the CLI.
 """
 
@@ -57,7 +57,7 @@ def make_good_models(folder, saved_model=True):
     model.save_weights(good["weights_h5"])
     if saved_model:
         _save_saved_model(good["saved_model"])
-    from converter import convert
+    from tfjs_export.converter import convert
     convert(good["keras"], good["tfjs"], weight_shard_size_bytes=24)  # several shards
     return good
 
@@ -450,7 +450,7 @@ def main(argv):
         make_good_models(argv[2], saved_model=False)
         return 0
     if len(argv) != 2:
-        print("usage: python -m converter.tests.bad_inputs.make_corpus OUT_DIR", file=sys.stderr)
+        print("usage: python -m tfjs_export.converter.tests.bad_inputs.make_corpus OUT_DIR", file=sys.stderr)
         return 2
     good = make_good_models(os.path.join(argv[1], "_good"))
     cases = make_corpus(good, argv[1])

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from converter import convert
+from tfjs_export.converter import convert
 from runtime_tests import parity
 from tools.bazel import parity_check
 
