@@ -5,7 +5,7 @@ function for Graph models), output by output.
 For quantised weights the reference is the source model run on the weights *as TF.js decodes
 them* (read back from the shards): TF.js must match that to float32 rounding, so a wrong scale or
 a misplaced byte shows; the error against the float model is reported for information
-(DESIGN.md section 4). Imports Keras (lazily): verify is where the source model must run.
+(docs/architecture.md, "Quantisation"). Imports Keras (lazily): verify is where the source model must run.
 """
 
 import dataclasses
