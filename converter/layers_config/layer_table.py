@@ -67,15 +67,6 @@ def _with_bias(*names):
     return weights
 
 
-def _batch_norm_weights(config):
-    names = []
-    if config.get("scale", True):
-        names.append(("gamma", True))
-    if config.get("center", True):
-        names.append(("beta", True))
-    return names + [("moving_mean", False), ("moving_variance", False)]
-
-
 def _layer_norm_weights(config):
     names = []
     if config.get("scale", True):
@@ -83,6 +74,10 @@ def _layer_norm_weights(config):
     if config.get("center", True):
         names.append(("beta", True))
     return names
+
+
+def _batch_norm_weights(config):
+    return _layer_norm_weights(config) + [("moving_mean", False), ("moving_variance", False)]
 
 
 _DENSE_LIKE = ("activation", "use_bias", "kernel_initializer", "bias_initializer",
