@@ -12,7 +12,7 @@ import sys
 from tfjs_export.converter.commands.common import PROG
 from tfjs_export.converter.tf_logs import SHOW_TENSORFLOW_LOGS
 
-COMMANDS = ("convert", "inspect", "verify", "bundle")  # modules of converter.commands
+COMMANDS = ("convert", "inspect", "verify", "bundle", "install_runtime")  # modules of converter.commands
 
 
 def _modules():

@@ -24,7 +24,7 @@ def subcommand_parsers():
     from tfjs_export.converter import cli
     parser = cli._parser(cli._modules())
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return [(name, subparsers.choices[name]) for name in cli.COMMANDS]
+    return [(module.NAME, subparsers.choices[module.NAME]) for module in cli._modules()]
 
 
 def invocation(parser, action):
