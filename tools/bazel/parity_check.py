@@ -5,7 +5,7 @@
 
 A thin wrapper around converter.verify (the same check as `tfjs-export verify`): loads SRC with
 Keras, feeds deterministic random inputs, runs DIR in tfjs-node and compares; quantised models
-are compared with Keras on the weights as TF.js decodes them (DESIGN.md section 4). Exit 0 when
+are compared with Keras on the weights as TF.js decodes them (docs/architecture.md, "Quantisation"). Exit 0 when
 every output is within atol + rtol * max|expected|, 1 otherwise (2 for a set-up problem such as a
 missing node or node_modules, with a one-line reason).
 """

@@ -29,7 +29,7 @@ def tfjs_parity_test(
     reference runs on the weights as TF.js decodes them (so float32 tolerances still apply); the
     error against the float model is printed for information.
 
-    Host needs (see the README, "Use from your Bazel project"): PYTHON_BIN_PATH pointing at a
+    Host needs (see docs/bazel.md, "Use from your Bazel project"): PYTHON_BIN_PATH pointing at a
     Python with TensorFlow/Keras 3, numpy, h5py (tools/setup.sh's .venv), `node` on PATH and
     a TF.js runtime for Node.js: tfjs-export's runtime_tests/node_modules (found through the
     local_repository's real path, or $TFJS_EXPORT_ROOT, e.g.
