@@ -35,10 +35,10 @@ def main(argv=None):
     args = _parse(sys.argv[1:] if argv is None else argv)
     from tfjs_export.converter.errors import ConversionError
     from tfjs_export.converter.verify import verify
-    from runtime_tests import parity
+    from tfjs_export.converter.runtime import node
     try:  # a missing node / node_modules is a set-up problem: say so before importing TensorFlow
-        parity.node_env()
-    except RuntimeError as err:
+        node.node_env()
+    except node.RuntimeMissing as err:
         print(f"{PROG}: {err}", file=sys.stderr)
         return 2
     try:
