@@ -42,6 +42,7 @@ def build_graph(src, input_format, options, say=lambda message: None):
     """Load and optimise: return (graph_def, FrozenGraph for the signature, generated_by, stats,
     tables.TableGraphs or None)."""
     from tfjs_export.converter.graph import (bias_add, const_fold, control_deps, fold_batch_norms, fused_ops, grappler,
+                                 loop_frames,
                                  op_check, tables)
     from tfjs_export.converter.graph.freeze import freeze
     from tfjs_export.converter.graph.load import load_function
@@ -79,6 +80,7 @@ def build_graph(src, input_format, options, say=lambda message: None):
     stats["depthwise_fused"] = fused_ops.fuse_depthwise(graph_def)
     stats["unfused"] = fused_ops.unfuse_unsupported(graph_def)
     stats["control_edges_dropped"] = control_deps.drop_control_inputs(graph_def)
+    stats["loop_values_bound"] = loop_frames.bind_loop_values(graph_def)
     prune_unused(graph_def, keep)
     # --- hash tables (tables.py): initializer graph, lookups reshaped ---
     table_graphs = tables.attach_tables(graph_def, found_tables, src)
