@@ -41,8 +41,8 @@ def import_tensorflow_quietly():
 def build_graph(src, input_format, options, say=lambda message: None):
     """Load and optimise: return (graph_def, FrozenGraph for the signature, generated_by, stats,
     tables.TableGraphs or None)."""
-    from tfjs_export.converter.graph import (bias_add, const_fold, control_deps, fold_batch_norms, fused_ops, grappler,
-                                 loop_frames,
+    from tfjs_export.converter.graph import (batch_norms, bias_add, const_fold, control_deps, fold_batch_norms, fused_ops, grappler,
+                                 loop_frames, strip_debug_ops, undo_fusions,
                                  op_check, tables)
     from tfjs_export.converter.graph.freeze import freeze
     from tfjs_export.converter.graph.load import load_function
@@ -69,14 +69,19 @@ def build_graph(src, input_format, options, say=lambda message: None):
         generated_by = loaded.generated_by
         del loaded  # the loaded model's variables: frozen into constants now, free them
     say("optimising the graph")
+    stats = {"debug_ops_removed": strip_debug_ops.strip_debug_ops(frozen.graph_def),
+             "batch_norms_lowered": batch_norms.lower_batch_norms(frozen.graph_def)}
     keep = [t.name.split(":")[0] for t in frozen.inputs + frozen.outputs]
-    stats = {"constants_folded": const_fold.fold_constants(frozen.graph_def, keep)}
+    stats["constants_folded"] = const_fold.fold_constants(frozen.graph_def, keep)
     graph_def = grappler.optimize(frozen.graph_def, frozen.inputs, frozen.outputs)
     frozen.graph_def = None  # one copy of the weights at a time
     stats["constants_folded"] += const_fold.fold_constants(graph_def, keep)
     stats["batch_norms_folded"] = fold_batch_norms.fold_batch_norms(graph_def)
     stats["bias_adds"] = bias_add.normalise_bias_adds(graph_def)
+    before_remap = graph_def
     graph_def = grappler.optimize(graph_def, frozen.inputs, frozen.outputs, grappler.FUSE_PASS)
+    stats["fusions_undone"] = undo_fusions.restore_unsupported(graph_def, before_remap)
+    del before_remap
     stats["depthwise_fused"] = fused_ops.fuse_depthwise(graph_def)
     stats["unfused"] = fused_ops.unfuse_unsupported(graph_def)
     stats["control_edges_dropped"] = control_deps.drop_control_inputs(graph_def)
