@@ -33,7 +33,7 @@ def report(src, model_dir, args):
     with tensorflow_logs_silenced(not args.debug):  # Keras/TensorFlow run the source model
         result = verify(src, model_dir, samples=args.samples, atol=args.tolerance, rtol=args.tolerance,
                         signature_name=args.signature_name, saved_model_tags=tags,
-                        unsafe_deserialization=args.unsafe_deserialization)
+                        unsafe_deserialization=args.unsafe_deserialization, input_shapes=args.input_shapes)
     print(result.table())
     if not result.ok:
         print(f"tfjs-export: error: {model_dir}: parity FAILED against {src}", file=sys.stderr)

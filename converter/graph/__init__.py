@@ -25,6 +25,7 @@ class GraphOptions:
     saved_model_tags: tuple = ("serve",)
     skip_op_check: bool = False
     unsafe_deserialization: bool = False
+    input_shapes: dict = None  # {input name: dims} to trace a Keras model with (input_shapes.py)
 
 
 def import_tensorflow_quietly():
@@ -60,7 +61,7 @@ def build_graph(src, input_format, options, say=lambda message: None):
         say(f"loading {src} with TensorFlow")
         import_tensorflow_quietly()
         loaded = load_function(src, input_format, options.signature_name, options.saved_model_tags,
-                               options.unsafe_deserialization)
+                               options.unsafe_deserialization, options.input_shapes)
         say("freezing variables into constants")
         frozen = freeze(loaded)
         # --- hash tables (tables.py): read while the model is alive ---

@@ -365,3 +365,49 @@ SOURCES.update({
     "keras3_norms_keras": keras3_norms_keras,
     "tf_keras_norms_h5": tf_keras_norms_h5,
 })
+
+
+# --- subclassed models ------------------------------------------------------------------------
+
+def pnet_class():
+    """The PNet class of tools/testing/custom_objects/pnet.py (the --custom_objects file), run
+    once per process as the CLI runs it."""
+    import runpy
+    import keras
+    registered = keras.saving.get_registered_object("tfjs_export_custom_objects>PNet")
+    if registered is None:
+        here = os.path.dirname(os.path.abspath(__file__))
+        registered = runpy.run_path(os.path.join(here, "custom_objects", "pnet.py"))["PNet"]
+    return registered
+
+
+def _pnet(built):
+    import keras
+    keras.utils.set_random_seed(21)
+    model = pnet_class()()
+    if built:
+        model(np.zeros((1, 12, 12, 3), np.float32))  # records build_config input_shape (1, 12, 12, 3)
+    return model
+
+
+def subclassed_pnet_keras(folder):
+    """A Keras 3 `class PNet(keras.Model)` saved as .keras: Graph conversion died with
+    `AttributeError: 'PNet' object has no attribute 'inputs'`; now traced with the shape Keras
+    recorded in build_config."""
+    import keras
+    path = os.path.join(folder, "pnet.keras")
+    _pnet(built=True).save(path)
+    loaded = keras.saving.load_model(path)
+    image = np.random.default_rng(22).normal(size=(1, 12, 12, 3)).astype("float32")
+    outputs = loaded(image)
+    return Source(path, {"inputs": image}, {k: np.asarray(v) for k, v in outputs.items()})
+
+
+def unbuilt_pnet_keras(folder):
+    """PNet saved before it was called on data: its file records no input shape."""
+    path = os.path.join(folder, "pnet_unbuilt.keras")
+    _pnet(built=False).save(path)
+    return path
+
+
+SOURCES["subclassed_pnet_keras"] = subclassed_pnet_keras
