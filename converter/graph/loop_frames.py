@@ -62,6 +62,56 @@ def bind_loop_values(graph_def):
     return changed
 
 
+def enter_outer_inputs(graph_def):
+    """For running a written graph in TensorFlow (TF.js does not need it): TensorFlow wants every
+    value a loop body reads from outside the loop to come through a constant `Enter` (we drop the
+    control edges that placed constants in their frames). Route each such input through one,
+    per frame level, in place; return how many inputs were rerouted."""
+    index = GraphIndex(graph_def)
+    frames = frame_of_nodes(graph_def, index)
+    parallel = {n.attr["frame_name"].s: n.attr["parallel_iterations"].i for n in graph_def.node if n.op == "Enter"}
+    entered = {}
+    changed = 0
+    for node in list(graph_def.node):
+        frame = frames.get(node.name, ())
+        if not frame or node.op == "Enter":
+            continue
+        for i, ref in enumerate(node.input):
+            if ref.startswith("^"):
+                continue
+            ref_frame = frames.get(input_name(ref), ())
+            if len(ref_frame) >= len(frame):
+                continue
+            current, dtype = ref, _output_type(index.by_name[input_name(ref)], _output_index(ref))
+            for depth in range(len(ref_frame), len(frame)):
+                key = (current, frame[:depth + 1])
+                if key not in entered:
+                    entered[key] = _add_constant_enter(graph_def, index, current, frame[depth], dtype,
+                                                       parallel.get(frame[depth].encode(), 10))
+                current = entered[key]
+            node.input[i] = current
+            changed += 1
+    return changed
+
+
+def _output_index(ref):
+    parts = ref.split(":")
+    return int(parts[1]) if len(parts) > 1 else 0
+
+
+def _add_constant_enter(graph_def, index, ref, frame_name, dtype, parallel_iterations):
+    node = tensorflow_protos().node_def_pb2.NodeDef(
+        name=unique_name(index, f"{input_name(ref)}/enter_{frame_name.split('/')[-1]}"), op="Enter")
+    node.input.append(ref)
+    node.attr["T"].type = dtype
+    node.attr["frame_name"].s = frame_name.encode()
+    node.attr["is_constant"].b = True
+    node.attr["parallel_iterations"].i = parallel_iterations
+    graph_def.node.append(node)
+    index.by_name[node.name] = node
+    return node.name
+
+
 def frame_of_nodes(graph_def, index=None):
     """{node name: tuple of enclosing loop frame names, outermost first} (() = no loop)."""
     index = index or GraphIndex(graph_def)
@@ -193,15 +243,22 @@ def _add_identity_n(graph_def, index, ref, pivot):
     node = tensorflow_protos().node_def_pb2.NodeDef(
         name=unique_name(index, f"{input_name(ref)}/per_iteration"), op="IdentityN")
     node.input.extend([ref, pivot_ref])
-    node.attr["T"].list.type.extend([_output_type(source), pivot_type])
+    node.attr["T"].list.type.extend([_output_type(source, _output_index(ref)), pivot_type])
     graph_def.node.append(node)
     index.by_name[node.name] = node
     return node.name
 
 
-def _output_type(node):
-    """dtype enum of output 0 of the nodes bound here (Enter, Const, or a value op with T)."""
-    for key in ("T", "dtype", "DstT", "out_type", "Tparams"):
-        if key in node.attr and node.attr[key].type:
-            return node.attr[key].type
-    raise ValueError(f"no dtype for node {node.name} ({node.op})")
+def _output_type(node, output=0):
+    """dtype enum of one output of a node, from its op's registered signature."""
+    from tfjs_export.converter.graph.tf_modules import op_def
+    types = []
+    for arg in op_def(node.op).output_arg:
+        count = node.attr[arg.number_attr].i if arg.number_attr else 1
+        if arg.type_list_attr:
+            types.extend(node.attr[arg.type_list_attr].list.type)
+        else:
+            types.extend([arg.type or node.attr[arg.type_attr].type] * count)
+    if output >= len(types) or not types[output]:
+        raise ValueError(f"no dtype for output {output} of node {node.name} ({node.op})")
+    return types[output]

@@ -97,3 +97,19 @@ def test_graph_without_loops_is_unchanged():
         tf.identity(tf.compat.v1.placeholder(tf.float32, [2], name="x") * 2.0, name="y")
     graph_def = graph.as_graph_def()
     assert loop_frames.bind_loop_values(graph_def) == 0
+
+
+def test_written_loop_graph_runs_in_tensorflow_after_entering_outer_inputs():
+    """What we write for TF.js (control edges dropped) reads constants and outer values straight
+    from loop bodies; TensorFlow refuses that until enter_outer_inputs routes them through Enters."""
+    import pytest
+    import tensorflow as tf
+    from tfjs_export.converter.graph.control_deps import drop_control_inputs
+    graph_def, fetch = _lowered(_nested_loops())
+    expected = run_graph(graph_def, {"x:0": 4}, [fetch])[0]
+    drop_control_inputs(graph_def)
+    loop_frames.bind_loop_values(graph_def)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="different frames"):
+        run_graph(graph_def, {"x:0": 4}, [fetch])
+    assert loop_frames.enter_outer_inputs(graph_def) >= 1
+    assert run_graph(graph_def, {"x:0": 4}, [fetch])[0] == expected
