@@ -192,10 +192,13 @@ def _subclassed_shapes(model, input_shapes, path):
         raise ConversionError(f"model {name!r} is a subclassed model and its file records no input shape "
                               f"(it was saved before being called on data): give one with {EXAMPLE}", path)
     if isinstance(shape, dict):
-        return list(shape), [list(s) for s in shape.values()]
-    if shape and isinstance(shape[0], (list, tuple)):
-        return [f"input_{i}" for i in range(len(shape))], [list(s) for s in shape]
-    return ["inputs"], [list(shape)]
+        names, shapes = list(shape), list(shape.values())
+    elif shape and isinstance(shape[0], (list, tuple)):
+        names, shapes = [f"input_{i}" for i in range(len(shape))], list(shape)
+    else:
+        names, shapes = ["inputs"], [shape]
+    # The recorded shape is the first batch the model saw: leave the batch dimension open.
+    return names, [[None] + list(s[1:]) if s else [] for s in shapes]
 
 
 def _tensor_key(tensor, fallback):
