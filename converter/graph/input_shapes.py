@@ -6,8 +6,6 @@ import re
 
 from tfjs_export.converter.errors import ConversionError
 
-EXAMPLE = "--input_shapes NAME:1x12x12x3"
-
 
 def parse_input_shapes(text):
     """'a:1x2,b:?x3' -> {'a': [1, 2], 'b': [None, 3]}; None/'' -> None."""

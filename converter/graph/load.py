@@ -12,7 +12,6 @@ import dataclasses
 import re
 
 from tfjs_export.converter.errors import ConversionError
-from tfjs_export.converter.graph.input_shapes import EXAMPLE
 from tfjs_export.converter.graph.nodes import safe_node_name
 
 
@@ -143,7 +142,7 @@ def _trace_keras_model(model, generated_by, input_shapes=None, path=None):
     try:
         function = tf.function(call, input_signature=specs, autograph=False).get_concrete_function()
     except Exception as err:
-        hint = f" (check {EXAMPLE})" if input_shapes else ""
+        hint = " (check --input_shapes)" if input_shapes else ""
         raise ConversionError(f"cannot trace the Keras model to a TF graph: {_first_line(err)}{hint}", path) from None
     if len(function.outputs) != len(output_keys):
         raise ConversionError(f"model has {len(function.outputs)} outputs but names for {len(output_keys)}", path)
@@ -190,7 +189,7 @@ def _subclassed_shapes(model, input_shapes, path):
     shape = (config or {}).get("input_shape")
     if shape is None:
         raise ConversionError(f"model {name!r} is a subclassed model and its file records no input shape "
-                              f"(it was saved before being called on data): give one with {EXAMPLE}", path)
+                              "(it was saved before being called on data): give one with --input_shapes NAME:1x12x12x3", path)
     if isinstance(shape, dict):
         names, shapes = list(shape), list(shape.values())
     elif shape and isinstance(shape[0], (list, tuple)):

@@ -142,6 +142,30 @@ def bidirectional_lstm_keras(folder):
     return _keras_source(model, os.path.join(folder, "bidirectional_lstm.keras"), {"sequence": _sequence()})
 
 
+def variable_length_keras(folder):
+    """Keras 3 GRU over a sequence of any length (Input((None, 3))), and an unrolled LSTM."""
+    import keras
+    keras.utils.set_random_seed(8)
+    sequence = keras.Input((None, 3), name="sequence")
+    fixed = keras.Input((4, 3), name="fixed")
+    a = keras.layers.GRU(5)(sequence)
+    b = keras.layers.LSTM(4, unroll=True)(fixed)
+    model = keras.Model([sequence, fixed], keras.layers.Dense(2, name="out")(keras.layers.Concatenate()([a, b])))
+    inputs = {"sequence": _sequence(steps=9, seed=9), "fixed": _sequence(steps=4, seed=10)}
+    return _keras_source(model, os.path.join(folder, "variable_length.keras"), inputs)
+
+
+def conv_lstm_keras(folder):
+    """Keras 3 ConvLSTM2D over a short sequence of small images."""
+    import keras
+    keras.utils.set_random_seed(9)
+    frames = keras.Input((3, 6, 6, 2), name="frames")
+    x = keras.layers.ConvLSTM2D(4, 3, padding="same")(frames)
+    model = keras.Model(frames, keras.layers.Dense(2, name="out")(keras.layers.GlobalAveragePooling2D()(x)))
+    clip = np.random.default_rng(11).normal(size=(2, 3, 6, 6, 2)).astype("float32")
+    return _keras_source(model, os.path.join(folder, "conv_lstm.keras"), {"frames": clip})
+
+
 def tf_keras_recurrent_h5(folder):
     """tf_keras LSTM(return_sequences) -> GRU -> Dense and a SimpleRNN branch, as a Keras 2 .h5."""
     import tf_keras
@@ -190,6 +214,8 @@ SOURCES = {
     "masked_keras": masked_keras,
     "bidirectional_lstm_keras": bidirectional_lstm_keras,
     "tf_keras_recurrent_h5": tf_keras_recurrent_h5,
+    "variable_length_keras": variable_length_keras,
+    "conv_lstm_keras": conv_lstm_keras,
     "nested_while_saved_model": nested_while_saved_model,
 }
 
