@@ -24,6 +24,7 @@ class GraphOptions:
     skip_op_check: bool = False
     unsafe_deserialization: bool = False
     input_shapes: dict = None  # {input name: dims} to trace a Keras model with (input_shapes.py)
+    keep_scales_apart: bool = False  # quantised output: batch-norm scales not folded (pipeline.py)
 
 
 def import_tensorflow_quietly():
@@ -67,7 +68,8 @@ def build_graph(src, input_format, options, say=lambda message: None):
         del loaded  # the loaded model's variables: frozen into constants now, free them
     say("optimising the graph")
     state = pipeline.GraphState(frozen.graph_def, frozen.inputs, frozen.outputs,
-                                [t.name.split(":")[0] for t in frozen.inputs + frozen.outputs])
+                                [t.name.split(":")[0] for t in frozen.inputs + frozen.outputs],
+                                keep_scales_apart=options.keep_scales_apart)
     frozen.graph_def = None  # one copy of the weights at a time: the passes own it now
     records = pipeline.run_passes(state)
     graph_def = state.graph_def
@@ -91,6 +93,7 @@ def convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwri
     from tfjs_export.converter.progress import write_step
     from tfjs_export.converter.spec import ModelSpec
 
+    options = dataclasses.replace(options, keep_scales_apart=bool(plan))
     graph_def, frozen, generated_by, _, table_graphs = build_graph(src, input_format, options, say)
     weights = extract_weights(graph_def)
     signature = signature_json(frozen.inputs, frozen.outputs)
