@@ -6,8 +6,11 @@ shard it lists, with the byte count its weights need), then writes next to model
     tfjs-bundle-loader.js    loads the model, verifying each file against integrity.json, keeping
                              it in Cache Storage (offline second visit; resumes a broken download)
     tfjs-bundle-sw.js        service worker keeping the page, loader and TF.js for offline visits
-    index.html               demo page: inputs/outputs, size, predict on random input, latency
-    tfjs/                    (with tfjs_modules) TF.js and its WASM backend, copied from node_modules
+    index.html               demo page: picks the fastest backend (WebGPU, WebGL, WASM, CPU), shows
+                             inputs/outputs and size, predicts on random input or a picked image,
+                             a classifier's top classes as labelled bars, timings
+    tfjs/                    (with tfjs_modules) TF.js, its WASM backend and (when installed) its
+                             WebGPU backend, copied from node_modules
 Nothing is written when a check fails (ConversionError naming the file). Output is deterministic.
 """
 from __future__ import annotations
@@ -32,6 +35,8 @@ TFJS_FILES = [("@tensorflow/tfjs/dist/tf.min.js", "tf.min.js"),
               ("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-simd.wasm"),
               ("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
                "tfjs-backend-wasm-threaded-simd.wasm")]
+# Copied when node_modules has them: the page then offers WebGPU (its first choice) too.
+OPTIONAL_TFJS_FILES = [("@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js", "tf-backend-webgpu.min.js")]
 # Bytes per element as stored in a shard (quantised weights: the quantised dtype).
 _STORED_BYTES = {"float32": 4, "int32": 4, "bool": 1, "complex64": 8, "uint8": 1, "uint16": 2,
                  "float16": 2}
@@ -111,7 +116,7 @@ def _tfjs_sources(tfjs_modules) -> list[tuple[Path, str]]:
         if not src.is_file():
             raise ConversionError("not found (--tfjs wants a node_modules directory holding "
                                   "@tensorflow/tfjs and @tensorflow/tfjs-backend-wasm)", src)
-    return sources
+    return sources + [(modules / src, name) for src, name in OPTIONAL_TFJS_FILES if (modules / src).is_file()]
 
 
 def _write(path: Path, data: bytes):
@@ -121,11 +126,15 @@ def _write(path: Path, data: bytes):
     os.replace(tmp, path)
 
 
-def write_bundle(model_dir, *, tfjs_modules=None) -> BundleSummary:
-    """Checks model_dir and writes the bundle files next to model.json (see module docstring)."""
+def write_bundle(model_dir, *, tfjs_modules=None, labels=None) -> BundleSummary:
+    """Checks model_dir and writes the bundle files next to model.json (see module docstring);
+    `labels` (class names) go into model.json's userDefinedMetadata first."""
     root = Path(model_dir)
     model, shards = read_model_dir(root)
     sources = _tfjs_sources(tfjs_modules) if tfjs_modules else []
+    if labels:
+        from tfjs_export.converter.labels import write_labels
+        write_labels(root, labels)  # before integrity.json: it covers the new model.json
     summary = BundleSummary(model_dir=str(root), shards=len(shards), tfjs_copied=bool(sources))
 
     files = {}
@@ -156,6 +165,8 @@ def write_bundle(model_dir, *, tfjs_modules=None) -> BundleSummary:
     _write(root / LOADER, (ASSETS / LOADER).read_bytes())
     _write(root / SERVICE_WORKER, (ASSETS / SERVICE_WORKER).read_text().replace(
         "__SHELL_FILES__", json.dumps(shell)).replace("__VERSION__", version).encode())
-    _write(root / PAGE, (ASSETS / PAGE).read_text().replace("__TITLE__", title).encode())
+    webgpu = '<script src="tfjs/tf-backend-webgpu.min.js"></script>' if "tfjs/tf-backend-webgpu.min.js" in present_tfjs else ""
+    _write(root / PAGE, (ASSETS / PAGE).read_text().replace("__TITLE__", title).replace(
+        "__WEBGPU_SCRIPT__\n", webgpu + "\n" if webgpu else "").encode())
     summary.files = [INTEGRITY, LOADER, SERVICE_WORKER, PAGE] + summary.files
     return summary

@@ -6,6 +6,7 @@ import sys
 from tfjs_export.converter.commands.common import PROG, add_graph_source_options, resolve_path
 from tfjs_export.converter.commands.verify import add_verify_options, report
 from tfjs_export.converter.custom_objects import add_custom_objects_option
+from tfjs_export.converter.labels import add_labels_option
 
 NAME = "convert"
 HELP = "convert a model file to a TF.js model directory"
@@ -55,6 +56,7 @@ def add_arguments(parser):
     parser.add_argument("--metadata", action="store_true",
                         help="record the conversion facts (tensors, bytes, quantisation) in model.json's "
                              "userDefinedMetadata (off by default)")
+    add_labels_option(parser)
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("--verify", action="store_true",
                         help="then run the result in TF.js under Node.js and compare with the source model (imports Keras)")
@@ -87,6 +89,10 @@ def run(args):
         elif not args.quiet:
             print(f"{PROG}: note: --custom_objects not run: the Layers path reads the file without Keras "
                   "(custom layers: --allow_custom_layers)", file=sys.stderr)
+    labels = None
+    if args.labels:  # read before converting: a bad file leaves nothing behind
+        from tfjs_export.converter.labels import read_labels
+        labels = read_labels(resolve_path(args.labels))
     quantize = {}
     for option in QUANTIZE_OPTIONS:
         value = getattr(args, option[2:])
@@ -106,6 +112,9 @@ def run(args):
         finally:
             if bar:
                 bar.close()
+    if labels:
+        from tfjs_export.converter.labels import write_labels
+        write_labels(summary.out_dir, labels)
     for notice in summary.notices:
         if not args.quiet:
             print(f"{PROG}: note: {notice}", file=sys.stderr)
