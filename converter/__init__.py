@@ -21,7 +21,7 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
             weight_shard_size_bytes=4 * 1024 * 1024, overwrite=False, metadata=False,
             progress=None, progress_bar=None, signature_name="serving_default",
             saved_model_tags=("serve",), skip_op_check=False, unsafe_deserialization=False,
-            allow_custom_layers=False):
+            allow_custom_layers=False, input_shapes=None):
     """Convert the model file `src` into a TF.js model directory `out_dir`.
 
     quantize_*: False (off), None (every float32 weight not matched by another option) or a list
@@ -32,7 +32,9 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
     caller closes it).
     Graph format only (it loads the model with TensorFlow/Keras): signature_name and
     saved_model_tags pick the SavedModel function; skip_op_check writes ops TF.js lacks;
-    unsafe_deserialization lets Keras load Lambda layers (it runs their Python bytecode).
+    unsafe_deserialization lets Keras load Lambda layers (it runs their Python bytecode);
+    input_shapes ({name: dims} or "name:1x12x12x3,...") is the signature to trace a Keras model
+    with (a subclassed model that recorded none).
     allow_custom_layers (Layers format): keep custom layer classes for a JS class of that name.
     Raises ConversionError (one-line message) for any problem with the input or options.
     """
@@ -59,7 +61,9 @@ def convert(src, out_dir, *, input_format=None, output_format="tfjs_layers_model
         from tfjs_export.converter.graph import GraphOptions
         if isinstance(saved_model_tags, str):
             saved_model_tags = tuple(t.strip() for t in saved_model_tags.split(",") if t.strip())
-        options = GraphOptions(signature_name, tuple(saved_model_tags), skip_op_check, unsafe_deserialization)
+        from tfjs_export.converter.graph.input_shapes import parse_input_shapes
+        options = GraphOptions(signature_name, tuple(saved_model_tags), skip_op_check, unsafe_deserialization,
+                               parse_input_shapes(input_shapes))
         return _convert_graph(src, out_dir, input_format, plan, weight_shard_size_bytes, overwrite, say,
                               started, options, progress_bar.update if progress_bar else None)
     say(f"reading {src}")
@@ -116,6 +120,12 @@ def _convert_graph(src, out_dir, input_format, plan, shard_size, overwrite, say,
                                                 write_progress)
     except CodecError as err:  # e.g. NaN in a weight asked to be quantised to uint8
         raise ConversionError(str(err), src) from None
+    except ConversionError:
+        raise
+    except Exception as err:  # a bug of ours or TensorFlow's on a graph nobody tried: one line
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise ConversionError(f"the Graph conversion failed unexpectedly ({type(err).__name__}"
+                              f"{': ' + first[:200] if first else ''}); --debug shows the traceback", src) from err
     with open(os.path.join(out_dir, "model.json"), encoding="utf-8") as f:
         manifest = json.load(f)["weightsManifest"]
     strings = any(w["dtype"] == "string" for g in manifest for w in g["weights"])

@@ -117,8 +117,9 @@ def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DE
 
     Layers models: the reference is Keras (on its NumPy backend when TensorFlow is not
     installed). Graph models: TensorFlow running the source's function (graph_options:
-    signature_name, saved_model_tags, unsafe_deserialization, as for convert). node_modules: where
-    the TF.js runtime is (converter/runtime/node.py says how it is found when None)."""
+    signature_name, saved_model_tags, unsafe_deserialization, input_shapes, as for convert).
+    node_modules: where the TF.js runtime is (converter/runtime/node.py says how it is found when
+    None)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     model_json = os.path.join(model_dir, "model.json")
     if not os.path.isfile(model_json):
@@ -162,7 +163,7 @@ def import_keras():
 
 
 def _graph_reference(src, model_dir, signature, samples, seed, quantized, signature_name="serving_default",
-                     saved_model_tags=("serve",), unsafe_deserialization=False):
+                     saved_model_tags=("serve",), unsafe_deserialization=False, input_shapes=None):
     """(inputs, input keys, expected, output keys, float outputs) for a graph model: inputs and
     outputs in sorted signature-key order, computed by TensorFlow on the source's function."""
     import tensorflow as tf
@@ -170,7 +171,9 @@ def _graph_reference(src, model_dir, signature, samples, seed, quantized, signat
     from tfjs_export.converter.graph.load import load_function
     from tfjs_export.converter.graph.reference import run_written_graph_model
     from tfjs_export.converter.readers import detect_format
-    loaded = load_function(src, detect_format(src), signature_name, tuple(saved_model_tags), unsafe_deserialization)
+    from tfjs_export.converter.graph.input_shapes import parse_input_shapes
+    loaded = load_function(src, detect_format(src), signature_name, tuple(saved_model_tags), unsafe_deserialization,
+                           parse_input_shapes(input_shapes))
     function = loaded.function
     specs = tf.nest.flatten(function.structured_input_signature)  # flat, in input_keys order
     rng = np.random.default_rng(seed)

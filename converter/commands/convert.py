@@ -107,7 +107,8 @@ def run(args):
                               progress=bar.step if bar else None, progress_bar=bar,
                               signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
                               skip_op_check=args.skip_op_check, unsafe_deserialization=args.unsafe_deserialization,
-                              allow_custom_layers=args.allow_custom_layers, **quantize)
+                              allow_custom_layers=args.allow_custom_layers, input_shapes=args.input_shapes,
+                              **quantize)
         finally:
             if bar:
                 bar.close()

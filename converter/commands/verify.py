@@ -40,7 +40,7 @@ def report(src, model_dir, args):
         result = verify(src, model_dir, samples=args.samples, atol=args.tolerance, rtol=args.tolerance,
                         node_modules=resolve_path(args.node_modules) if args.node_modules else None,
                         signature_name=args.signature_name, saved_model_tags=tags,
-                        unsafe_deserialization=args.unsafe_deserialization)
+                        unsafe_deserialization=args.unsafe_deserialization, input_shapes=args.input_shapes)
     print(result.table())
     if not result.ok:
         print(f"tfjs-export: error: {model_dir}: parity FAILED against {src}", file=sys.stderr)

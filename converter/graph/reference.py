@@ -15,7 +15,7 @@ def run_written_graph_model(model_dir, inputs):
     import tensorflow as tf
     from google.protobuf.json_format import ParseDict
 
-    from tfjs_export.converter.graph import fused_ops
+    from tfjs_export.converter.graph import fused_ops, loop_frames
     with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
         model = json.load(f)
     weights = codec.read_weights(model["weightsManifest"], model_dir)
@@ -27,6 +27,7 @@ def run_written_graph_model(model_dir, inputs):
             node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(np.asarray(value).astype(dtype.as_numpy_dtype)))
     # TF has no kernel for TF.js's own fused depthwise op: run it as its parts.
     fused_ops.unfuse_unsupported(graph_def, always=("FusedDepthwiseConv2dNative",))
+    loop_frames.enter_outer_inputs(graph_def)  # TF wants loop bodies to read outside values through Enters
     signature = model["signature"]
     user_inputs = sorted(k for k, v in signature["inputs"].items() if "resourceId" not in v)
     with tf.Graph().as_default() as graph:
