@@ -18,7 +18,7 @@ from tools.testing import wild_models
 # and source, attention, a U-Net, a decoder, an audio front end, TF1, keras.ops).
 QUANTISED_MODELS = {
     "k3_mobilenetv2": "saved_model", "k3_efficientnetb0": "keras", "tfk_mobilenet": "tf_keras_h5",
-    "tfk_densenet121": "tf_keras_saved_model", "transformer_text": "keras", "unet": "keras3_h5",
+    "tfk_mobilenetv2": "tf_keras_saved_model", "transformer_text": "keras", "unet": "keras3_h5",
     "vae_decoder": "keras", "tf_stft": "saved_model", "tf1_mlp": "saved_model",
     "keras_ops_features": "keras",
 }
@@ -49,6 +49,21 @@ def _cells():
 
 CELLS = {c.name: c for c in _cells()}
 SAVED_MODEL_SOURCES = ("saved_model", "tf_keras_saved_model")
+
+
+# Parity bounds: atol + rtol x max|y|.
+FLOAT32_TOL = 1e-5
+FLOAT32_WHY = "float32 rounding only: same maths, different order"
+QUANTISED_WHY = "reference is TF on our graph with the weights as TF.js dequantises them"
+MIXED_TOL = 2e-3
+MIXED_WHY = "TF computes mixed_float16 layers in float16, TF.js in float32: float16 rounding"
+
+
+def tolerance(cell):
+    """(atol, rtol, why) of a cell's parity check."""
+    if cell.model.startswith("mixed_precision") and not cell.quantize:
+        return MIXED_TOL, MIXED_TOL, MIXED_WHY
+    return FLOAT32_TOL, FLOAT32_TOL, QUANTISED_WHY if cell.quantize else FLOAT32_WHY
 
 
 @dataclasses.dataclass
@@ -137,6 +152,28 @@ def _keras_reference(path, keras_model, model, rng):
     outputs = keras_model(xs if len(xs) > 1 else xs[0], training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     return Reference(path, inputs, dict(zip(keras_output_keys(keras_model), (np.asarray(o) for o in outputs))))
+
+
+def match_keys(signature_keys, reference_keys):
+    """{signature key: reference key}: by name when the names agree, else in order when the
+    counts do (a Keras input's tensor name, e.g. `keras_tensor_165`, comes from a per-process
+    counter, so the converting process and this one name the same unnamed Input differently;
+    the official converter names everything after tensors). None when they cannot be paired."""
+    signature_keys, reference_keys = list(signature_keys), list(reference_keys)
+    if set(signature_keys) == set(reference_keys):
+        return {k: k for k in signature_keys}
+    if len(signature_keys) == len(reference_keys):
+        return dict(zip(signature_keys, reference_keys))
+    return None
+
+
+def user_signature(model_dir):
+    """(input keys, output keys) of a written graph model, tables' resource inputs left out."""
+    import json
+    with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
+        signature = json.load(f).get("signature", {})
+    return ([k for k, v in signature.get("inputs", {}).items() if "resourceId" not in v],
+            list(signature.get("outputs", {})))
 
 
 def model_order(cells):
