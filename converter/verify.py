@@ -1,14 +1,16 @@
-"""Prove a conversion: run the converted directory in tfjs-node on sample inputs and compare with
-the source model's own predictions (Keras for Layers models, TensorFlow running the source's
+"""Prove a conversion: run the converted directory in a TF.js runtime under Node.js (tfjs-node, or
+the light WASM runtime: converter/runtime/) on sample inputs and compare with the source model's
+own predictions (Keras for Layers models, TensorFlow running the source's
 function for Graph models), output by output.
 
 For quantised weights the reference is the source model run on the weights *as TF.js decodes
 them* (read back from the shards): TF.js must match that to float32 rounding, so a wrong scale or
 a misplaced byte shows; the error against the float model is reported for information
-(DESIGN.md section 4). Imports Keras (lazily): verify is where the source model must run.
+(docs/architecture.md, "Quantisation"). Imports Keras (lazily): verify is where the source model must run.
 """
 
 import dataclasses
+import importlib.util
 import json
 import os
 import tempfile
@@ -31,11 +33,12 @@ class VerifyReport:
     samples: int
     quantized: bool
     error: str = ""
+    runtime: str = "tfjs-node"  # the npm package that ran the model: tfjs-node or tfjs (WASM)
 
     def table(self):
         """A short human-readable table, one line per output."""
         reference = "the source model" + (" run on the weights as TF.js decodes them" if self.quantized else "")
-        lines = [f"parity in tfjs-node {self.tfjs_version} (backend {self.backend}), {self.samples} "
+        lines = [f"parity in {self.runtime} {self.tfjs_version} (backend {self.backend}), {self.samples} "
                  f"random samples, reference: {reference}"]
         if self.error:
             lines.append(f"  error: {self.error}")
@@ -109,11 +112,13 @@ def _as_list(outputs):
 
 
 def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DEFAULT_TOLERANCE,
-           **graph_options):
+           node_modules=None, **graph_options):
     """Compare the TF.js model in `model_dir` with its source `src`; return a VerifyReport.
 
-    Layers models: the reference is Keras. Graph models: TensorFlow running the source's function
-    (graph_options: signature_name, saved_model_tags, unsafe_deserialization, as for convert)."""
+    Layers models: the reference is Keras (on its NumPy backend when TensorFlow is not
+    installed). Graph models: TensorFlow running the source's function (graph_options:
+    signature_name, saved_model_tags, unsafe_deserialization, as for convert). node_modules: where
+    the TF.js runtime is (converter/runtime/node.py says how it is found when None)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     model_json = os.path.join(model_dir, "model.json")
     if not os.path.isfile(model_json):
@@ -125,9 +130,9 @@ def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DE
         inputs, input_names, expected, output_names, float_outputs = _graph_reference(
             src, model_dir, model_info["signature"], samples, seed, quantized, **graph_options)
         return _run_case(model_json, inputs, expected, input_names, output_names, "graph-model",
-                         float_outputs, samples, quantized, atol, rtol, model_dir)
+                         float_outputs, samples, quantized, atol, rtol, model_dir, node_modules)
 
-    import keras
+    keras = import_keras()
     try:
         model = keras.saving.load_model(src, compile=False)
     except Exception as err:  # Keras raises many types for unreadable files
@@ -140,7 +145,20 @@ def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DE
         expected = _predict(model, inputs)
     return _run_case(model_json, inputs, expected, [t.name for t in model.inputs],
                      [t._keras_history[0].name for t in model.outputs], "layers-model", float_outputs,
-                     samples, quantized, atol, rtol, model_dir)
+                     samples, quantized, atol, rtol, model_dir, node_modules)
+
+
+def import_keras():
+    """Keras 3, on the NumPy backend when no backend is chosen and TensorFlow (Keras' default
+    backend) is not installed: the `[verify]` install has no TensorFlow, and the NumPy backend
+    runs every layer the Layers format carries (checked against TensorFlow's on the test zoo)."""
+    if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("tensorflow") is None:
+        os.environ["KERAS_BACKEND"] = "numpy"
+    try:
+        import keras
+    except ImportError as err:
+        raise ConversionError(f"verify needs Keras 3 ({err}); pip install 'tfjs-export[verify]'") from None
+    return keras
 
 
 def _graph_reference(src, model_dir, signature, samples, seed, quantized, signature_name="serving_default",
@@ -188,19 +206,22 @@ def _graph_reference(src, model_dir, signature, samples, seed, quantized, signat
 
 
 def _run_case(model_json, inputs, expected, input_names, output_names, fmt, float_outputs, samples,
-              quantized, atol, rtol, model_dir):
-    """Write a parity case, run it in tfjs-node, and turn the result into a VerifyReport."""
-    from runtime_tests import parity
+              quantized, atol, rtol, model_dir, node_modules):
+    """Write a parity case, run it in the TF.js runtime, and turn the result into a VerifyReport."""
+    from tfjs_export.converter.runtime import cases, node
     with tempfile.TemporaryDirectory(prefix="tfjs-export-verify-") as case_dir:
-        parity.write_case(case_dir, model_json, inputs, expected, name=os.path.basename(os.path.abspath(model_dir)),
-                          input_names=input_names, output_names=output_names, fmt=fmt,
-                          atol=atol, rtol=rtol, why="verify",
-                          float_reference=float_outputs if quantized else None)
+        cases.write_case(case_dir, model_json, inputs, expected, name=os.path.basename(os.path.abspath(model_dir)),
+                         input_names=input_names, output_names=output_names, fmt=fmt,
+                         atol=atol, rtol=rtol, why="verify",
+                         float_reference=float_outputs if quantized else None)
         try:
-            parity.run_predict(case_dir)
-            result = parity.read_result(case_dir)
-        except (RuntimeError, FileNotFoundError) as err:
-            raise ConversionError(f"cannot run tfjs-node: {err}", model_dir) from None
+            run = node.run_predict(case_dir, node_modules=node_modules)
+            result = cases.read_result(case_dir)
+        except node.RuntimeMissing as err:
+            raise ConversionError(f"cannot run the converted model: {err}", model_dir) from None
+        except FileNotFoundError:
+            last = (run.stderr.strip().splitlines() or ["no output"])[-1]
+            raise ConversionError(f"the TF.js runner failed: {last}", model_dir) from None
     return VerifyReport(ok=bool(result["ok"]), outputs=result["outputs"], backend=result.get("backend", "?"),
                         tfjs_version=result.get("tfjs_version", "?"), samples=samples, quantized=quantized,
-                        error=result.get("error", ""))
+                        error=result.get("error", ""), runtime=result.get("runtime", "?"))

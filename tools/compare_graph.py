@@ -35,7 +35,7 @@ from tools.testing import wild_cells  # noqa: E402 (needs ROOT on sys.path; impo
 def _timed(cmd):
     """(returncode, wall seconds, peak RSS MB, last stderr line) of cmd under /usr/bin/time."""
     run = subprocess.run(["/usr/bin/time", "-f", "@@%e %M", *cmd], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": os.environ.get("COMPARE_PYTHONPATH", ROOT)})
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     match = re.search(r"@@([\d.]+) (\d+)", run.stderr)
     lines = [line for line in run.stderr.splitlines() if line.strip() and not line.startswith(("@@", "Command exited"))
              and "Warning" not in line and "WARNING" not in line and not re.match(r"^[WEI]\d{4}|^20\d\d-", line)]
