@@ -225,8 +225,9 @@ def _refuse_unfilled_tables(graph_def, path):
     for node in graph_def.node:
         if node.op in _TABLE_CREATORS and node.name not in filled:
             raise ConversionError(f"lookup table '{node.name}' ({node.op}) is created inside the graph and nothing "
-                                  "fills it: TF.js would look up an empty table (only tables the function "
-                                  "captures, e.g. TF2 tf.lookup.StaticHashTable, are carried)", path)
+                                  "fills it: TF.js would look up an empty table (tables the function captures, "
+                                  "e.g. TF2 tf.lookup.StaticHashTable, and TF1 tables the SavedModel's init op "
+                                  "fills are carried)", path)
 
 
 def _resource_info(tensor_name, resource_id):
