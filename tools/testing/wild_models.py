@@ -19,6 +19,8 @@ from typing import Callable
 
 import numpy as np
 
+from tools.testing import keras_zoo
+
 # Sources a model can be saved as: Keras 3 (SavedModel via model.export, .keras, .h5), tf_keras
 # (.h5, SavedModel via model.save), or a SavedModel written by TensorFlow code.
 KERAS3_SOURCES = ("saved_model", "keras", "keras3_h5")
@@ -93,24 +95,9 @@ def _application(module, cls, side, kwargs, seed):
             options.update(classes=10, classifier_activation=None)
         if cls == "MobileNetV3Small":
             options["include_preprocessing"] = False
-        return _trained_like_statistics(getattr(keras.applications, cls)(**options, **kwargs), seed)
+        # statistics away from 0/1: a fresh EfficientNet's logits are ~1e-13, proving nothing
+        return keras_zoo._mild_randomise(getattr(keras.applications, cls)(**options, **kwargs), seed)
     return build
-
-
-def _trained_like_statistics(model, seed):
-    """Biases, normalisation offsets and statistics away from their 0/1 initial values (a fresh
-    EfficientNet's logits are ~1e-13: a comparison of those would prove nothing); kernels keep
-    Keras' own initialisation, which keeps deep nets finite."""
-    rng = np.random.default_rng(seed)
-    for variable in model.weights:
-        name, shape = getattr(variable, "path", variable.name), tuple(variable.shape)
-        if "gamma" in name:
-            variable.assign(1 + 0.2 * rng.normal(size=shape).astype("float32"))
-        elif "beta" in name or "moving_mean" in name or "bias" in name:
-            variable.assign(0.2 * rng.normal(size=shape).astype("float32"))
-        elif "variance" in name:
-            variable.assign(1 + 0.5 * np.abs(rng.normal(size=shape)).astype("float32"))
-    return model
 
 
 def _application_models():
