@@ -1,17 +1,22 @@
-"""Writes docs/COMPARISON_graph.md: our Graph path vs the official tensorflowjs_converter 4.22
-on the same models. For each (model, input kind): does it convert (exit 0), does the output load
-in tfjs-node (tf.loadGraphModel), does it match TensorFlow (float32 tolerance, fed by signature
-name), wall time and peak RSS of each converter process (/usr/bin/time), and their ratio.
+"""Writes docs/COMPARISON_graph.md: our Graph path vs the official tensorflowjs_converter 4.22 on
+the wild corpus (tools/testing/wild_models.py; every float32 cell of tools/testing/wild_cells.py).
 
-    .venv/bin/python tools/compare_graph.py [--out docs/COMPARISON_graph.md]
-Not a test: it takes minutes (the official converter needs 5-20 s per model).
+For each cell, each converter runs as a fresh process under /usr/bin/time (wall time, peak RSS);
+what it wrote is loaded in tfjs-node (tf.loadGraphModel) and fed the cell's inputs; a cell
+*passes* when every output is within the parity test's float32 bound (1e-5 + 1e-5 x max|y|) of
+TensorFlow's own output (mixed_float16 models: float16 rounding). The official converter names Keras inputs and outputs after tensors:
+its signature is matched to ours by order when the names differ.
+
+    .venv/bin/python tools/compare_graph.py [--out docs/COMPARISON_graph.md] [--only NAME,...]
+        [--rows ROWS.jsonl]      (also append each row to ROWS.jsonl)
+    .venv/bin/python tools/compare_graph.py --from_rows ROWS.jsonl   (the page from earlier runs)
+Not a test: it takes tens of minutes (the official converter needs 5-20 s per cell).
 """
 
 import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +28,8 @@ os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 PY = os.path.join(ROOT, ".venv", "bin", "python")
 OFFICIAL = os.path.join(ROOT, ".venv", "bin", "tensorflowjs_converter")
+CUSTOM_OBJECTS = os.path.join(ROOT, "tools", "testing", "wild_custom_objects.py")
+from tools.testing import wild_cells  # noqa: E402 (needs ROOT on sys.path; imports no TensorFlow)
 
 
 def _timed(cmd):
@@ -30,119 +37,117 @@ def _timed(cmd):
     run = subprocess.run(["/usr/bin/time", "-f", "@@%e %M", *cmd], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     match = re.search(r"@@([\d.]+) (\d+)", run.stderr)
-    lines = [l for l in run.stderr.splitlines() if l.strip() and not l.startswith(("@@", "Command exited"))
-             and "Warning" not in l and not re.match(r"^[WEI]\d{4}|^20\d\d-", l)]
+    lines = [line for line in run.stderr.splitlines() if line.strip() and not line.startswith(("@@", "Command exited"))
+             and "Warning" not in line and "WARNING" not in line and not re.match(r"^[WEI]\d{4}|^20\d\d-", line)]
     return run.returncode, float(match.group(1)), int(match.group(2)) / 1024, (lines[-1] if lines else "")
 
 
-def _ours(src, out, fmt):
+def _ours(cell, src, out):
     return _timed([PY, "-m", "tfjs_export.converter.cli", "convert", src, out, "--output_format", "tfjs_graph_model",
+                   "--signature_name", cell.signature, "--unsafe_deserialization", "--custom_objects", CUSTOM_OBJECTS,
                    "--quiet"])
 
 
-def _official(src, out, fmt):
-    input_format = {"saved_model": "tf_saved_model", "keras": "keras", "keras3_h5": "keras",
-                    "tf_keras_h5": "keras"}[fmt]
-    return _timed([OFFICIAL, f"--input_format={input_format}", "--output_format=tfjs_graph_model", src, out])
+def _official(cell, src, out):
+    if cell.source in wild_cells.SAVED_MODEL_SOURCES:
+        options = ["--input_format=tf_saved_model", f"--signature_name={cell.signature}"]
+    else:  # it takes --signature_name for SavedModels only
+        options = ["--input_format=keras"]
+    return _timed([OFFICIAL, *options, "--output_format=tfjs_graph_model", src, out])
 
 
-def _models(tmp):
-    """[(label, kind, path, inputs, expected outputs by name)]: expected from TF/Keras itself."""
-    import keras
-    import numpy as np
-    import tf_keras
-    from tools.testing import keras_models
-    rows = []
-    cnn = keras_models.cnn_functional()
-    x = [np.random.default_rng(0).normal(size=(2, 12, 12, 3)).astype("float32")]
-    y = {"probs": np.asarray(cnn(x[0])), "output_0": np.asarray(cnn(x[0]))}
-    for kind, path in (("keras", f"{tmp}/cnn.keras"), ("keras3_h5", f"{tmp}/cnn.h5"), ("saved_model", f"{tmp}/cnn_sm")):
-        cnn.export(path, verbose=False) if kind == "saved_model" else cnn.save(path)
-        rows.append(("cnn_functional (zoo)", kind, path, x, y))
-    from tools.testing import graph_models
-    rnn = graph_models.recurrent()
-    xr = [np.random.default_rng(2).normal(size=(2, 5, 3)).astype("float32")]
-    yr = np.asarray(rnn(xr[0]))
-    rnn.export(f"{tmp}/rnn_sm", verbose=False)
-    rows.append(("Keras 3 GRU + LSTM", "saved_model", f"{tmp}/rnn_sm", xr, {"output_0": yr}))
-    mobilenet = keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3), alpha=0.35)
-    xm = [np.random.default_rng(1).normal(size=(1, 96, 96, 3)).astype("float32")]
-    ym = np.asarray(mobilenet(xm[0]))
-    for kind, path in (("keras", f"{tmp}/mnv2.keras"), ("saved_model", f"{tmp}/mnv2_sm")):
-        mobilenet.export(path, verbose=False) if kind == "saved_model" else mobilenet.save(path)
-        rows.append(("MobileNetV2 a=0.35 96px", kind, path, xm, {"output_0": ym, "predictions": ym}))
-    legacy = tf_keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3), alpha=0.35)
-    legacy.save(f"{tmp}/mnv2_tfk.h5")
-    yl = np.asarray(legacy(xm[0]))
-    rows.append(("MobileNetV2 a=0.35 96px (tf_keras)", "tf_keras_h5", f"{tmp}/mnv2_tfk.h5", xm,
-                 {"predictions": yl, "Identity:0": yl}))
-    return rows
-
-
-def _check_in_tfjs(model_dir, inputs, expected, case_dir):
-    """'loads'/'matches' verdicts from one tfjs-node run, feeding by signature name."""
+def _check_in_tfjs(cell, model_dir, reference, case_dir):
+    """'passes (err)' or 'fails: why', from one tfjs-node run fed by signature name."""
     from runtime_tests import parity
-    model = json.load(open(os.path.join(model_dir, "model.json")))
-    signature = model.get("signature", {})
-    in_keys = list(signature.get("inputs", {})) or ["input"]
-    out_keys = list(signature.get("outputs", {}))
-    key = next((k for k in out_keys if k in expected), None)
-    if key is None:  # the official converter names outputs after tensors: take the only one
-        key = out_keys[0] if len(out_keys) == 1 else None
-    if key is None:
-        return "?", "no output to compare"
-    value = expected.get(key, next(iter(expected.values())))
-    parity.write_case(case_dir, os.path.join(model_dir, "model.json"), inputs, [value], name=os.path.basename(case_dir),
-                      input_names=in_keys[:1], output_names=[key], fmt="graph-model", atol=1e-4, rtol=1e-4,
-                      why="float32")
+    in_keys, out_keys = wild_cells.user_signature(model_dir)
+    in_map, out_map = wild_cells.match_keys(in_keys, reference.inputs), wild_cells.match_keys(out_keys, reference.outputs)
+    if not in_map or not out_map:
+        return (f"fails: signature has {len(in_keys)} inputs / {len(out_keys)} outputs, "
+                f"the model {len(reference.inputs)} / {len(reference.outputs)}")
+    atol, rtol, why = wild_cells.tolerance(cell)
+    parity.write_case(case_dir, os.path.join(model_dir, "model.json"), [reference.inputs[in_map[k]] for k in in_keys],
+                      [reference.outputs[out_map[k]] for k in out_keys], name=os.path.basename(case_dir),
+                      input_names=in_keys, output_names=out_keys, fmt="graph-model", atol=atol, rtol=rtol, why=why)
     parity.run_node_tests(case_dir)
     result = parity.read_result(case_dir)
     if result.get("error"):
-        loaded = result.get("load_ms") is not None
-        return ("yes" if loaded else "no"), ("no: " + result["error"][:90])
+        return "fails: " + ("" if result.get("load_ms") is not None else "load: ") + result["error"][:110]
     err = max(o["max_abs_err"] for o in result["outputs"])
-    return "yes", (f"yes ({err:.1e})" if result["ok"] else f"no (max err {err:.1e})")
+    return f"passes ({err:.1e})" if result["ok"] else f"fails: max err {err:.1e}"
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "COMPARISON_graph.md"))
+    parser.add_argument("--only", default="", help="comma-separated model names (default: all)")
+    parser.add_argument("--rows", default=None, help="also append each row as JSON to this file")
+    parser.add_argument("--from_rows", default=None,
+                        help="write the page from a --rows file of earlier runs (the last row of a cell wins)")
     args = parser.parse_args()
+    if args.from_rows:
+        with open(args.from_rows) as f:
+            by_cell = {row["cell"]: row for row in map(json.loads, f)}
+        float_cells = [c for c in wild_cells.model_order(wild_cells.CELLS.values()) if not c.quantize]
+        rows = [by_cell[c.name] for c in float_cells if c.name in by_cell]
+        missing = [c.name for c in float_cells if c.name not in by_cell]
+        write_report(args.out, rows, len({wild_cells.CELLS[r["cell"]].model for r in rows}), missing)
+        return
+    only = set(filter(None, args.only.split(",")))
     tmp = tempfile.mkdtemp(prefix="compare_graph_")
+    sources = wild_cells.Sources(wild_cells.ensure_folder(os.path.join(tmp, "sources")))
+    cells = [c for c in wild_cells.model_order(wild_cells.CELLS.values())
+             if not c.quantize and (not only or c.model in only)]
     rows = []
-    for label, kind, path, inputs, expected in _models(tmp):
-        cells = {}
+    for i, cell in enumerate(cells):
+        reference = sources.reference(cell.model, cell.source, cell.signature)
+        row = {"cell": cell.name}
         for who, run in (("ours", _ours), ("official", _official)):
-            out = os.path.join(tmp, f"{who}_{kind}_{abs(hash(path))}")
-            code, wall, rss, last = run(path, out, kind)
+            out = os.path.join(tmp, who, cell.name)
+            code, wall, rss, last = run(cell, reference.path, out)
             if code == 0 and os.path.exists(os.path.join(out, "model.json")):
-                loads, matches = _check_in_tfjs(out, inputs, expected, out + "_case")
-                cells[who] = ("yes", loads, matches, wall, rss)
+                verdict = _check_in_tfjs(cell, out, reference, out + "_case")
             else:
-                cells[who] = ("no: " + last[:100].replace("|", "/"), "-", "-", wall, rss)
-            print(label, kind, who, cells[who], flush=True)
-        rows.append((label, kind, cells))
-    _write(args.out, rows)
-    shutil.rmtree(tmp, ignore_errors=True)
+                verdict = "refused: " + last[:110]
+            row[who] = {"verdict": verdict.replace("|", "/"), "wall": wall, "rss": rss}
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+        if args.rows:
+            with open(args.rows, "a") as f:
+                f.write(json.dumps(row) + "\n")
+        if i + 1 == len(cells) or cells[i + 1].model != cell.model:
+            sources.forget(cell.model)
+    write_report(args.out, rows, len({wild_cells.CELLS[r["cell"]].model for r in rows}))
 
 
-def _write(path, rows):
+def write_report(path, rows, models, missing=()):
+    """The markdown page: pass counts first, then one row per cell (and the corpus cells no run
+    has compared yet, if any)."""
+    passes = {who: sum(r[who]["verdict"].startswith("passes") for r in rows) for who in ("ours", "official")}
     lines = ["# Graph model: tfjs-export vs the official tensorflowjs_converter 4.22", "",
-             "Generated by `tools/compare_graph.py` (one run on the 2-core dev machine, other jobs running; "
-             "times and RSS are of the whole converter process, measured with /usr/bin/time). "
-             "*Loads* = `tf.loadGraphModel` in tfjs-node 4.22; *matches* = outputs within 1e-4 of "
-             "TensorFlow's, inputs fed by signature name.", "",
-             "| model | input | converter | converts | loads | matches | wall s | peak RSS MB |",
-             "|---|---|---|---|---|---|---|---|"]
-    for label, kind, cells in rows:
-        for who in ("ours", "official"):
-            conv, loads, matches, wall, rss = cells[who]
-            lines.append(f"| {label} | {kind} | {who} | {conv} | {loads} | {matches} | {wall:.1f} | {rss:.0f} |")
-    lines += ["", "Ratios (ours / official) where both converted:", ""]
-    for label, kind, cells in rows:
-        o, f = cells["ours"], cells["official"]
-        if o[0] == "yes" and f[0] == "yes":
-            lines.append(f"- {label} from {kind}: wall {o[3] / f[3]:.2f}x, peak RSS {o[4] / f[4]:.2f}x")
+             f"**Cells passing (float32, in tfjs-node): ours {passes['ours']} / {len(rows)}, "
+             f"official {passes['official']} / {len(rows)}.**", "",
+             f"The corpus: {len(rows)} float32 cells of {models} models (tools/testing/wild_models.py: models "
+             "built the way their authors build them, each saved as every source it can be). Generated by "
+             "`tools/compare_graph.py`, one run on the 2-core dev machine with other jobs running; wall time "
+             "and peak RSS are of the whole converter process (/usr/bin/time). *passes* = loads with "
+             "`tf.loadGraphModel` in tfjs-node 4.22 and every output is within 1e-5 + 1e-5 x max|y| of "
+             "TensorFlow's own output (mixed_float16 models: 2e-3 + 2e-3 x max|y|, float16 rounding); *refused* = the converter exited non-zero (its last error line); "
+             "*fails* = converted, then failed to load or predict in tfjs-node, or predicted wrong.", "",
+             "| cell | ours | official | wall s ours / official | peak RSS MB ours / official |",
+             "|---|---|---|---|---|"]
+    for row in rows:
+        o, f = row["ours"], row["official"]
+        lines.append(f"| {row['cell']} | {o['verdict']} | {f['verdict']} | {o['wall']:.1f} / {f['wall']:.1f} "
+                     f"| {o['rss']:.0f} / {f['rss']:.0f} |")
+    both = [r for r in rows if r["ours"]["verdict"].startswith("passes") and r["official"]["verdict"].startswith("passes")]
+    if both:
+        wall = sum(r["ours"]["wall"] for r in both) / sum(r["official"]["wall"] for r in both)
+        rss = sum(r["ours"]["rss"] for r in both) / sum(r["official"]["rss"] for r in both)
+        lines += ["", f"Where both pass ({len(both)} cells): total wall time ours / official {wall:.2f}x, "
+                      f"summed peak RSS {rss:.2f}x."]
+    if missing:
+        lines += ["", f"Not compared yet ({len(missing)} float32 cells of the corpus; the parity test "
+                      "runs them all for ours): " + ", ".join(missing) + "."]
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")

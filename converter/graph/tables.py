@@ -17,8 +17,10 @@ Contents are read from the live table at conversion time (LookupTableExportV2), 
 filled from a vocabulary file (TextFileInitializer) is carried too. Only tables created by
 HashTable/HashTableV2 (tf.lookup.StaticHashTable, StaticVocabularyTable, Keras StringLookup /
 IntegerLookup) run in TF.js 4.22; mutable and dense tables are refused with one line naming the
-table and its op, and so is a table created inside the main graph that nothing there fills (a
-TF1 graph's table, whose init op is outside the signature): TF.js would look up an empty table.
+table and its op. A TF1 graph creates its tables inside the graph and fills them from an init
+op outside the signature; TensorFlow's loader runs that op, so the live contents are read and the
+table is carried like a captured one. A table created in the graph that nothing fills (neither
+the graph nor a loader's init op) is refused: TF.js would look up an empty table.
 
 TF.js's LookupTableFind returns the found values stacked into a 1-D tensor whatever the keys'
 shape (TF returns the keys' shape), so every LookupTableFindV2 is wrapped in Reshape(-1) before and
@@ -94,10 +96,12 @@ def resource_placeholders(graph_def):
 
 def collect_tables(function, root, graph_def):
     """{placeholder name: Table} for the resource placeholders of graph_def that `function`
-    captured from trackable resources under `root` (see the module docstring)."""
-    wanted = set(resource_placeholders(graph_def))
+    captured from trackable resources under `root` (see the module docstring), plus the TF1
+    graph tables `_lift_graph_tables` turns into placeholders."""
+    found = _lift_graph_tables(graph_def)
+    wanted = set(resource_placeholders(graph_def)) - set(found)
     if not wanted:
-        return {}
+        return found
     import tensorflow as tf
 
     owners = {}
@@ -105,12 +109,55 @@ def collect_tables(function, root, graph_def):
         handle = getattr(obj, "_resource_handle", None)  # set on TrackableResource (tables, ...)
         if handle is not None:
             owners.setdefault(id(handle), obj)
-    found = {}
     for external, internal in function.graph.captures:
         name = internal.op.name
         if name in wanted and external.dtype == tf.resource and id(external) in owners:
             found[name] = _describe(name, owners[id(external)], external)
     return found
+
+
+def _lift_graph_tables(graph_def):
+    """TF1 SavedModels create their tables inside the graph and fill them from an init op outside
+    the signature (`main_op`, `legacy_init_op` or the `table_initializer` collection), which
+    TensorFlow's loader has run by now: the live table sits in the resource manager under the
+    creator's shared_name. Each such table the graph does not fill itself, found live and not
+    empty, becomes a DT_RESOURCE Placeholder of the same name (in place), as a captured TF2 table
+    is; returns {name: Table}. Tables not found stay and are refused by attach_tables."""
+    filled = _filled_tables(graph_def)
+    creators = [n for n in graph_def.node
+                if n.op in SUPPORTED_CREATORS and n.name not in filled and n.attr["shared_name"].s]
+    if not creators:
+        return {}
+    import tensorflow as tf
+
+    found = {}
+    for node in creators:
+        key_dtype, value_dtype = node.attr["key_dtype"].type, node.attr["value_dtype"].type
+        try:
+            handle = tf.raw_ops.HashTableV2(
+                key_dtype=key_dtype, value_dtype=value_dtype, shared_name=node.attr["shared_name"].s,
+                container=node.attr["container"].s, use_node_name_sharing=node.attr["use_node_name_sharing"].b)
+            keys, values = tf.raw_ops.LookupTableExportV2(
+                table_handle=handle, Tkeys=tf.as_dtype(key_dtype), Tvalues=tf.as_dtype(value_dtype))
+        except Exception:  # not a live table (e.g. no loader ran): refused later  # noqa: BLE001
+            continue
+        keys, values = keys.numpy(), values.numpy()
+        if not keys.size:  # a table of that name nobody filled: the same as an unfilled one
+            continue
+        order = np.argsort(keys, kind="stable")
+        found[node.name] = Table(node.name, "TF1 graph table", node.op, key_dtype, value_dtype,
+                                 keys[order], values[order])
+        node.op = "Placeholder"
+        node.ClearField("input")  # a creator has none; control edges to it are meaningless now
+        node.attr.clear()
+        node.attr["dtype"].type = DT_RESOURCE
+        node.attr["shape"].shape.SetInParent()  # a resource handle is a scalar
+    return found
+
+
+def _filled_tables(graph_def):
+    """Names of the table creators that an op of graph_def fills."""
+    return {input_name(n.input[0]) for n in graph_def.node if n.input and n.op in _FILL_OPS}
 
 
 def _describe(placeholder, owner, handle):
@@ -174,12 +221,13 @@ def _refuse_unfilled_tables(graph_def, path):
     """A table created inside the main graph (e.g. a TF1 graph, whose init op is not part of the
     signature) that no op there fills would be an empty table in TF.js: every lookup the default
     value. Refused rather than written."""
-    filled = {input_name(n.input[0]) for n in graph_def.node if n.input and n.op in _FILL_OPS}
+    filled = _filled_tables(graph_def)
     for node in graph_def.node:
         if node.op in _TABLE_CREATORS and node.name not in filled:
             raise ConversionError(f"lookup table '{node.name}' ({node.op}) is created inside the graph and nothing "
-                                  "fills it: TF.js would look up an empty table (only tables the function "
-                                  "captures, e.g. TF2 tf.lookup.StaticHashTable, are carried)", path)
+                                  "fills it: TF.js would look up an empty table (tables the function captures, "
+                                  "e.g. TF2 tf.lookup.StaticHashTable, and TF1 tables the SavedModel's init op "
+                                  "fills are carried)", path)
 
 
 def _resource_info(tensor_name, resource_id):

@@ -7,14 +7,15 @@ from tfjs_export.converter.graph.tf_modules import tensorflow_protos
 
 DT_STRING, DT_RESOURCE = 7, 20
 # TensorFlow DataType enum -> numpy dtype.
+DT_COMPLEX64 = 8
 NUMPY_DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 5: np.int16, 6: np.int8,
-                9: np.int64, 10: np.bool_, 17: np.uint16, 19: np.float16, 22: np.uint32,
-                23: np.uint64}
+                DT_COMPLEX64: np.complex64, 9: np.int64, 10: np.bool_, 17: np.uint16, 19: np.float16,
+                22: np.uint32, 23: np.uint64}
 _ENUMS = {np.dtype(v): k for k, v in NUMPY_DTYPES.items()}
 
 # Where a TensorProto without tensor_content keeps its values, per dtype enum.
 _VALUE_FIELDS = {1: "float_val", 2: "double_val", 3: "int_val", 4: "int_val", 5: "int_val",
-                 6: "int_val", 9: "int64_val", 10: "bool_val", 17: "int_val", 19: "half_val",
+                 6: "int_val", DT_COMPLEX64: "scomplex_val", 9: "int64_val", 10: "bool_val", 17: "int_val", 19: "half_val",
                  22: "uint32_val", 23: "uint64_val", DT_STRING: "string_val"}
 
 
@@ -43,6 +44,8 @@ def to_numpy(tensor):
     values = getattr(tensor, _VALUE_FIELDS[tensor.dtype])
     if tensor.dtype == 19:  # half_val holds the float16 bit patterns as ints
         values = np.array(values, dtype=np.uint16).view(np.float16)
+    elif tensor.dtype == DT_COMPLEX64:  # scomplex_val holds (real, imaginary) float pairs
+        values = np.array(values, dtype=np.float32).view(np.complex64)
     return np.array(_fill(list(values), count, 0), dtype=dtype).reshape(shape)
 
 

@@ -168,10 +168,12 @@ def sequential_keepdims(seed=24):
 
 
 def _mild_randomise(model, seed):
+    """Biases, normalisation offsets and statistics away from their 0/1 initial values (Keras 3 or
+    tf_keras model); kernels keep Keras' own initialisation, which keeps deep nets finite."""
     rng = np.random.default_rng(seed)
     for variable in model.weights:
         shape = tuple(variable.shape)
-        path = variable.path
+        path = getattr(variable, "path", variable.name)  # tf_keras variables have no .path
         if "gamma" in path:
             variable.assign(1 + 0.2 * rng.normal(size=shape).astype("float32"))
         elif "beta" in path or "moving_mean" in path or "bias" in path:

@@ -22,7 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 VALUES = {"f32": np.arange(12, dtype=np.float32).reshape(3, 4) / 7, "f16": np.array([1.5, -2.25], np.float16),
           "f64": np.array(np.pi), "i64": np.array([2 ** 40, -3]), "i32": np.array([[7]], np.int32),
           "u8": np.arange(5, dtype=np.uint8), "b": np.array([True, False, True]),
-          "s": np.array([b"tf", b"", b"js\x00"], dtype=object), "empty": np.zeros((0, 3), np.float32)}
+          "s": np.array([b"tf", b"", b"js\x00"], dtype=object), "empty": np.zeros((0, 3), np.float32),
+          "c64": np.array([1 + 2j, -0.5j, 3], np.complex64)}
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +77,29 @@ def test_tensor_protos_round_trip_like_tensorflow(name):
         assert list(np.asarray(array).reshape(-1)) == list(value.reshape(-1))
     splat = tf.make_tensor_proto(7.0, shape=[2, 3])  # one float_val filling the shape
     assert to_numpy(splat).tolist() == [[7.0] * 3] * 2
+    pairs = tf.make_tensor_proto(1 - 2j, dtype=tf.complex64, shape=[2])  # scomplex_val: (re, im) pairs
+    assert not pairs.tensor_content and to_numpy(pairs).tolist() == [1 - 2j, 1 - 2j]
+
+
+def test_complex64_variable_is_stored_as_a_complex64_weight(tmp_path):
+    """A complex64 variable in a SavedModel's checkpoint becomes a complex64 weight (TF.js reads
+    (re, im) float32 pairs) and the written graph computes what the SavedModel computes."""
+    import json
+
+    import tensorflow as tf
+
+    from tfjs_export.converter import convert
+    from tfjs_export.converter.graph.reference import run_written_graph_model
+    from tools.testing import wild_models
+    source, out = str(tmp_path / "complex"), str(tmp_path / "web")
+    wild_models.save_complex_variable(source)
+    convert(source, out, output_format="tfjs_graph_model")
+    manifest = json.load(open(os.path.join(out, "model.json")))["weightsManifest"][0]["weights"]
+    assert [w["dtype"] for w in manifest if w["shape"] == [9]] == ["complex64"]
+    signal = np.random.default_rng(3).normal(size=(2, 16)).astype("float32")
+    theirs = tf.saved_model.load(source).signatures["serving_default"](signal=tf.constant(signal))
+    for ours, key in zip(run_written_graph_model(out, [signal]), sorted(theirs)):
+        np.testing.assert_allclose(ours, theirs[key].numpy(), rtol=1e-5, atol=1e-5)
 
 
 def _fetch_and_feeds(frozen, rng):

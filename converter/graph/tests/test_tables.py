@@ -115,3 +115,30 @@ def test_table_created_in_the_graph_and_never_filled_is_refused():
         tables.attach_tables(graph_def, {}, "m")
     graph_def.node.add(name="fill", op="LookupTableImportV2", input=["hash_table", "k", "v"])
     assert tables.attach_tables(graph_def, {}, "m") is None
+
+
+@pytest.mark.parametrize("save", ["save_tf1_table_collection", "save_tf1_table_main_op"])
+def test_tf1_table_filled_by_the_loaders_init_op_is_carried(tmp_path, save):
+    """A TF1 SavedModel creates its HashTableV2 in the graph and fills it from the
+    `table_initializer` collection (or a main_op): TensorFlow's loader runs that, so the table's
+    live contents become the initializer and the written graph looks up what TF looks up."""
+    import tensorflow as tf
+
+    from tools.testing import wild_models
+    source, out = str(tmp_path / "tf1"), str(tmp_path / "web")
+    getattr(wild_models, save)(source)
+    loaded = load_function(source, "tf_saved_model")
+    frozen = freeze(loaded)
+    found = tables.collect_tables(loaded.function, loaded.function._tfjs_keep_alive, frozen.graph_def)
+    (table,) = found.values()
+    assert table.owner == "TF1 graph table" and table.creator == "HashTableV2"
+    assert table.keys.tolist() == sorted(w.encode() for w in wild_models.WORDS[:8])
+    assert sorted(table.values.tolist()) == [1, 4, 7, 10, 13, 16, 19, 22]
+    assert tables.resource_placeholders(frozen.graph_def) == list(found)
+
+    convert(source, out, output_format="tfjs_graph_model")
+    words = np.array([b"cat", b"zebra", b"mat", b"the"], dtype=object)
+    ours = run_written_graph_model(out, [words])
+    theirs = tf.saved_model.load(source).signatures["serving_default"](words=tf.constant(words))
+    np.testing.assert_array_equal(ours[0], theirs["score"].numpy())
+    assert len(set(ours[0].tolist())) == 4  # the unknown word's default differs from every hit
