@@ -69,7 +69,38 @@ _READ_DTYPES = {
     "uint8": np.dtype("u1"),
     "complex64": np.dtype("<c8"),
 }
-_QUANT_ITEMSIZE = {"float16": 2, "uint8": 1, "uint16": 2}
+# Bytes one element takes in a shard, by manifest dtype (unquantised) or quantisation dtype: the
+# one table of element sizes (converter/ reads it through `weight_nbytes` / `group_nbytes`).
+DTYPE_BYTES = {"float32": 4, "int32": 4, "bool": 1, "uint8": 1, "complex64": 8, "float16": 2, "uint16": 2}
+_QUANT_ITEMSIZE = {q: DTYPE_BYTES[q] for q in _q.QUANTIZATION_DTYPES}
+
+
+# ----------------------------------------------------------------------------- sizes
+
+def element_count(shape):
+    """The number of elements of `shape` (a sequence of ints >= 0), as an exact Python int: a
+    declared shape never wraps around the way a numpy int64 product does."""
+    count = 1
+    for d in shape:
+        count *= int(d)
+    return count
+
+
+def weight_nbytes(spec):
+    """(bytes in the shards, bytes it would take unquantised) of a manifest weight entry with a
+    valid shape and dtype; None for a string tensor (its size is in its data)."""
+    if spec["dtype"] == "string":
+        return None
+    count = element_count(spec["shape"])
+    quantization = spec.get("quantization")
+    stored = DTYPE_BYTES[quantization["dtype"] if quantization else spec["dtype"]]
+    return count * stored, count * DTYPE_BYTES[spec["dtype"]]
+
+
+def group_nbytes(weights):
+    """Bytes a manifest group's weights take in its shards; None when it holds a string tensor."""
+    sizes = [weight_nbytes(w) for w in weights]
+    return None if any(s is None for s in sizes) else sum(s[0] for s in sizes)
 
 
 # ----------------------------------------------------------------------------- write
@@ -339,9 +370,7 @@ def _spec(w, gi):
         raise CodecError("weight %r: bad shape %r" % (name, shape))
     dtype = w.get("dtype")
     quant = w.get("quantization")
-    size = 1
-    for d in shape:
-        size *= d
+    size = element_count(shape)
     if quant is not None:
         qd = quant.get("dtype") if isinstance(quant, dict) else None
         if qd not in _QUANT_ITEMSIZE:
@@ -352,7 +381,7 @@ def _spec(w, gi):
     elif dtype == "string":
         nbytes = None
     elif dtype in _READ_DTYPES:
-        nbytes = size * _READ_DTYPES[dtype].itemsize
+        nbytes = size * DTYPE_BYTES[dtype]
     else:
         raise CodecError("weight %r: unsupported dtype %r" % (name, dtype))
     return name, tuple(shape), size, dtype, quant, nbytes

@@ -29,14 +29,15 @@ def report(src, model_dir, args):
     """Verify and print the parity table; return the exit code."""
     from tfjs_export.converter.tf_logs import tensorflow_logs_silenced
     from tfjs_export.converter.verify import verify
-    tags = tuple(t.strip() for t in args.saved_model_tags.split(",") if t.strip())
     with tensorflow_logs_silenced(not args.debug):  # Keras/TensorFlow run the source model
         result = verify(src, model_dir, samples=args.samples, atol=args.tolerance, rtol=args.tolerance,
-                        signature_name=args.signature_name, saved_model_tags=tags,
+                        signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
                         unsafe_deserialization=args.unsafe_deserialization)
     print(result.table())
     if not result.ok:
-        print(f"tfjs-export: error: {model_dir}: parity FAILED against {src}", file=sys.stderr)
+        # The cause itself when the model did not even load or predict (the table has it too).
+        cause = f": {result.error.splitlines()[0]}" if result.error and result.error.strip() else ""
+        print(f"tfjs-export: error: {model_dir}: parity FAILED against {src}{cause}", file=sys.stderr)
     return 0 if result.ok else 1
 
 
