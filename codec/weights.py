@@ -310,13 +310,16 @@ class _GroupReader(object):
         self.left = 0
         self.remaining = sum(sizes)
 
+    def _ends_early(self, n, name):
+        raise CodecError(
+            "%s: weight data ends early: weight %r of group %d needs %d more bytes but the "
+            "group's shards have only %d left (truncated shard?)"
+            % (self.files[-1] if self.files else "<no files>", name, self.group, n, self.remaining))
+
     def readinto(self, mv, name):
         n = len(mv)
         if n > self.remaining:
-            raise CodecError(
-                "%s: weight data ends early: weight %r of group %d needs %d more bytes but the "
-                "group's shards have only %d left (truncated shard?)"
-                % (self.files[-1] if self.files else "<no files>", name, self.group, n, self.remaining))
+            self._ends_early(n, name)
         pos = 0
         while pos < n:
             while self.left == 0:
@@ -330,6 +333,8 @@ class _GroupReader(object):
             self.remaining -= got
 
     def read(self, n, name):
+        if n > self.remaining:  # before allocating: a string's declared length may be anything
+            self._ends_early(n, name)
         buf = bytearray(n)
         self.readinto(memoryview(buf), name)
         return bytes(buf)

@@ -20,9 +20,30 @@ def add_arguments(parser):
 
 def add_verify_options(parser):
     """Options shared with `convert --verify`."""
-    parser.add_argument("--samples", type=int, default=4, metavar="N", help="random samples to compare (default: 4)")
-    parser.add_argument("--tolerance", type=float, default=1e-5, metavar="T",
+    parser.add_argument("--samples", type=_samples, default=4, metavar="N", help="random samples to compare (default: 4)")
+    parser.add_argument("--tolerance", type=_tolerance, default=1e-5, metavar="T",
                         help="pass when max|diff| <= T + T*max|expected| per output (default: 1e-5)")
+
+
+def _samples(text):
+    """--samples: a whole number >= 1."""
+    import argparse
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
+def _tolerance(text):
+    """--tolerance: a finite number >= 0 (NaN would pass nothing; inf everything)."""
+    import argparse
+    import math
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
 
 
 def report(src, model_dir, args):
