@@ -41,7 +41,7 @@ def os_error_message(err, what="file"):
         dangling = bool(err.filename) and os.path.islink(err.filename)
         return f"{what} does not exist" + (" (a dangling symlink)" if dangling else "")
     if err.errno == errno.ENOTDIR:
-        return "a path component is a file, not a directory"
+        return f"a path component is a file: {err.strerror}"  # strerror: "Not a directory"
     if err.errno == errno.EISDIR:
         return f"is a directory, expected a {what}"
     return f"cannot read: {err.strerror or err}"
