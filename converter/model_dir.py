@@ -330,7 +330,10 @@ def _check_manifest_files(root, model_path, manifest):
         least = need if need is not None else sum(
             4 * codec.element_count(w["shape"]) if w["dtype"] == "string" else codec.weight_nbytes(w)[0]
             for w in group["weights"])
-        if have == need or need is None and have >= least:
+        if have == need:
+            continue
+        if need is None and have >= least:
+            _check_string_group(files, group["weights"], have)
             continue
         if not files:
             raise ConversionError(f"weightsManifest[{g}]: lists no shards but its weights need {least:,} bytes",
@@ -340,6 +343,63 @@ def _check_manifest_files(root, model_path, manifest):
         raise ConversionError(f"weights do not match the manifest: group {g + 1}'s shards hold {have:,} bytes, "
                               f"its weights need {needs} (truncated or wrong shard)", wrong)
     return shards
+
+
+def _check_string_group(files, weights, have):
+    """A group holding strings: walk the shards' bytes (each string element is a uint32 length and
+    that many bytes) so that the group's size is exactly what its weights take."""
+    with _ShardStream(files) as stream:
+        for weight in weights:
+            if weight["dtype"] != "string":
+                stream.skip(codec.weight_nbytes(weight)[0], weight["name"])
+                continue
+            for _ in range(codec.element_count(weight["shape"])):
+                stream.skip(int.from_bytes(stream.read4(weight["name"]), "little"), weight["name"])
+    if stream.pos != have:
+        raise ConversionError(f"weights do not match the manifest: {have - stream.pos:,} bytes after the last "
+                              "weight of the group (too long, or a wrong shard)", files[-1])
+
+
+class _ShardStream:
+    """A group's shards as one byte stream, of which only the string lengths are read."""
+
+    def __init__(self, files):
+        self.files = files
+        self.sizes = [os.path.getsize(f) for f in files]
+        self.total = sum(self.sizes)
+        self.pos = 0
+        self.handles = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for f in self.handles.values():
+            f.close()
+
+    def skip(self, n, name):
+        if self.pos + n > self.total:
+            raise ConversionError(f"weights do not match the manifest: weight '{name}' ends "
+                                  f"{self.pos + n - self.total:,} bytes after the group's last shard "
+                                  "(truncated shard?)", self.files[-1])
+        self.pos += n
+
+    def read4(self, name):
+        """The 4 bytes at the current position (a string length; it may span two shards)."""
+        at = self.pos
+        self.skip(4, name)
+        out, offset = b"", 0
+        for index, size in enumerate(self.sizes):
+            while len(out) < 4 and offset <= at + len(out) < offset + size:
+                f = self.handles.get(index) or self.handles.setdefault(index, open(self.files[index], "rb"))
+                f.seek(at + len(out) - offset)
+                piece = f.read(min(4 - len(out), offset + size - (at + len(out))))
+                if not piece:
+                    raise ConversionError("weights do not match the manifest: file shrank while reading",
+                                          self.files[index])
+                out += piece
+            offset += size
+        return out
 
 
 # ----------------------------------------------------------------------------- writing
