@@ -45,3 +45,14 @@ def os_error_message(err, what="file"):
     if err.errno == errno.EISDIR:
         return f"is a directory, expected a {what}"
     return f"cannot read: {err.strerror or err}"
+
+
+def stat_input(path, missing, what):
+    """os.stat of a path the user named; ConversionError(`missing`) when nothing is there, or the
+    cause (a symlink loop, a dangling link, ...) when something is but cannot be followed."""
+    try:
+        return os.stat(path)
+    except OSError as err:
+        if err.errno == errno.ENOENT and not os.path.islink(path):
+            raise ConversionError(missing, path) from None
+        raise ConversionError(os_error_message(err, what), path) from None

@@ -15,14 +15,13 @@ through the codec, then model.json last, in a temporary sibling renamed into pla
 """
 
 import dataclasses
-import errno
 import json
 import math
 import os
 import stat
 
 from tfjs_export import codec
-from tfjs_export.converter.errors import ConversionError, os_error_message
+from tfjs_export.converter.errors import ConversionError, os_error_message, stat_input
 
 MODEL_JSON = "model.json"
 FORMATS = ("layers-model", "graph-model")
@@ -91,12 +90,7 @@ def read_model_dir(path, check_shards=True):
     """Read and validate the model directory `path`; return a ModelDir (see the module docstring).
     check_shards=False skips the shards (model.json alone)."""
     path = os.fspath(path)
-    try:
-        st = os.stat(path)
-    except OSError as err:
-        if err.errno == errno.ENOENT and not os.path.islink(path):
-            raise ConversionError("no such directory", path) from None
-        raise ConversionError(os_error_message(err, "directory"), path) from None
+    st = stat_input(path, "no such directory", "directory")
     if not stat.S_ISDIR(st.st_mode):
         raise ConversionError("not a directory (expected a converted TF.js model directory)", path)
     model_path = os.path.join(path, MODEL_JSON)

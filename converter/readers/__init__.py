@@ -1,11 +1,10 @@
 """Readers: a model file -> ModelSpec. The input format is detected from the file's content
 (zip magic, HDF5 signature, SavedModel directory), not from its extension."""
 
-import errno
 import os
 import stat
 
-from tfjs_export.converter.errors import ConversionError, os_error_message
+from tfjs_export.converter.errors import ConversionError, stat_input
 
 ZIP_MAGIC = b"PK\x03\x04"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -14,12 +13,7 @@ INPUT_FORMATS = ("keras", "keras_h5", "tf_saved_model")
 
 def detect_format(path):
     """Return the input format of `path` from its content, or raise ConversionError."""
-    try:
-        st = os.stat(path)
-    except OSError as err:
-        if err.errno == errno.ENOENT and not os.path.islink(path):
-            raise ConversionError("no such file or directory", path) from None
-        raise ConversionError(os_error_message(err, "model file"), path) from None
+    st = stat_input(path, "no such file or directory", "model file")
     if stat.S_ISDIR(st.st_mode):
         if os.path.lexists(os.path.join(path, "saved_model.pb")):
             return "tf_saved_model"
