@@ -2,7 +2,7 @@
 
     load("@tfjs_export//:defs.bzl", "tfjs_model", "tfjs_parity_test", "ALL_WEIGHTS")
 
-See README.md, "Use from your Bazel project".
+See docs/bazel.md, "Use from your Bazel project".
 """
 
 load("//tools/bazel:parity_test.bzl", _tfjs_parity_test = "tfjs_parity_test")

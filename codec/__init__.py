@@ -2,7 +2,7 @@
 
 Packs, quantises and shards weights into TF.js `group{G}-shard{i}of{N}.bin`
 files, and reads them back. Output is byte-identical to the official
-`tensorflowjs` 4.22 Python package for the same input (see DESIGN.md §4):
+`tensorflowjs` 4.22 Python package for the same input (see docs/architecture.md, "Format facts"):
 
 - `quantize(array, dtype) -> (encoded, quantization)`: float32 -> "float16",
   "uint8" or "uint16"; `quantization` is the manifest's `quantization` entry.

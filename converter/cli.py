@@ -14,11 +14,12 @@ import sys
 from tfjs_export.converter.commands.common import PROG
 from tfjs_export.converter.tf_logs import SHOW_TENSORFLOW_LOGS
 
-COMMANDS = ("convert", "inspect", "verify", "bundle")  # modules of converter.commands
+# Subcommand names; each is a module of converter/commands/ (a dash in the name, an underscore there).
+COMMANDS = ("convert", "inspect", "verify", "bundle", "install-runtime")
 
 
 def _modules():
-    return [importlib.import_module(f"tfjs_export.converter.commands.{name}") for name in COMMANDS]
+    return [importlib.import_module(f"tfjs_export.converter.commands.{name.replace('-', '_')}") for name in COMMANDS]
 
 
 def _parser(modules):

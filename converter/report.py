@@ -46,7 +46,7 @@ def weight_bytes(spec, array=None):
     if spec["dtype"] == "string":
         size = sum(4 + len(s.encode("utf-8") if isinstance(s, str) else s) for s in array.reshape(-1))
         return size, size
-    stored, unquantized = codec.weight_nbytes(spec)
+    stored, unquantized = codec.weight_nbytes(spec)  # exact Python ints: a shape cannot wrap around
     return unquantized, stored
 
 

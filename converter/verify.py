@@ -1,14 +1,16 @@
-"""Prove a conversion: run the converted directory in tfjs-node on sample inputs and compare with
-the source model's own predictions (Keras for Layers models, TensorFlow running the source's
+"""Prove a conversion: run the converted directory in a TF.js runtime under Node.js (tfjs-node, or
+the light WASM runtime: converter/runtime/) on sample inputs and compare with the source model's
+own predictions (Keras for Layers models, TensorFlow running the source's
 function for Graph models), output by output.
 
 For quantised weights the reference is the source model run on the weights *as TF.js decodes
 them* (read back from the shards): TF.js must match that to float32 rounding, so a wrong scale or
 a misplaced byte shows; the error against the float model is reported for information
-(DESIGN.md section 4). Imports Keras (lazily): verify is where the source model must run.
+(docs/architecture.md, "Quantisation"). Imports Keras (lazily): verify is where the source model must run.
 """
 
 import dataclasses
+import importlib.util
 import os
 import tempfile
 
@@ -30,11 +32,12 @@ class VerifyReport:
     samples: int
     quantized: bool
     error: str = ""
+    runtime: str = "tfjs-node"  # the npm package that ran the model: tfjs-node or tfjs (WASM)
 
     def table(self):
         """A short human-readable table, one line per output."""
         reference = "the source model" + (" run on the weights as TF.js decodes them" if self.quantized else "")
-        lines = [f"parity in tfjs-node {self.tfjs_version} (backend {self.backend}), {self.samples} "
+        lines = [f"parity in {self.runtime} {self.tfjs_version} (backend {self.backend}), {self.samples} "
                  f"random samples, reference: {reference}"]
         if self.error:
             lines.append(f"  error: {self.error}")
@@ -116,11 +119,14 @@ class ParityCase:
 
 
 def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DEFAULT_TOLERANCE,
-           signature_name="serving_default", saved_model_tags=("serve",), unsafe_deserialization=False):
+           node_modules=None, signature_name="serving_default", saved_model_tags=("serve",),
+           unsafe_deserialization=False):
     """Compare the TF.js model in `model_dir` with its source `src`; return a VerifyReport.
 
-    Layers models: the reference is Keras. Graph models: TensorFlow running the source's function
-    (signature_name, saved_model_tags, unsafe_deserialization: as for convert)."""
+    Layers models: the reference is Keras (on its NumPy backend when TensorFlow is not
+    installed). Graph models: TensorFlow running the source's function (signature_name,
+    saved_model_tags, unsafe_deserialization: as for convert). node_modules: where the TF.js
+    runtime is (converter/runtime/node.py says how it is found when None)."""
     from tfjs_export.converter.model_dir import read_model_dir
     from tfjs_export.converter.options import parse_tags
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -132,13 +138,13 @@ def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DE
                                 unsafe_deserialization)
     else:
         case = _layers_reference(src, checked, samples, seed)
-    return _run_case(checked, case, samples, atol, rtol)
+    return _run_case(checked, case, samples, atol, rtol, node_modules)
 
 
 def _layers_reference(src, checked, samples, seed):
     """The ParityCase of a Layers model: Keras runs the source (on the weights as TF.js decodes
     them when quantised)."""
-    import keras
+    keras = import_keras()
     try:
         model = keras.saving.load_model(src, compile=False)
     except Exception as err:  # Keras raises many types for unreadable files
@@ -151,6 +157,19 @@ def _layers_reference(src, checked, samples, seed):
         expected = _predict(model, inputs)
     return ParityCase(inputs, expected, [t.name for t in model.inputs],
                       [t._keras_history[0].name for t in model.outputs], float_outputs)
+
+
+def import_keras():
+    """Keras 3, on the NumPy backend when no backend is chosen and TensorFlow (Keras' default
+    backend) is not installed: the `[verify]` install has no TensorFlow, and the NumPy backend
+    runs every layer the Layers format carries (checked against TensorFlow's on the test zoo)."""
+    if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("tensorflow") is None:
+        os.environ["KERAS_BACKEND"] = "numpy"
+    try:
+        import keras
+    except ImportError as err:
+        raise ConversionError(f"verify needs Keras 3 ({err}); pip install 'tfjs-export[verify]'") from None
+    return keras
 
 
 def _graph_reference(src, checked, samples, seed, signature_name, saved_model_tags, unsafe_deserialization):
@@ -198,22 +217,25 @@ def _graph_reference(src, checked, samples, seed, signature_name, saved_model_ta
     return ParityCase(inputs, expected, input_keys, output_keys, float_outputs)
 
 
-def _run_case(checked, case, samples, atol, rtol):
-    """Write the parity case, run it in tfjs-node, and turn the result into a VerifyReport."""
-    from runtime_tests import parity
+def _run_case(checked, case, samples, atol, rtol, node_modules=None):
+    """Write the parity case, run it in the TF.js runtime, and turn the result into a VerifyReport."""
+    from tfjs_export.converter.runtime import cases, node
     with tempfile.TemporaryDirectory(prefix="tfjs-export-verify-") as case_dir:
         try:
-            parity.write_case(case_dir, checked.model_json_path, case.inputs, case.expected,
-                              name=os.path.basename(os.path.abspath(checked.path)), input_names=case.input_names,
-                              output_names=case.output_names, fmt=checked.format, atol=atol, rtol=rtol, why="verify",
-                              float_reference=case.float_outputs if checked.quantized else None)
-        except ValueError as err:  # e.g. an output of a dtype the runner does not compare
+            cases.write_case(case_dir, checked.model_json_path, case.inputs, case.expected,
+                             name=os.path.basename(os.path.abspath(checked.path)), input_names=case.input_names,
+                             output_names=case.output_names, fmt=checked.format, atol=atol, rtol=rtol, why="verify",
+                             float_reference=case.float_outputs if checked.quantized else None)
+        except ValueError as err:  # e.g. int64 values outside the int32 range TF.js holds
             raise ConversionError(f"cannot compare this model's outputs: {err}", checked.path) from None
         try:
-            parity.run_predict(case_dir)
-            result = parity.read_result(case_dir)
-        except (RuntimeError, FileNotFoundError) as err:
-            raise ConversionError(f"cannot run tfjs-node: {err}", checked.path) from None
+            run = node.run_predict(case_dir, node_modules=node_modules)
+            result = cases.read_result(case_dir)
+        except node.RuntimeMissing as err:
+            raise ConversionError(f"cannot run the converted model: {err}", checked.path) from None
+        except FileNotFoundError:
+            last = (run.stderr.strip().splitlines() or ["no output"])[-1]
+            raise ConversionError(f"the TF.js runner failed: {last}", checked.path) from None
     return VerifyReport(ok=bool(result["ok"]), outputs=result["outputs"], backend=result.get("backend", "?"),
                         tfjs_version=result.get("tfjs_version", "?"), samples=samples, quantized=checked.quantized,
-                        error=result.get("error", ""))
+                        error=result.get("error", ""), runtime=result.get("runtime", "?"))

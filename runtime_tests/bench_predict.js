@@ -8,10 +8,10 @@
  */
 const path = require('path');
 const {pathToFileURL} = require('url');
-const {loadTf} = require('./lib');
+const {loadTf} = require('../converter/runtime/js/lib');
 
 async function main([runsArg, ...models]) {
-  const tf = loadTf();
+  const tf = await loadTf();
   const runs = Number(runsArg);
   const loaded = [];
   for (const file of models) {

@@ -16,9 +16,9 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
 const path = require('path');
-const {findCasesFromEnv, readCase} = require('./lib/case');
-const {compareOutput, maxAbsDiff} = require('./lib/compare');
-const {summaryLine, failureMessage} = require('./lib/report');
+const {findCasesFromEnv, readCase} = require('../converter/runtime/js/lib/case');
+const {compareOutput, maxAbsDiff} = require('../converter/runtime/js/lib/compare');
+const {summaryLine, failureMessage} = require('../converter/runtime/js/lib/report');
 const {startServer} = require('./browser/server');
 const {launch} = require('./browser/chromium');
 

@@ -2,7 +2,7 @@
 /** Unit tests of the pass criterion (no TF.js needed). Run: node --test compare.test.js */
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const {compareOutput} = require('./lib/compare');
+const {compareOutput} = require('../converter/runtime/js/lib/compare');
 
 const tol = {atol: 1e-5, rtol: 1e-3};
 const f32 = (xs) => Float32Array.from(xs);

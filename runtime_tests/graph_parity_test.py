@@ -7,7 +7,7 @@ by signature name, compared with TensorFlow's own outputs.
 
 Tolerances as in layers_parity_test.py: float32 rounding only (1e-5 abs + 1e-5 x max|out|).
 Quantised cases compare with TensorFlow running *our written graph* with the weights as TF.js
-decodes them (DESIGN.md section 4); the float model's error is recorded for information.
+decodes them (docs/architecture.md, "Quantisation"); the float model's error is recorded for information.
 """
 
 import json

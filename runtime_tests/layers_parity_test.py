@@ -4,7 +4,7 @@ by the converter, loaded with tf.loadLayersModel and compared with Keras' own pr
 Tolerances. Float32 weights: TF.js and Keras run the same float32 maths in a different order, so
 outputs differ by float32 rounding only; we allow 1e-5 absolute + 1e-5 x max|output| (observed:
 ~1e-7). Quantised weights: comparing with the float model would need a tolerance so loose it
-proves little (DESIGN.md section 4). Instead the reference is Keras run on the weights *as TF.js
+proves little (docs/architecture.md, "Quantisation"). Instead the reference is Keras run on the weights *as TF.js
 decodes them* (read back from our shards and dequantised as TF.js does), which TF.js must reach to
 the same float32 tolerance; a wrong scale or a misplaced byte shows. The float model's error is
 recorded in result.json for information only.

@@ -1,164 +1,51 @@
-"""Python side of the tfjs-node parity runner.
+"""Test-side helpers around the product runner (tfjs_export.converter.runtime).
 
-`write_case` stores a model's inputs and reference outputs as a *case* directory (case.json +
-raw little-endian tensors); `run_node_tests` / `run_predict` run the Node runner
-(parity.test.js / predict.js) over case dirs; `read_result` reads the verdict it wrote.
-Needs only numpy: no TensorFlow import here.
-
-Case layout (read by runtime_tests/lib/case.js):
-    case.json       {"name", "model", "format", "inputs": [{name, file, shape, dtype}],
-                     "outputs": [{name, file, shape, dtype}],
-                     "tolerance": {"atol", "rtol", "why"}, "float_reference"?: [{file}]}
-    input_{i}.bin, expected_{i}.bin, float_{i}.bin (a string input: input_{i}.json, a JSON list)
-Written by the runner: actual_{i}.bin, result.json.
+The case format and the Node runner are product code (converter/runtime/); the tests add the
+node --test entry point (parity.test.js, one test per case, custom layer registration), the
+assertions every parity test makes, and the mutation check. The tests' reference runtime is
+tfjs-node in runtime_tests/node_modules (tools/setup.sh); the light runtime (WASM) is tested
+through `run_predict(..., node_modules=light_node_modules())`.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Sequence
 
-import numpy as np
+from tfjs_export.converter.runtime.cases import read_result, write_case  # noqa: F401  (re-exported)
+from tfjs_export.converter.runtime.node import node_binary, node_env, run_js, run_predict  # noqa: F401
 
 _SETUP_HINT = "run tools/setup.sh"
-# dtypes TF.js takes as model inputs from raw files; wider ints/floats are narrowed like TF.js does.
-_NARROW = {np.dtype("float64"): np.float32, np.dtype("float16"): np.float32,
-           np.dtype("int64"): np.int32, np.dtype("bool"): np.int32}
-_SUPPORTED = {np.dtype("float32"): "float32", np.dtype("int32"): "int32"}
+HERE = Path(os.path.realpath(__file__)).parent
 
 
-def _as_tensor(x, what: str) -> tuple[np.ndarray, str]:
-    """Contiguous little-endian float32/int32 copy of x and its dtype name (string arrays: as they
-    are, dtype "string")."""
-    a = np.asarray(x)
-    if a.dtype.kind in "SUO":
-        return a, "string"
-    narrow = _NARROW.get(a.dtype, a.dtype)
-    if a.dtype.kind in "iu" and a.size and np.dtype(narrow).kind == "i":
-        info = np.iinfo(narrow)  # narrowing must not wrap a value around (2**31 -> -2**31)
-        if a.min() < info.min or a.max() > info.max:
-            raise ValueError(f"{what}: {a.dtype} values outside the int32 range TF.js holds")
-    a = a.astype(narrow, copy=False)
-    if a.dtype not in _SUPPORTED:
-        raise ValueError(f"{what}: dtype {a.dtype} is not float32/int32")
-    name = _SUPPORTED[a.dtype]
-    # reshape: ascontiguousarray turns a scalar into shape [1]
-    return np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).reshape(a.shape), name
-
-
-def _write_tensors(case_dir: Path, prefix: str, arrays, names, what: str) -> list[dict]:
-    if names is not None and len(names) != len(arrays):
-        raise ValueError(f"{len(arrays)} {what} arrays but {len(names)} names")
-    entries = []
-    for i, x in enumerate(arrays):
-        a, dtype = _as_tensor(x, f"{what} {i}")
-        if dtype == "string" and prefix != "input":
-            raise ValueError(f"{what} {i}: string outputs are not compared by the runner")
-        if dtype == "string":  # a JSON list of the elements in C order, decoded as UTF-8
-            fname = f"{prefix}_{i}.json"
-            values = [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in a.ravel().tolist()]
-            (case_dir / fname).write_text(json.dumps(values))
-        else:
-            fname = f"{prefix}_{i}.bin"
-            (case_dir / fname).write_bytes(a.tobytes())
-        entry = {"file": fname, "shape": list(a.shape), "dtype": dtype}
-        if names is not None:
-            entry = {"name": names[i], **entry}
-        entries.append(entry)
-    return entries
-
-
-def write_case(case_dir, model_json, inputs: Sequence, expected: Sequence, *, name: str,
-               input_names: Sequence[str], output_names: Sequence[str],
-               fmt: str = "layers-model", atol: float, rtol: float, why: str,
-               float_reference: Sequence | None = None) -> Path:
-    """Writes a parity case into case_dir (created; old tensors and results removed).
-
-    inputs/expected/float_reference are arrays in case order (float64/int64 are narrowed to
-    float32/int32). model_json is stored relative to case_dir when it lies inside it.
-    Returns the case dir.
-    """
-    if fmt not in ("layers-model", "graph-model"):
-        raise ValueError(f"fmt must be 'layers-model' or 'graph-model', not {fmt!r}")
-    import math
-    if not all(isinstance(t, (int, float)) and math.isfinite(t) and t >= 0 for t in (atol, rtol)):
-        raise ValueError(f"tolerances must be finite numbers >= 0, got atol={atol!r}, rtol={rtol!r}")
-    if float_reference is not None and len(float_reference) != len(expected):
-        raise ValueError("float_reference needs one array per output")
-    case_dir = Path(case_dir).absolute()
-    case_dir.mkdir(parents=True, exist_ok=True)
-    for old in [*case_dir.glob("*.bin"), *case_dir.glob("input_*.json")]:  # stale tensors must not linger
-        old.unlink()
-    (case_dir / "result.json").unlink(missing_ok=True)
-
-    model = Path(model_json).absolute()
-    try:
-        model_ref = str(model.relative_to(case_dir))
-    except ValueError:
-        model_ref = str(model)
-    spec = {
-        "name": name,
-        "model": model_ref,
-        "format": fmt,
-        "inputs": _write_tensors(case_dir, "input", inputs, input_names, "input"),
-        "outputs": _write_tensors(case_dir, "expected", expected, output_names, "output"),
-        "tolerance": {"atol": float(atol), "rtol": float(rtol), "why": why},
-    }
-    if float_reference is not None:
-        spec["float_reference"] = _write_tensors(case_dir, "float", float_reference, None,
-                                                 "float_reference")
-    # allow_nan=False: JavaScript's JSON.parse refuses NaN and Infinity
-    (case_dir / "case.json").write_text(json.dumps(spec, indent=2, allow_nan=False) + "\n")
-    return case_dir
+def _clone_root() -> Path:
+    return Path(os.environ["TFJS_EXPORT_ROOT"]) if os.environ.get("TFJS_EXPORT_ROOT") else HERE.parent
 
 
 def find_runtime_dir() -> Path:
-    """runtime_tests/ holding node_modules with tfjs-node.
-
-    $TFJS_EXPORT_ROOT/runtime_tests if TFJS_EXPORT_ROOT is set, else the real directory of this
-    file: under Bazel the runfiles are symlinks into the source tree, and node_modules (720 MB,
-    not a declared input) sits beside the sources there.
-    """
-    root = os.environ.get("TFJS_EXPORT_ROOT")
-    runtime = Path(root) / "runtime_tests" if root else Path(os.path.realpath(__file__)).parent
+    """runtime_tests/ (the real directory, where node_modules with tfjs-node sits: under Bazel
+    the runfiles are symlinks into the source tree, and node_modules, 720 MB, is no declared
+    input); RuntimeError if tfjs-node is missing."""
+    runtime = _clone_root() / "runtime_tests"
     module = runtime / "node_modules" / "@tensorflow" / "tfjs-node"
     if not (module / "package.json").is_file():
-        where = f"TFJS_EXPORT_ROOT={root}" if root else f"{runtime}"
-        raise RuntimeError(f"{module} is missing ({where}); {_SETUP_HINT}")
+        raise RuntimeError(f"{module} is missing; {_SETUP_HINT}")
     return runtime
 
 
-def node_binary() -> str:
-    """Path of `node` ($NODE, else PATH); RuntimeError if absent."""
-    node = os.environ.get("NODE") or shutil.which("node")
-    if not node:
-        raise RuntimeError(f"`node` not found on PATH; {_SETUP_HINT}")
-    return node
+def light_node_modules() -> Path:
+    """The light runtime's node_modules that tools/setup.sh installs from the shipped lock
+    (.cache/light-runtime); RuntimeError if it is missing."""
+    modules = _clone_root() / ".cache" / "light-runtime" / "node_modules"
+    if not (modules / "@tensorflow" / "tfjs-backend-wasm" / "package.json").is_file():
+        raise RuntimeError(f"{modules} holds no light runtime; {_SETUP_HINT}")
+    return modules
 
 
-def node_env(extra: Mapping[str, str] | None = None) -> dict:
-    """Environment for running the Node runner (checks node and tfjs-node are present)."""
-    node_binary()
-    find_runtime_dir()
-    env = dict(os.environ)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.update(extra or {})
-    return env
-
-
-def _run_js(args: Sequence[str], env_extra: Mapping[str, str],
-            timeout: float | None) -> subprocess.CompletedProcess:
-    runtime = find_runtime_dir()
-    return subprocess.run([node_binary(), *args], cwd=runtime, env=node_env(env_extra),
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def run_node_tests(*case_dirs, timeout: float | None = 600,
-                   register: Sequence[str] = ()) -> subprocess.CompletedProcess:
-    """Runs `node --test parity.test.js` with PARITY_CASES=case_dirs; output is captured.
+def run_node_tests(*case_dirs, timeout: float | None = 600, register: Sequence[str] = ()):
+    """Runs `node --test parity.test.js` with PARITY_CASES=case_dirs on tfjs-node; output captured.
 
     No case dirs means PARITY_CASES is empty, which the runner reports as a failure.
     register: JS modules, each exporting `(tf) => void`, run before any model loads (they
@@ -166,21 +53,10 @@ def run_node_tests(*case_dirs, timeout: float | None = 600,
     """
     cases = os.pathsep.join(str(Path(d).absolute()) for d in case_dirs)
     modules = os.pathsep.join(str(Path(m).absolute()) for m in register)
-    return _run_js(["--test", "--test-reporter=spec", "parity.test.js"],
-                   {"PARITY_CASES": cases, "PARITY_REGISTER": modules}, timeout)
-
-
-def run_predict(*case_dirs, timeout: float | None = 600) -> subprocess.CompletedProcess:
-    """Runs the plain CLI `node predict.js case_dirs...` (one line per case; exit 1 on failure)."""
-    return _run_js(["predict.js", *(str(Path(d).absolute()) for d in case_dirs)], {}, timeout)
-
-
-def read_result(case_dir) -> dict:
-    """The result.json the runner wrote into case_dir."""
-    path = Path(case_dir) / "result.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no result (the Node runner did not run this case)")
-    return json.loads(path.read_text())
+    runtime = find_runtime_dir()
+    return run_js(["--test", "--test-reporter=spec", "parity.test.js"], cwd=runtime, timeout=timeout,
+                  env_extra={"PARITY_CASES": cases, "PARITY_REGISTER": modules},
+                  node_modules=runtime / "node_modules")
 
 
 def flip_first_weight_bit(src_dir, dest_dir, shard="group1-shard1of1.bin"):

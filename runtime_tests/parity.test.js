@@ -1,13 +1,14 @@
 'use strict';
 /**
- * tfjs-node parity tests: one test per case found under $PARITY_CASES (path.delimiter-separated
+ * Parity tests in the TF.js runtime of converter/runtime/js/lib/tf.js (tfjs-node here; the WASM
+ * runtime with TFJS_EXPORT_RUNTIME=wasm): one test per case found under $PARITY_CASES (path.delimiter-separated
  * case dirs or dirs of case dirs). Run: PARITY_CASES=dir node --test parity.test.js
- * Fails, never skips, when there is nothing to check or tfjs-node cannot load.
+ * Fails, never skips, when there is nothing to check or the runtime cannot load.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const {findCasesFromEnv, caseName, loadTf, runCase, summaryLine, failureMessage} =
-    require('./lib');
+    require('../converter/runtime/js/lib');
 
 let dirs = [];
 try {
@@ -16,24 +17,27 @@ try {
   test('parity cases', () => assert.fail(err.message));
 }
 
-let tf = null;
-let tfError = null;
-if (dirs.length > 0) {
-  try {
-    tf = loadTf();
-    // $PARITY_REGISTER: modules exporting `(tf) => void` that register custom layer classes.
+/** The runtime, loaded once, with $PARITY_REGISTER's modules (each exporting `(tf) => void`,
+ * registering custom layer classes) run before any model loads. */
+let ready = null;
+function runtime() {
+  ready = ready || loadTf().then((tf) => {
     for (const mod of (process.env.PARITY_REGISTER || '').split(require('path').delimiter)) {
       if (mod) require(mod)(tf);
     }
-  } catch (err) {
-    tfError = err;
-    test('tfjs-node', () => assert.fail(err.message));
-  }
+    return tf;
+  });
+  return ready;
 }
 
 for (const dir of dirs) {
   test(caseName(dir), async (t) => {
-    if (tfError) assert.fail(`case ${caseName(dir)}: ${tfError.message}`);
+    let tf;
+    try {
+      tf = await runtime();
+    } catch (err) {
+      assert.fail(`case ${caseName(dir)}: ${err.message}`);
+    }
     const r = await runCase(tf, dir);
     t.diagnostic(summaryLine(r));
     if (!r.ok) assert.fail(failureMessage(r));

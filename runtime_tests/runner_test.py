@@ -171,19 +171,20 @@ def test_missing_node_modules_is_an_error(tmp_path, monkeypatch):
         parity.run_node_tests()
 
 
-def test_unloadable_tfjs_node_fails(cases, tmp_path):
-    """The JS runner copied away from node_modules must fail every case, not skip it."""
+def test_no_tfjs_runtime_fails(cases, tmp_path):
+    """The JS runner copied away from every node_modules (neither tfjs-node nor the WASM
+    runtime) must fail every case, not skip it, and say how to install a runtime."""
     runtime = parity.find_runtime_dir()
-    shutil.copytree(runtime / "lib", tmp_path / "lib")
-    shutil.copy(runtime / "parity.test.js", tmp_path)
+    shutil.copytree(runtime.parent / "converter" / "runtime" / "js", tmp_path / "converter" / "runtime" / "js")
+    (tmp_path / "runtime_tests").mkdir()
+    shutil.copy(runtime / "parity.test.js", tmp_path / "runtime_tests")
     proc = subprocess.run(
         [parity.node_binary(), "--test", "--test-reporter=spec", "parity.test.js"],
-        cwd=tmp_path, env={**os.environ, "PARITY_CASES": str(cases["mlp"]),
-                           "NODE_PATH": ""},
+        cwd=tmp_path / "runtime_tests", env={**os.environ, "PARITY_CASES": str(cases["mlp"]), "NODE_PATH": ""},
         capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0, _output(proc)
-    assert "cannot load @tensorflow/tfjs-node" in _output(proc)
-    assert "tools/setup.sh" in _output(proc)
+    assert "cannot load @tensorflow/tfjs-core" in _output(proc)
+    assert "tfjs-export install-runtime" in _output(proc) and "tools/setup.sh" in _output(proc)
 
 
 def test_compare_unit():

@@ -9,7 +9,7 @@ models its cells need and runs them all in one tfjs-node process.
 
 Tolerances as in layers_parity_test.py: float32 weights must match to float32 rounding
 (1e-5 absolute + 1e-5 x max|output|); quantised cells are compared with Keras run on the weights
-quantised and dequantised exactly as TF.js decodes them (DESIGN.md section 4), to the same bound.
+quantised and dequantised exactly as TF.js decodes them (docs/architecture.md, "Quantisation"), to the same bound.
 """
 
 import os

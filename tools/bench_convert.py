@@ -3,6 +3,9 @@ same files in one run; wall time and peak RSS per conversion, process start incl
 of --runs runs each; ratios official / ours.
 
     .venv/bin/python tools/bench_convert.py [--runs 3] [--models mlp,rnn_text,mobilenet_v2,resnet50]
+    bazel run //tools:bench_convert -- --runs 5 --startup --models mlp,resnet50 --graph_models=
+
+--startup adds `tfjs-export --help` against `tensorflowjs_converter --help` (start-up cost alone).
 
 Each conversion runs in a fresh process; its peak RSS is read with getrusage(RUSAGE_CHILDREN)
 in a small wrapper process that starts only that one converter.
@@ -20,8 +23,6 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# `bazel run` starts us in the runfiles tree; node_modules live in the real workspace.
-WORKSPACE = os.environ.get("BUILD_WORKSPACE_DIRECTORY", ROOT)
 OFFICIAL = os.path.join(os.path.dirname(sys.executable), "tensorflowjs_converter")
 
 _WRAPPER = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
@@ -41,9 +42,16 @@ def main(argv=None):
     parser.add_argument("--models", default="mlp,rnn_text,mobilenet_v2")
     parser.add_argument("--graph_models", default="resnet50,mobilenetv2")
     parser.add_argument("--predict_runs", type=int, default=30)
+    parser.add_argument("--startup", action="store_true", help="also time `--help` of both converters")
     args = parser.parse_args(argv)
-    env = dict(os.environ, PYTHONPATH=ROOT, TFDF_DISABLE_WELCOME_MESSAGE="1")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), TFDF_DISABLE_WELCOME_MESSAGE="1")
     with tempfile.TemporaryDirectory(prefix="bench-convert-") as tmp:
+        if args.startup:
+            ours = _median_run(lambda out: [sys.executable, "-m", "tfjs_export.converter.cli", "--help"],
+                               args.runs, tmp, "help_ours", env)
+            official = _median_run(lambda out: [OFFICIAL, "--help"], args.runs, tmp, "help_official", env)
+            print(f"\n| `--help` | ours s | official s | time ratio |\n|---|---|---|---|\n"
+                  f"| start-up | {ours[0]:.3f} | {official[0]:.2f} | {official[0] / ours[0]:.0f}x |")
         if args.models:
             _print_layers_table(_layers_rows(args, tmp, env))
         if args.graph_models:
@@ -124,11 +132,11 @@ def _graph_rows(args, tmp, env):
                "ours_keras": _median_run(ours(keras_file), args.runs, tmp, f"{name}_ours_keras", env),
                "official_keras": _median_run(official(keras_file, "keras_keras"), 1, tmp,
                                              f"{name}_official_keras", env)}
-        predict = subprocess.run(
-            ["node", "bench_predict.js", str(args.predict_runs),
-             os.path.join(tmp, f"{name}_ours_sm_0", "model.json"),
-             os.path.join(tmp, f"{name}_official_sm_0", "model.json")],
-            cwd=os.path.join(WORKSPACE, "runtime_tests"), capture_output=True, text=True)
+        from runtime_tests import parity
+        predict = parity.run_js(["bench_predict.js", str(args.predict_runs),
+                                 os.path.join(tmp, f"{name}_ours_sm_0", "model.json"),
+                                 os.path.join(tmp, f"{name}_official_sm_0", "model.json")],
+                                cwd=parity.find_runtime_dir(), timeout=None)
         row["predict_ms"] = ([t["median_ms"] for t in json.loads(predict.stdout)] if predict.returncode == 0
                              else predict.stderr.strip()[-200:])
         rows.append(row)

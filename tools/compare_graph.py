@@ -28,7 +28,7 @@ OFFICIAL = os.path.join(ROOT, ".venv", "bin", "tensorflowjs_converter")
 def _timed(cmd):
     """(returncode, wall seconds, peak RSS MB, last stderr line) of cmd under /usr/bin/time."""
     run = subprocess.run(["/usr/bin/time", "-f", "@@%e %M", *cmd], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": ROOT})
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     match = re.search(r"@@([\d.]+) (\d+)", run.stderr)
     lines = [l for l in run.stderr.splitlines() if l.strip() and not l.startswith(("@@", "Command exited"))
              and "Warning" not in l and not re.match(r"^[WEI]\d{4}|^20\d\d-", l)]

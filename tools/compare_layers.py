@@ -34,7 +34,7 @@ def _official(src, out_dir):
 
 
 def _ours(src, out_dir):
-    env = dict(os.environ, PYTHONPATH=ROOT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     return subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", "convert", src, out_dir, "--quiet"],
                           capture_output=True, text=True, env=env, cwd=ROOT)
 

@@ -15,7 +15,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # no GPU here: skip the CUDA 
 import numpy as np  # noqa: E402
 
 from examples import bars  # noqa: E402
-from runtime_tests import parity  # noqa: E402
+from tfjs_export.converter.runtime import cases, node  # noqa: E402
 
 EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "bars_cnn.keras")
 
@@ -36,11 +36,11 @@ def main():
     expected = np.asarray(model.predict(images, verbose=0))
 
     with tempfile.TemporaryDirectory() as tmp:
-        parity.write_case(tmp, model_json, [images], [expected], name="bars_cnn",
+        cases.write_case(tmp, model_json, [images], [expected], name="bars_cnn",
                           input_names=["image"], output_names=["class_probs"], atol=1e-5, rtol=1e-5,
                           why="float32 rounding only")
-        run = parity.run_predict(tmp)
-        result = parity.read_result(tmp)
+        run = node.run_predict(tmp)
+        result = cases.read_result(tmp)
         actual = np.fromfile(os.path.join(tmp, "actual_0.bin"), dtype="<f4").reshape(expected.shape)
 
     print(f"\nbars_cnn: Keras {keras.__version__} vs TF.js {result.get('tfjs_version')} "

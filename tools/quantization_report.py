@@ -1,5 +1,5 @@
 """What each --quantize_* option costs in accuracy, measured in tfjs-node on the test zoo and the
-example model. Prints a Markdown table (used in README.md). Not a test.
+example model. Prints a Markdown table (used in docs/converting.md). Not a test.
 
     bazel run //tools:quantization_report
 

@@ -51,6 +51,30 @@ if [ "$(cat runtime_tests/node_modules/.lock-sha256 2>/dev/null)" != "$want" ]; 
   echo "$want" > runtime_tests/node_modules/.lock-sha256
 fi
 
+# ---- 3b. what the pip-install tests install offline ------------------------------------------
+# The light TF.js runtime (converter/runtime/light: TF.js + WASM, no native build) as
+# `tfjs-export install-runtime` installs it, and the [verify] extra's wheels (requirements-verify.lock),
+# so that runtime_tests/pip_install_test.py installs the wheel into a fresh venv without a network.
+STEP="light TF.js runtime (.cache/light-runtime)"
+want=$(sha converter/runtime/light/package.json converter/runtime/light/package-lock.json)
+if [ "$(cat .cache/light-runtime/.lock-sha256 2>/dev/null)" != "$want" ]; then
+  log "installing the light TF.js runtime into .cache/light-runtime (~10 s)"
+  rm -rf .cache/light-runtime && mkdir -p .cache/light-runtime
+  cp converter/runtime/light/package.json converter/runtime/light/package-lock.json .cache/light-runtime/
+  (cd .cache/light-runtime && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  echo "$want" > .cache/light-runtime/.lock-sha256
+fi
+STEP="wheelhouse for the [verify] extra (.cache/wheelhouse)"
+want=$(sha requirements-verify.lock)
+if [ "$(cat .cache/wheelhouse/.lock-sha256 2>/dev/null)" != "$want" ]; then
+  log "downloading the [verify] extra's wheels into .cache/wheelhouse (~10 s)"
+  mkdir -p .cache/wheelhouse
+  .venv/bin/python -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+    --require-hashes -r requirements-verify.lock -d .cache/wheelhouse \
+    2> >(grep -v "^WARNING: Location 'file://" >&2)
+  echo "$want" > .cache/wheelhouse/.lock-sha256
+fi
+
 # ---- 4. machine-local Bazel settings --------------------------------------------------------
 STEP="user.bazelrc"
 rc="# Written by tools/setup.sh for this clone; not committed.

@@ -59,7 +59,7 @@ def add_arguments(parser):
                              "userDefinedMetadata (off by default)")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("--verify", action="store_true",
-                        help="then run the result in tfjs-node and compare with the source model (imports Keras)")
+                        help="then run the result in TF.js under Node.js and compare with the source model (imports Keras)")
     add_verify_options(parser)
 
 

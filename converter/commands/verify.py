@@ -1,5 +1,6 @@
-"""`tfjs-export verify SRC MODEL_DIR`: run a converted model in tfjs-node and compare its
-predictions with the source model's (Keras). Exit 1 when parity fails."""
+"""`tfjs-export verify SRC MODEL_DIR`: run a converted model in a TF.js runtime under Node.js
+(tfjs-node, else the light WASM runtime) and compare its predictions with the source model's
+(Keras, or TensorFlow for Graph models). Exit 1 when parity fails."""
 
 import sys
 
@@ -7,7 +8,7 @@ from tfjs_export.converter.commands.common import add_graph_source_options, reso
 from tfjs_export.converter.custom_objects import add_custom_objects_option
 
 NAME = "verify"
-HELP = "prove a converted model predicts what its source model predicts (in tfjs-node)"
+HELP = "prove a converted model predicts what its source model predicts (in TF.js under Node.js)"
 
 
 def add_arguments(parser):
@@ -23,6 +24,11 @@ def add_verify_options(parser):
     parser.add_argument("--samples", type=_samples, default=4, metavar="N", help="random samples to compare (default: 4)")
     parser.add_argument("--tolerance", type=_tolerance, default=1e-5, metavar="T",
                         help="pass when max|diff| <= T + T*max|expected| per output (default: 1e-5)")
+    parser.add_argument("--node_modules", metavar="DIR", default=None,
+                        help="the node_modules directory holding the TF.js runtime: @tensorflow/tfjs-node, or "
+                             "@tensorflow/tfjs-core/-layers/-converter with -backend-wasm (default: "
+                             "$TFJS_EXPORT_NODE_MODULES, a clone's runtime_tests/node_modules, then the one "
+                             "`install-runtime` installs)")
 
 
 def _samples(text):
@@ -52,6 +58,7 @@ def report(src, model_dir, args):
     from tfjs_export.converter.verify import verify
     with tensorflow_logs_silenced(not args.debug):  # Keras/TensorFlow run the source model
         result = verify(src, model_dir, samples=args.samples, atol=args.tolerance, rtol=args.tolerance,
+                        node_modules=resolve_path(args.node_modules) if args.node_modules else None,
                         signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
                         unsafe_deserialization=args.unsafe_deserialization)
     print(result.table())

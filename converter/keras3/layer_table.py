@@ -197,6 +197,17 @@ RULES = {
     "Normalization": LayerRule(kind="normalization"),
 }
 
+# What each `kind` means for the layer in TF.js (the support table in docs/layers.md shows it).
+KINDS = {
+    "": "",
+    "rnn": "the cell's variables are named after the layer (`lstm/kernel`)",
+    "keepdims_pool": "`keepdims=True` becomes the pooling layer + a `Reshape`",
+    "bidirectional": "wraps SimpleRNN, GRU or LSTM; the backward layer must mirror the forward one",
+    "time_distributed": "wraps any layer of this table",
+    "subtract": "rewritten as `Add(a, Rescaling(-1)(b))` (tfjs-layers has no Subtract)",
+    "normalization": "rewritten as a `BatchNormalization` holding the adapted mean and variance",
+}
+
 # Classes tfjs-layers 4.22 has but whose results differ from Keras: say why instead.
 MISMATCHED = {
     "Masking": "tfjs-layers 4.22 keeps a mask through Flatten where Keras drops it (seen failing at "

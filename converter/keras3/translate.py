@@ -1,7 +1,7 @@
 """Keras model config -> tfjs-layers topology, layer by layer (see layer_table.RULES).
 
 Keras 3 configs (from `.keras` and Keras-3 `.h5`) and Keras 2 / tf_keras configs (from legacy
-`.h5`) go through the same table. Differences handled here (DESIGN.md section 4):
+`.h5`) go through the same table. Differences handled here (docs/architecture.md, "What Keras 3 files need"):
 `batch_shape` -> `batch_input_shape`; DTypePolicy dicts -> dtype names;
 `module`/`registered_name`/`build_config` dropped; Keras 3 inbound nodes
 (`{"args": [__keras_tensor__...], "kwargs": {}}`) -> Keras 2 node lists

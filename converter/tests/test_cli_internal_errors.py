@@ -106,10 +106,10 @@ def test_bundle_fault_while_writing_leaves_the_directory_as_it_was(converted, ca
 
 
 def test_verify_fault_leaves_no_case_directory(converted, capsys, monkeypatch):
-    from runtime_tests import parity
+    from tfjs_export.converter.runtime import node
     scratch = tempfile.mkdtemp(prefix="tfjs-export-test-")
     monkeypatch.setattr(tempfile, "tempdir", scratch)  # where verify's case directory would stay behind
-    monkeypatch.setattr(parity, "run_predict", _fault_after(0, parity.run_predict))
+    monkeypatch.setattr(node, "run_predict", _fault_after(0, node.run_predict))
     before = _tree(converted)
     try:
         code, lines = _run(capsys, "verify", EXAMPLE, str(converted), "--samples", "1")

@@ -1,4 +1,7 @@
-"""The README documents every subcommand and every option the CLI accepts."""
+"""The docs match the code, both ways: README.md shows every subcommand and docs/ every option;
+the generated pages (docs/cli.md, the support table in docs/layers.md) are current; every message
+the code can print has an entry in docs/troubleshooting.md, and every entry there (and in the
+README's troubleshooting) matches a message the code can print."""
 
 import argparse
 import ast
@@ -11,7 +14,21 @@ import pytest
 
 from tfjs_export.converter import cli
 
-README = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "README.md")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+README = os.path.join(ROOT, "README.md")
+DOCS = os.path.join(ROOT, "docs")
+TROUBLESHOOTING = os.path.join(DOCS, "troubleshooting.md")
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def _all_docs():
+    """README.md and every page of docs/, as one text."""
+    return "\n".join(_read(p) for p in [README] + sorted(
+        os.path.join(DOCS, name) for name in os.listdir(DOCS) if name.endswith(".md")))
 
 
 def _options():
@@ -26,16 +43,14 @@ def _options():
 
 
 @pytest.mark.parametrize("command,option", list(_options()))
-def test_readme_mentions(command, option):
-    text = open(README, encoding="utf-8").read()
-    assert f"-- {command}" in text, f"README has no `{command}` example"
+def test_docs_mention(command, option):
+    assert f"-- {command}" in _read(README), f"README has no `{command}` example"
     if option:
-        assert f"`{option}" in text, f"README does not document {command} {option}"
+        assert f"`{option}" in _all_docs(), f"the docs do not document {command} {option}"
 
 
-# -- every error message the CLI can print is in the README's troubleshooting -----------------
+# -- every error message the CLI can print is in docs/troubleshooting.md ------------------------
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _ERROR_CLASSES = {"ConversionError": 0, "UnsupportedLayerError": 2, "ObjectError": 0, "CodecError": 0,
                   "CodecWriteError": 0, "ValueError": 0}  # class -> index of its message argument
 _MIN_KEY = 6  # a message whose fixed parts are all shorter only passes another message on
@@ -56,6 +71,9 @@ def _fragments(node, module):
         for value in node.values:
             if isinstance(value, ast.Constant):
                 current += value.value
+            elif (isinstance(value, ast.FormattedValue) and isinstance(value.value, ast.Name)
+                  and value.value.id in module.get("strings", {}) and value.conversion == -1):
+                current += module["strings"][value.value.id]  # a module constant, e.g. _GRAPH_HINT
             else:
                 parts.append(current)
                 current = ""
@@ -67,6 +85,9 @@ def _fragments(node, module):
         if left is None or right is None:
             return None
         return [a[:-1] + [a[-1] + b[0]] + b[1:] for a in left for b in right]
+    if isinstance(node, ast.IfExp):  # "A" if ... else "B": both can be printed
+        found = [_fragments(value, module) for value in (node.body, node.orelse)]
+        return [t for f in found if f for t in f] or None
     if isinstance(node, ast.BoolOp):
         found = [_fragments(value, module) for value in node.values]
         return [t for f in found if f for t in f] or None
@@ -86,12 +107,20 @@ def _fragments(node, module):
 def _module_tables(tree):
     """A module's top-level functions and dicts (the message tables a raise may look up)."""
     return {"functions": {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)},
+            "strings": {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
+                        and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)
+                        for t in n.targets if isinstance(t, ast.Name)},
             "dicts": {t.id: n.value.values for n in tree.body if isinstance(n, ast.Assign)
                       and isinstance(n.value, ast.Dict) for t in n.targets if isinstance(t, ast.Name)}}
 
 
 def error_templates():
-    """[(file:line, key)] for every error message raised in converter/ and codec/ (tests
+    """[(file:line, key)] for every error message (see message_templates)."""
+    return [(where, key) for where, key, _ in message_templates()]
+
+
+def message_templates():
+    """[(file:line, key, fixed parts)] for every error message raised in converter/ and codec/ (tests
     excluded): the message argument of ConversionError, UnsupportedLayerError (its detail),
     ObjectError, CodecError, CodecWriteError and ValueError, messages assigned to `.message`, and
     lines the CLI prints on stderr itself. `key` is the template's longest fixed part."""
@@ -132,28 +161,33 @@ def error_templates():
                     for parts in _fragments(message, module) or []:  # None: passes another message on
                         key = max((_normalise(p).strip(" :;,.()'\"/") for p in parts), key=len)
                         if len(key) >= _MIN_KEY:
-                            found.append((where, key))
+                            found.append((where, key, parts))
     return found
 
 
-def troubleshooting_text():
-    """The README sections whose heading says Troubleshooting (with their subsections)."""
-    text, keep, level = [], False, 0
-    for line in open(README, encoding="utf-8").read().splitlines():
+def _section(text, word):
+    """The sections of a Markdown text whose heading contains `word` (with their subsections)."""
+    kept, keep, level = [], False, 0
+    for line in text.splitlines():
         heading = re.match(r"(#+) ", line)
         if heading:
-            if "Troubleshooting" in line:
+            if word in line:
                 keep, level = True, len(heading.group(1))
             elif len(heading.group(1)) <= level:
                 keep = False
         if keep:
-            text.append(line)
-    return _normalise("\n".join(text))
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def troubleshooting_text():
+    """docs/troubleshooting.md, whitespace-normalised."""
+    return _normalise(_read(TROUBLESHOOTING))
 
 
 def test_every_error_message_is_in_the_troubleshooting():
-    """Every error message template in converter/ and codec/ has a line in the README's
-    troubleshooting. Matching rule: a template's key is its longest fixed part (the text between
+    """Every error message template in converter/ and codec/ has a line in
+    docs/troubleshooting.md. Matching rule: a template's key is its longest fixed part (the text between
     placeholders), whitespace-normalised and trimmed of surrounding ' :;,.('; the troubleshooting
     text (whitespace-normalised) must contain that key verbatim. Templates whose fixed parts are
     all shorter than 6 characters (e.g. f"{where}: {err}") only pass another message on and are
@@ -162,34 +196,51 @@ def test_every_error_message_is_in_the_troubleshooting():
     assert len(templates) > 120  # the extraction itself works (found ~140 when written)
     text = troubleshooting_text()
     missing = sorted({f"{where}: {key}" for where, key in templates if key not in text})
-    assert not missing, "README troubleshooting lacks:\n" + "\n".join(missing)
+    assert not missing, "docs/troubleshooting.md lacks:\n" + "\n".join(missing)
 
 
-# -- `--help` of every subcommand matches the README's command-line reference -------------------
+# -- the generated pages are current; `--help` matches docs/cli.md ------------------------------
+
+def _generated_block(generator):
+    from tools import gen_docs
+    block = gen_docs.current_block(_read(os.path.join(ROOT, generator.DOC)), generator)
+    assert block, f"{generator.DOC} has no generated block (run tools/gen_docs.py)"
+    return block
+
 
 def _reference_section(command):
-    """The README's generated reference section for `command`, whitespace-normalised, with the
-    Markdown table escapes (`\\|`) undone."""
+    """docs/cli.md's generated section for `command`, whitespace-normalised, with the Markdown
+    table escapes (`\\|`) undone."""
     from tools import gen_cli_docs
-    block = gen_cli_docs.current_block(open(README, encoding="utf-8").read())
-    assert block, "README has no generated command-line reference (run tools/gen_cli_docs.py)"
+    block = _generated_block(gen_cli_docs)
     match = re.search(rf"^### `tfjs-export {command}`$(.*?)(?=^### |\Z)", block, re.M | re.S)
-    assert match, f"README's command-line reference has no section for {command}"
+    assert match, f"docs/cli.md has no section for {command}"
     return _normalise(match.group(1).replace("\\|", "|"))
 
 
-def test_cli_reference_in_readme_is_current():
-    """The generated block equals what tools/gen_cli_docs.py makes from the parsers now."""
+def test_cli_reference_is_current():
+    """docs/cli.md's block equals what tools/gen_cli_docs.py makes from the parsers now."""
     from tools import gen_cli_docs
-    block = gen_cli_docs.current_block(open(README, encoding="utf-8").read())
-    assert block == gen_cli_docs.render(), "README's command-line reference is stale: run tools/gen_cli_docs.py"
+    assert _generated_block(gen_cli_docs) == gen_cli_docs.render(), \
+        "docs/cli.md is stale: run tools/gen_docs.py"
+
+
+def test_layer_support_table_is_current():
+    """docs/layers.md's support table equals what tools/gen_layer_docs.py makes from the layer
+    table now, and lists every class of the table."""
+    from tools import gen_layer_docs
+    from tfjs_export.converter.keras3.layer_table import MISMATCHED, RULES
+    block = _generated_block(gen_layer_docs)
+    assert block == gen_layer_docs.render(), "docs/layers.md's support table is stale: run tools/gen_docs.py"
+    for name in list(RULES) + list(MISMATCHED):
+        assert f"| `{name}` |" in block, name
 
 
 @pytest.mark.parametrize("command", cli.COMMANDS)
 def test_help_matches_the_readme(command):
     """`python -m tfjs_export.converter.cli COMMAND --help` (a real process, unwrapped): its usage, description,
-    every argument as listed and every help text (whitespace-normalised) appear in the README's
-    reference section for COMMAND, and every option string it shows is there too."""
+    every argument as listed and every help text (whitespace-normalised) appear in docs/cli.md's
+    section for COMMAND, and every option string it shows is there too."""
     from tools import gen_cli_docs
     env = {"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", ""), "COLUMNS": "2000"}
     result = subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", command, "--help"], capture_output=True,
@@ -202,6 +253,70 @@ def test_help_matches_the_readme(command):
     for action in parser._actions:
         listed, text = gen_cli_docs.invocation(parser, action), gen_cli_docs.help_text(parser, action)
         assert f"{listed} {text}" in shown, (listed, text)  # what the generator reads is what --help prints
-        assert f"`{listed}` | {text} |" in section, f"README's {command} reference lacks {listed}: {text}"
+        assert f"`{listed}` | {text} |" in section, f"docs/cli.md's {command} section lacks {listed}: {text}"
     for option in set(re.findall(r"(?<![\w-])--?[a-z][\w-]*", shown)):
-        assert option in section, f"`{command} --help` shows {option}, README's reference does not"
+        assert option in section, f"`{command} --help` shows {option}, docs/cli.md does not"
+
+
+# -- every message the docs quote is one the code can print ----------------------------------
+
+# Placeholders in a quoted message: <name>, ..., …, [..]
+_DOC_PLACEHOLDER = re.compile(r"'?(?:<[^<>`]*>|\.\.\.|…|\[\.\.\])'?")
+_CODE_PLACEHOLDER = "\x00"  # where a template has a value filled in
+
+
+def _quoted_messages(text):
+    """[(message, row)] for every `code span` in the first cell of a table row under a heading of
+    `text` (a troubleshooting page: the first column quotes messages)."""
+    found = []
+    for line in text.splitlines():
+        if not line.startswith("| ") or line.startswith("|---"):
+            continue
+        first = line.split(" | ")[0]
+        found += [(span, line) for span in re.findall(r"`([^`]+)`", first)]
+    return found
+
+
+def _templates():
+    """Every message the code can print, as its fixed parts joined by a placeholder mark: the
+    templates error_templates checks, and argparse's own messages for a bad command line."""
+    return [_CODE_PLACEHOLDER.join(re.sub(r"\s+", " ", p) for p in parts) for _, _, parts in message_templates()
+            ] + _argparse_messages()
+
+
+def _argparse_messages():
+    """What argparse itself prints for bad command lines (exit 2), from real parser runs."""
+    import contextlib
+    import io
+    parser = cli._parser(cli._modules())
+    out = []
+    for argv in (["convert"], ["nope"], ["inspect", "a", "b", "c"], ["convert", "a", "b", "--samples"]):
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr), pytest.raises(SystemExit):
+            parser.parse_args(argv)
+        out.append(re.sub(r"\s+", " ", stderr.getvalue()))
+    return out
+
+
+def _matches(message, templates):
+    """A quoted message matches a template when its fixed parts appear in it in order, with
+    only the doc's placeholders standing for the template's filled-in values."""
+    message = re.sub(r"^(?:<[^<>]*>|\.\.\.|…)\s*:?\s*", "", message)  # the file the error names
+    pieces = [re.escape(re.sub(r"\s+", " ", p)) for p in _DOC_PLACEHOLDER.split(message)]
+    pattern = re.compile("(?s)" + ".*?".join(pieces))
+    return any(pattern.search(text) for text in templates)
+
+
+@pytest.mark.parametrize("page", ["docs/troubleshooting.md", "README.md"])
+def test_every_quoted_message_is_one_the_code_prints(page):
+    """Every message quoted in the first column of a troubleshooting table (all of
+    docs/troubleshooting.md; the README's Troubleshooting section) matches a message template in
+    converter/ or codec/, or what argparse prints: stale or misquoted entries fail."""
+    text = _read(os.path.join(ROOT, page))
+    if page == "README.md":
+        text = _section(text, "Troubleshooting")
+    quoted = _quoted_messages(text)
+    assert len(quoted) > (100 if page != "README.md" else 3)
+    templates = _templates()
+    stale = sorted({message for message, _ in quoted if not _matches(message, templates)})
+    assert not stale, f"{page} quotes messages the code cannot print:\n" + "\n".join(stale)

@@ -398,16 +398,16 @@ def _strict_json(text):
 @given(inputs=st.lists(_case_arrays(), max_size=3), expected=st.lists(_case_arrays(), min_size=1, max_size=2),
        names=st.booleans(), atol=st.floats(allow_nan=True), fmt=st.sampled_from(["layers-model", "graph-model", "x"]))
 def test_fuzz_verify_case_writer(good, inputs, expected, names, atol, fmt):
-    """parity.write_case (what `verify` hands the Node runner): a ValueError, or a case the
-    runner's reader (runtime_tests/lib/case.js) takes as it is: strict JSON, each tensor file the
+    """cases.write_case (what `verify` hands the Node runner): a ValueError, or a case the
+    runner's reader (converter/runtime/js/lib/case.js) takes as it is: strict JSON, each tensor file the
     size its shape and dtype say, and the values TF.js will see equal to the arrays given."""
     import numpy as np
-    from runtime_tests import parity
+    from tfjs_export.converter.runtime import cases
     case_dir = os.path.join(good["folder"], "fuzzed_case")
     shutil.rmtree(case_dir, ignore_errors=True)
     input_names = [f"in{i}" for i in range(len(inputs))] if names else ["x"] * (len(inputs) + 1)
     try:
-        parity.write_case(case_dir, os.path.join(good["tfjs"], "model.json"), inputs, expected, name="fuzz",
+        cases.write_case(case_dir, os.path.join(good["tfjs"], "model.json"), inputs, expected, name="fuzz",
                           input_names=input_names, output_names=[f"out{i}" for i in range(len(expected))],
                           fmt=fmt, atol=atol, rtol=1e-5, why="fuzz")
     except ValueError:

@@ -21,8 +21,8 @@ const os = require('os');
 const path = require('path');
 const {startServer} = require('./server');
 const {launch} = require('./chromium');
-const {readCase} = require('../lib/case');
-const {compareOutput} = require('../lib/compare');
+const {readCase} = require('../../converter/runtime/js/lib/case');
+const {compareOutput} = require('../../converter/runtime/js/lib/compare');
 
 const SETTLE_MS = 60000;
 

@@ -8,7 +8,7 @@ const os = require('os');
 const path = require('path');
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-// DESIGN.md section 3: without the background-networking flags Chromium keeps dialling out, and
+// Why these flags (docs/browser.md, "Headless Chromium"): without the background-networking flags Chromium keeps dialling out, and
 // the closed network refuses it. (playwright-core adds --headless and --no-sandbox itself too.)
 const FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

@@ -5,7 +5,7 @@
 
 A thin wrapper around converter.verify (the same check as `tfjs-export verify`): loads SRC with
 Keras, feeds deterministic random inputs, runs DIR in tfjs-node and compares; quantised models
-are compared with Keras on the weights as TF.js decodes them (DESIGN.md section 4). Exit 0 when
+are compared with Keras on the weights as TF.js decodes them (docs/architecture.md, "Quantisation"). Exit 0 when
 every output is within atol + rtol * max|expected|, 1 otherwise (2 for a set-up problem such as a
 missing node or node_modules, with a one-line reason).
 """
@@ -35,10 +35,10 @@ def main(argv=None):
     args = _parse(sys.argv[1:] if argv is None else argv)
     from tfjs_export.converter.errors import ConversionError
     from tfjs_export.converter.verify import verify
-    from runtime_tests import parity
+    from tfjs_export.converter.runtime import node
     try:  # a missing node / node_modules is a set-up problem: say so before importing TensorFlow
-        parity.node_env()
-    except RuntimeError as err:
+        node.node_env()
+    except node.RuntimeMissing as err:
         print(f"{PROG}: {err}", file=sys.stderr)
         return 2
     try:

@@ -6,10 +6,7 @@ macro is called from another workspace.
 """
 
 _CHECK_MAIN = Label("//tools/bazel:parity_check.py")
-_CHECK_DEPS = [
-    Label("//converter"),
-    Label("//runtime_tests:parity"),
-]
+_CHECK_DEPS = [Label("//converter")]
 
 def tfjs_parity_test(
         name,
@@ -32,10 +29,12 @@ def tfjs_parity_test(
     reference runs on the weights as TF.js decodes them (so float32 tolerances still apply); the
     error against the float model is printed for information.
 
-    Host needs (see the README, "Use from your Bazel project"): PYTHON_BIN_PATH pointing at a
+    Host needs (see docs/bazel.md, "Use from your Bazel project"): PYTHON_BIN_PATH pointing at a
     Python with TensorFlow/Keras 3, numpy, h5py (tools/setup.sh's .venv), `node` on PATH and
-    tfjs-export's runtime_tests/node_modules (found through the local_repository's real path,
-    or $TFJS_EXPORT_ROOT, e.g. `test --test_env=TFJS_EXPORT_ROOT=/path/to/tfjs-export`).
+    a TF.js runtime for Node.js: tfjs-export's runtime_tests/node_modules (found through the
+    local_repository's real path, or $TFJS_EXPORT_ROOT, e.g.
+    `test --test_env=TFJS_EXPORT_ROOT=/path/to/tfjs-export`), or any node_modules holding
+    tfjs-node or the light WASM runtime named by `test --test_env=TFJS_EXPORT_NODE_MODULES=DIR`.
     """
     native.py_test(
         name = name,

@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Reads parity cases written by runtime_tests/parity.py: case.json plus raw little-endian
+ * Reads parity cases written by converter/runtime/cases.py: case.json plus raw little-endian
  * float32/int32 tensors in C order (string inputs: JSON lists). Also finds case directories from a list of paths.
  */
 const fs = require('fs');

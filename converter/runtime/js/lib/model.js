@@ -1,10 +1,13 @@
 'use strict';
-/** Loads a TF.js model from disk with tfjs-node and runs it on a case's inputs. */
+/** Loads a TF.js model from disk and runs it on a case's inputs. */
 const {pathToFileURL} = require('url');
+const {modelFromDisk} = require('./fsio');
+const {isNative} = require('./tf');
 
+/** tfjs-node loads `file://` URLs itself (what its users do); other runtimes get our disk reader. */
 async function loadModel(tf, c) {
-  const url = pathToFileURL(c.modelPath).href; // file:///abs/model.json
-  return c.format === 'graph-model' ? tf.loadGraphModel(url) : tf.loadLayersModel(url);
+  const source = isNative(tf) ? pathToFileURL(c.modelPath).href : modelFromDisk(c.modelPath);
+  return c.format === 'graph-model' ? tf.loadGraphModel(source) : tf.loadLayersModel(source);
 }
 
 function inputTensors(tf, c) {

@@ -2,10 +2,10 @@
 'use strict';
 /**
  * CLI: node predict.js CASE_DIR...  (each a case dir or a dir of case dirs)
- * Runs every case in tfjs-node, writes actual_*.bin + result.json into each case dir, and
- * prints one line per case. Exit 0 all pass, 1 a parity failure, 2 nothing to run / no tfjs-node.
+ * Runs every case in the TF.js runtime (lib/tf.js), writes actual_*.bin + result.json into each case dir, and
+ * prints one line per case. Exit 0 all pass, 1 a parity failure, 2 nothing to run / no TF.js runtime.
  */
-const {findCases, loadTf, runCase, summaryLine} = require('./lib');
+const {findCases, loadTf, runCase, runtimeInfo, summaryLine} = require('./lib');
 
 async function main(argv) {
   if (argv.length === 0 || argv.includes('-h') || argv.includes('--help')) {
@@ -16,7 +16,7 @@ async function main(argv) {
   let tf;
   try {
     dirs = findCases(argv);
-    tf = loadTf();
+    tf = await loadTf();
   } catch (err) {
     console.error(`predict.js: ${err.message}`);
     return 2;
@@ -27,8 +27,9 @@ async function main(argv) {
     console.log(summaryLine(r));
     if (!r.ok) failed++;
   }
+  const info = runtimeInfo(tf);
   console.log(`${dirs.length - failed}/${dirs.length} cases passed ` +
-    `(tfjs-node ${tf.version['tfjs-node']}, backend ${tf.getBackend()})`);
+    `(${info.runtime} ${info.tfjs_version}, backend ${info.backend})`);
   return failed ? 1 : 0;
 }
 
