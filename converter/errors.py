@@ -47,12 +47,13 @@ def os_error_message(err, what="file"):
     return f"cannot read: {err.strerror or err}"
 
 
-def stat_input(path, missing, what):
-    """os.stat of a path the user named; ConversionError(`missing`) when nothing is there, or the
-    cause (a symlink loop, a dangling link, ...) when something is but cannot be followed."""
+def stat_input(path, what):
+    """os.stat of a path the user named; None when nothing is there (the caller says what was
+    expected), the cause as a ConversionError when something is but cannot be followed (a
+    symlink loop, a dangling link, ...)."""
     try:
         return os.stat(path)
     except OSError as err:
         if err.errno == errno.ENOENT and not os.path.islink(path):
-            raise ConversionError(missing, path) from None
+            return None
         raise ConversionError(os_error_message(err, what), path) from None

@@ -90,7 +90,9 @@ def read_model_dir(path, check_shards=True):
     """Read and validate the model directory `path`; return a ModelDir (see the module docstring).
     check_shards=False skips the shards (model.json alone)."""
     path = os.fspath(path)
-    st = stat_input(path, "no such directory", "directory")
+    st = stat_input(path, "directory")
+    if st is None:
+        raise ConversionError("no such directory", path)
     if not stat.S_ISDIR(st.st_mode):
         raise ConversionError("not a directory (expected a converted TF.js model directory)", path)
     model_path = os.path.join(path, MODEL_JSON)

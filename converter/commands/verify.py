@@ -64,8 +64,11 @@ def report(src, model_dir, args):
     print(result.table())
     if not result.ok:
         # The cause itself when the model did not even load or predict (the table has it too).
-        cause = f": {result.error.splitlines()[0]}" if result.error and result.error.strip() else ""
-        print(f"tfjs-export: error: {model_dir}: parity FAILED against {src}{cause}", file=sys.stderr)
+        cause = result.error.strip().splitlines()[0] if result.error.strip() else ""
+        if cause:
+            print(f"tfjs-export: error: {model_dir}: parity FAILED against {src}: {cause}", file=sys.stderr)
+        else:
+            print(f"tfjs-export: error: {model_dir}: parity FAILED against {src}", file=sys.stderr)
     return 0 if result.ok else 1
 
 

@@ -13,7 +13,9 @@ INPUT_FORMATS = ("keras", "keras_h5", "tf_saved_model")
 
 def detect_format(path):
     """Return the input format of `path` from its content, or raise ConversionError."""
-    st = stat_input(path, "no such file or directory", "model file")
+    st = stat_input(path, "model file")
+    if st is None:
+        raise ConversionError("no such file or directory", path)
     if stat.S_ISDIR(st.st_mode):
         if os.path.lexists(os.path.join(path, "saved_model.pb")):
             return "tf_saved_model"
