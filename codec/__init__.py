@@ -21,9 +21,20 @@ Hot loops live in the Cython extension `codec._codec` and run without the GIL.
 """
 
 from tfjs_export.codec.errors import CodecError, CodecWriteError
-from tfjs_export.codec.quantization import dequantize, quantize
-from tfjs_export.codec.weights import (DEFAULT_SHARD_SIZE, DTYPE_BYTES, element_count, group_nbytes, read_weights,
-                                      weight_nbytes, write_weights)
+from tfjs_export.codec.sizes import DEFAULT_SHARD_SIZE, DTYPE_BYTES, element_count, group_nbytes, weight_nbytes
 
 __all__ = ["CodecError", "CodecWriteError", "quantize", "dequantize", "write_weights", "read_weights",
            "DEFAULT_SHARD_SIZE", "DTYPE_BYTES", "element_count", "weight_nbytes", "group_nbytes"]
+
+# The numpy/Cython parts load on first use: the sizes above (and the CLI's `--help`) need no numpy.
+_LAZY = {"quantize": "quantization", "dequantize": "quantization", "write_weights": "weights",
+         "read_weights": "weights"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        value = getattr(importlib.import_module(f"tfjs_export.codec.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -49,8 +49,8 @@ import numpy as np
 
 from tfjs_export.codec.errors import CodecError, CodecWriteError
 from tfjs_export.codec import quantization as _q
+from tfjs_export.codec.sizes import DEFAULT_SHARD_SIZE, DTYPE_BYTES, element_count
 
-DEFAULT_SHARD_SIZE = 4 * 1024 * 1024
 _CHUNK = 1 << 18  # elements per encode chunk (1 MiB of float32 input)
 
 # (numpy kind, itemsize) -> manifest dtype, for arrays written unquantised.
@@ -69,38 +69,7 @@ _READ_DTYPES = {
     "uint8": np.dtype("u1"),
     "complex64": np.dtype("<c8"),
 }
-# Bytes one element takes in a shard, by manifest dtype (unquantised) or quantisation dtype: the
-# one table of element sizes (converter/ reads it through `weight_nbytes` / `group_nbytes`).
-DTYPE_BYTES = {"float32": 4, "int32": 4, "bool": 1, "uint8": 1, "complex64": 8, "float16": 2, "uint16": 2}
 _QUANT_ITEMSIZE = {q: DTYPE_BYTES[q] for q in _q.QUANTIZATION_DTYPES}
-
-
-# ----------------------------------------------------------------------------- sizes
-
-def element_count(shape):
-    """The number of elements of `shape` (a sequence of ints >= 0), as an exact Python int: a
-    declared shape never wraps around the way a numpy int64 product does."""
-    count = 1
-    for d in shape:
-        count *= int(d)
-    return count
-
-
-def weight_nbytes(spec):
-    """(bytes in the shards, bytes it would take unquantised) of a manifest weight entry with a
-    valid shape and dtype; None for a string tensor (its size is in its data)."""
-    if spec["dtype"] == "string":
-        return None
-    count = element_count(spec["shape"])
-    quantization = spec.get("quantization")
-    stored = DTYPE_BYTES[quantization["dtype"] if quantization else spec["dtype"]]
-    return count * stored, count * DTYPE_BYTES[spec["dtype"]]
-
-
-def group_nbytes(weights):
-    """Bytes a manifest group's weights take in its shards; None when it holds a string tensor."""
-    sizes = [weight_nbytes(w) for w in weights]
-    return None if any(s is None for s in sizes) else sum(s[0] for s in sizes)
 
 
 # ----------------------------------------------------------------------------- write
