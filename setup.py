@@ -49,8 +49,8 @@ setup(
     },
     # build_dir: the generated C stays out of codec/, where Bazel's genrule writes its own.
     ext_modules=cythonize([Extension(
-        "tfjs_export.codec._codec", ["codec/_codec.pyx"],
-        include_dirs=[numpy.get_include()],
+        "tfjs_export.codec._codec", ["codec/_codec.pyx", "codec/kernels.c"],  # kernels.c: the C hot loops
+        include_dirs=[numpy.get_include(), "codec"],  # the generated C includes "kernels.h"
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3", "-ffp-contract=off", "-fno-fast-math", "-Wno-unused-function"],
     )], build_dir=os.path.join("build", "cython"), compiler_directives={"language_level": 3}),

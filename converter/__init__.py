@@ -25,6 +25,7 @@ def convert(src, out_dir, **options):
     (default 4 MiB); overwrite (replace an existing converted model in out_dir); metadata: also
     record the conversion facts in model.json's userDefinedMetadata (Layers format);
     allow_custom_layers (Layers format): keep custom layer classes for a JS class of that name.
+    labels: class names (a classifier's), kept in userDefinedMetadata.labels for the bundle's page.
     Graph format only (it loads the model with TensorFlow/Keras): signature_name and
     saved_model_tags pick the SavedModel function; skip_op_check writes ops TF.js lacks;
     unsafe_deserialization lets Keras load Lambda layers (it runs their Python bytecode).
@@ -72,13 +73,20 @@ def convert_with(src, out_dir, opts):
     arrays = {w.name: w.array for w in spec.weights}
 
     def describe(group):
-        tensors, before, after, quantized = weight_stats([group], arrays)
-        return {"tfjs_export": {"input_format": input_format, "tensors": tensors, "weight_bytes": after,
-                                "weight_bytes_unquantized": before, "quantized_tensors": quantized}}
+        """model.json's userDefinedMetadata: the conversion facts (--metadata), the labels."""
+        metadata = {}
+        if opts.metadata:
+            tensors, before, after, quantized = weight_stats([group], arrays)
+            metadata["tfjs_export"] = {"input_format": input_format, "tensors": tensors, "weight_bytes": after,
+                                       "weight_bytes_unquantized": before, "quantized_tensors": quantized}
+        if opts.labels:
+            metadata["labels"] = list(opts.labels)
+        return metadata
 
     try:
         files, group = write_model_dir(spec, out_dir, plan, opts.weight_shard_size_bytes, opts.overwrite,
-                                       progress=opts.bytes_progress, user_metadata=describe if opts.metadata else None)
+                                       progress=opts.bytes_progress,
+                                       user_metadata=describe if opts.metadata or opts.labels else None)
     except CodecError as err:  # e.g. NaN in a weight asked to be quantised to uint8
         raise ConversionError(str(err), src) from None
     tensors, before, after, quantized = weight_stats([group], arrays)

@@ -29,6 +29,7 @@ class ConvertOptions:
     overwrite: bool = False
     metadata: bool = False
     allow_custom_layers: bool = False
+    labels: object = None  # class names, kept in model.json's userDefinedMetadata.labels
     # The Graph format (the model is loaded with TensorFlow/Keras):
     signature_name: str = "serving_default"
     saved_model_tags: tuple = ("serve",)

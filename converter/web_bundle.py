@@ -6,8 +6,11 @@ shard it lists, with the byte count its weights need), then writes next to model
     tfjs-bundle-loader.js    loads the model, verifying each file against integrity.json, keeping
                              it in Cache Storage (offline second visit; resumes a broken download)
     tfjs-bundle-sw.js        service worker keeping the page, loader and TF.js for offline visits
-    index.html               demo page: inputs/outputs, size, predict on random input, latency
-    tfjs/                    (with tfjs_modules) TF.js and its WASM backend, copied from node_modules
+    index.html               demo page: picks the fastest backend (WebGPU, WebGL, WASM, CPU), shows
+                             inputs/outputs and size, predicts on random input or a picked image,
+                             a classifier's top classes as labelled bars, timings
+    tfjs/                    (with tfjs_modules) TF.js, its WASM backend and (when installed) its
+                             WebGPU backend, copied from node_modules
 Nothing is written when a check fails (ConversionError naming the file). Output is deterministic.
 """
 from __future__ import annotations
@@ -36,6 +39,8 @@ TFJS_FILES = [("@tensorflow/tfjs/dist/tf.min.js", "tf.min.js"),
               ("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-simd.wasm"),
               ("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
                "tfjs-backend-wasm-threaded-simd.wasm")]
+# Copied when node_modules has them: the page then offers WebGPU (its first choice) too.
+OPTIONAL_TFJS_FILES = [("@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js", "tf-backend-webgpu.min.js")]
 
 
 @dataclass
@@ -64,7 +69,7 @@ def _tfjs_sources(tfjs_modules) -> list[tuple[Path, str]]:
         if not src.is_file():
             raise ConversionError("not found (--tfjs wants a node_modules directory holding "
                                   "@tensorflow/tfjs and @tensorflow/tfjs-backend-wasm)", src)
-    return sources
+    return sources + [(modules / src, name) for src, name in OPTIONAL_TFJS_FILES if (modules / src).is_file()]
 
 
 def _check_target(path: Path):
@@ -103,11 +108,12 @@ def _write_all(root: Path, contents: dict, copies: dict):
         raise
 
 
-def write_bundle(model_dir, *, tfjs_modules=None) -> BundleSummary:
-    """Checks model_dir and writes the bundle files next to model.json (see module docstring)."""
+def write_bundle(model_dir, *, tfjs_modules=None, labels=None) -> BundleSummary:
+    """Checks model_dir and writes the bundle files next to model.json (see module docstring);
+    `labels` (class names) go into model.json's userDefinedMetadata first."""
     root = Path(model_dir)
     checked = read_model_dir(root)
-    model, shards = checked.model_json, [Path(p) for p in checked.shards]
+    shards = [Path(p) for p in checked.shards]
     sources = _tfjs_sources(tfjs_modules) if tfjs_modules else []
     summary = BundleSummary(model_dir=str(root), shards=len(shards), tfjs_copied=bool(sources))
     tfjs_dir = root / TFJS_DIR
@@ -119,6 +125,9 @@ def write_bundle(model_dir, *, tfjs_modules=None) -> BundleSummary:
     copies = {tfjs_dir / name: src for src, name in sources}
     for path in copies:
         _check_target(path)
+    if labels:  # after the checks (a refused bundle changes nothing), before integrity.json covers it
+        from tfjs_export.converter.labels import write_labels
+        write_labels(root, labels)
 
     files = {}
     for path in [root / "model.json", *shards]:
@@ -141,12 +150,14 @@ def write_bundle(model_dir, *, tfjs_modules=None) -> BundleSummary:
     title = config.get("name") if isinstance(config, dict) else None
     title = html.escape(str(title or root.resolve().name))
 
+    webgpu = '<script src="tfjs/tf-backend-webgpu.min.js"></script>' if "tfjs/tf-backend-webgpu.min.js" in present_tfjs else ""
     _write_all(root, {
         root / INTEGRITY: integrity_bytes,
         root / LOADER: (ASSETS / LOADER).read_bytes(),
         root / SERVICE_WORKER: (ASSETS / SERVICE_WORKER).read_text().replace(
             "__SHELL_FILES__", json.dumps(shell)).replace("__VERSION__", version).encode(),
-        root / PAGE: (ASSETS / PAGE).read_text().replace("__TITLE__", title).encode(),
+        root / PAGE: (ASSETS / PAGE).read_text().replace("__TITLE__", title).replace(
+            "__WEBGPU_SCRIPT__\n", webgpu + "\n" if webgpu else "").encode(),
     }, copies)
     summary.files = [INTEGRITY, LOADER, SERVICE_WORKER, PAGE] + summary.files
     return summary

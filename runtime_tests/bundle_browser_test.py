@@ -8,25 +8,44 @@ served from a loopback server:
   - a shard's download is cut half way: the page reports it; after the server recovers a reload
     fetches only that shard;
   - one flipped byte / a truncated shard, fresh profile: the page shows an integrity error naming
-    the shard and predicts nothing.
-Screenshots (demo page online, offline, integrity error) go to $TEST_UNDECLARED_OUTPUTS_DIR.
+    the shard and predicts nothing;
+  - the demo page as a user sees it (bundled with `--labels`, WebGL and WebGPU enabled, no
+    ?backend): the fastest backend the bundle and browser offer is chosen; a picked image of a
+    bar shows beside its top classes as labelled bars, whose values are Keras' probabilities for
+    that image; timings are shown.
+Screenshots (demo page online, offline, integrity error, classifier) go to
+$TEST_UNDECLARED_OUTPUTS_DIR.
 """
 
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import pytest
 
+from examples import bars
 from runtime_tests import browser, parity
 from tools.testing import keras_models
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE = os.path.join(ROOT, "examples", "bars_cnn.keras")
 SHARD_BYTES = 2048  # the example's ~7.6 KB of weights -> 4 shards (3 full + 1 short)
+
+
+def _png_gray(pixels):
+    """A greyscale 8-bit PNG of a 2-D uint8 array (what a user would pick in the file input)."""
+    height, width = pixels.shape
+    raw = b"".join(b"\x00" + row.tobytes() for row in pixels)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def _cli(*args):
@@ -43,11 +62,18 @@ def scenarios(tmp_path_factory):
     convert = _cli("convert", EXAMPLE, str(model_dir), "--weight_shard_size_bytes", str(SHARD_BYTES))
     assert convert.returncode == 0, convert.stderr
     modules = parity.find_runtime_dir() / "node_modules"
-    bundle = _cli("bundle", str(model_dir), "--tfjs", str(modules))
+    labels = tmp / "labels.txt"
+    labels.write_text("\n".join(bars.CLASSES) + "\n")
+    bundle = _cli("bundle", str(model_dir), "--tfjs", str(modules), "--labels", str(labels))
     assert bundle.returncode == 0, bundle.stderr
 
     import keras
     model = keras.saving.load_model(EXAMPLE)
+    images, truth = bars.make_images(4, seed=7)
+    pixels = np.rint(images[1, :, :, 0] * 255).astype(np.uint8)  # a diagonal bar
+    image = tmp / "diagonal_bar.png"
+    image.write_bytes(_png_gray(pixels))
+    picked = (pixels.astype("float32") / 255)[None, :, :, None]  # what the page feeds the model
     inputs = keras_models.sample_inputs(model, batch=4, seed=5)
     case_dir = parity.write_case(tmp / "case", model_dir / "model.json", inputs,
                                  [model.predict(inputs, verbose=0)], name="bars_cnn_bundle",
@@ -56,13 +82,16 @@ def scenarios(tmp_path_factory):
     shots = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR") or str(tmp / "shots")
     out = tmp / "scenarios.json"
     proc = subprocess.run([parity.node_binary(), "browser/bundle_scenarios.js", str(model_dir), str(out),
-                           shots, str(case_dir)], cwd=parity.find_runtime_dir(), capture_output=True,
+                           shots, str(case_dir), str(image)], cwd=parity.find_runtime_dir(), capture_output=True,
                           text=True, timeout=300, env=parity.node_env({"CHROMIUM": browser.CHROMIUM}))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     print(proc.stdout)  # the scenario timings
     result = json.loads(out.read_text())
     result["_shots"] = shots
     result["_shards"] = sorted(p.name for p in model_dir.glob("group*-shard*.bin"))
+    result["_picked"] = {"truth": bars.CLASSES[truth[1]], "keras": model.predict(picked, verbose=0)[0].tolist(),
+                         "webgpu_bundled": (model_dir / "tfjs" / "tf-backend-webgpu.min.js").is_file()}
+    result["_model_json"] = json.loads((model_dir / "model.json").read_text())
     return result
 
 
@@ -123,8 +152,51 @@ def test_corrupted_shard_is_refused_with_an_integrity_error(scenarios, kind, wha
     assert v["result"] is None and v["info"] is None
 
 
+def test_labels_are_kept_in_the_model(scenarios):
+    assert scenarios["_model_json"]["userDefinedMetadata"]["labels"] == list(bars.CLASSES)
+
+
+def test_demo_page_picks_the_fastest_backend(scenarios):
+    """No ?backend: WebGPU when the bundle has it (node_modules held the package), else WebGL
+    (the browser here offers it through SwiftShader); the selector keeps "fastest available"."""
+    dom = scenarios["demo_page"]["dom"]
+    tried = dom["backend"]["tried"]
+    assert [t["name"] for t in tried] == ["webgpu", "webgl", "wasm", "cpu"][:len(tried)]
+    assert [t["ok"] for t in tried] == [False] * (len(tried) - 1) + [True]
+    wanted = "webgpu" if scenarios["_picked"]["webgpu_bundled"] else "webgl"
+    assert dom["backend"]["chosen"] == dom["tfBackend"] == wanted, tried
+    if wanted == "webgl":
+        assert tried[0] == {"name": "webgpu", "ok": False, "why": "not in this bundle"}
+    assert dom["backendChosen"] == f"{wanted} (fastest available)"
+    assert dom["backendSelect"] == "" and dom["backendOptions"][1:] == ["webgpu", "webgl", "wasm", "cpu"]
+
+
+def test_demo_page_shows_the_top_classes_as_labelled_bars(scenarios):
+    """The picked image's classes, most likely first, named from --labels, with Keras'
+    probabilities for that image; each bar's width is its probability."""
+    dom = scenarios["demo_page"]["dom"]
+    assert dom["state"] == "ready" and dom["labels"] == list(bars.CLASSES), dom
+    keras_probs = scenarios["_picked"]["keras"]
+    wanted = sorted(range(len(bars.CLASSES)), key=lambda i: -keras_probs[i])
+    assert [b["label"] for b in dom["bars"]] == [bars.CLASSES[i] for i in wanted]
+    assert dom["bars"][0]["label"] == scenarios["_picked"]["truth"] == "diagonal"
+    for bar, index in zip(dom["bars"], wanted):
+        assert bar["shown"] and abs(bar["value"] - keras_probs[index]) < 1e-4, (bar, keras_probs)
+        assert bar["text"] == f"{100 * bar['value']:.1f}%"
+        assert abs(bar["widthPx"] / bar["trackPx"] - bar["value"]) < 0.01, bar
+
+
+def test_demo_page_shows_the_picked_image_and_timings(scenarios):
+    dom = scenarios["demo_page"]["dom"]
+    assert dom["picked"] == {"shown": True, "naturalWidth": 16, "name": "diagonal_bar.png", "besideBars": True}
+    timings = dom["timings"]
+    assert timings["shown"] and all(" ms" in timings[k] for k in ("load", "first", "warm")), timings
+    assert timings["warm"].endswith(f"(median of 5, {dom['tfBackend']})")
+
+
 def test_screenshots_saved(scenarios):
-    for name in ("bundle_demo.png", "bundle_demo_offline.png", "bundle_integrity_error.png"):
+    for name in ("bundle_demo.png", "bundle_demo_offline.png", "bundle_integrity_error.png",
+                 "bundle_demo_classifier.png"):
         path = os.path.join(scenarios["_shots"], name)
         with open(path, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n", path

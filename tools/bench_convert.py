@@ -77,7 +77,7 @@ def _layers_rows(args, tmp, env):
         import keras
         return keras.applications.ResNet50(weights=None)  # 224x224, 25.6 M parameters
 
-    builders = dict(keras_models.ZOO, **keras_zoo.ZOO, resnet50=resnet50)
+    builders = {**keras_models.ZOO, **keras_zoo.ZOO, "resnet50": resnet50}  # the 224x224 one
     rows = []
     for name in args.models.split(","):
         src = os.path.join(tmp, f"{name}.keras")

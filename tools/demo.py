@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 
 from examples import bars  # noqa: E402
 from tfjs_export.converter.runtime import cases, node  # noqa: E402
+from tfjs_export.converter.tf_logs import quiet_tensorflow  # noqa: E402
 
 EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "bars_cnn.keras")
 
@@ -30,10 +31,14 @@ def main():
     if not os.path.isfile(model_json):
         sys.exit(f"demo: error: {model_dir}: no model.json (convert the model first)")
 
-    import keras
-    model = keras.saving.load_model(EXAMPLE)
-    images, labels = bars.make_images(args.samples, seed=2026)
-    expected = np.asarray(model.predict(images, verbose=0))
+    # TensorFlow's start-up lines (cuDNN/cuBLAS factories, absl) would land between Bazel's output
+    # and the table: stderr is kept from them while Keras loads and predicts (setting
+    # TFJS_EXPORT_DEBUG=1 shows them).
+    with quiet_tensorflow():
+        import keras
+        model = keras.saving.load_model(EXAMPLE)
+        images, labels = bars.make_images(args.samples, seed=2026)
+        expected = np.asarray(model.predict(images, verbose=0))
 
     with tempfile.TemporaryDirectory() as tmp:
         cases.write_case(tmp, model_json, [images], [expected], name="bars_cnn",

@@ -7,6 +7,7 @@ from tfjs_export.codec import DEFAULT_SHARD_SIZE
 from tfjs_export.converter.commands.common import PROG, add_graph_source_options, resolve_path
 from tfjs_export.converter.commands.verify import add_verify_options, report
 from tfjs_export.converter.custom_objects import add_custom_objects_option
+from tfjs_export.converter.labels import add_labels_option
 
 NAME = "convert"
 HELP = "convert a model file to a TF.js model directory"
@@ -57,6 +58,7 @@ def add_arguments(parser):
     parser.add_argument("--metadata", action="store_true",
                         help="record the conversion facts (tensors, bytes, quantisation) in model.json's "
                              "userDefinedMetadata (off by default)")
+    add_labels_option(parser)
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("--verify", action="store_true",
                         help="then run the result in TF.js under Node.js and compare with the source model (imports Keras)")
@@ -90,6 +92,10 @@ def run(args):
         elif not args.quiet:
             print(f"{PROG}: note: --custom_objects not run: the Layers path reads the file without Keras "
                   "(custom layers: --allow_custom_layers)", file=sys.stderr)
+    labels = None
+    if args.labels:  # read before converting: a bad file leaves nothing behind
+        from tfjs_export.converter.labels import read_labels
+        labels = read_labels(resolve_path(args.labels))
     quantize = {}
     for option in QUANTIZE_OPTIONS:
         value = getattr(args, option[2:])
@@ -104,7 +110,7 @@ def run(args):
                 metadata=args.metadata, allow_custom_layers=args.allow_custom_layers,
                 signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
                 skip_op_check=args.skip_op_check, unsafe_deserialization=args.unsafe_deserialization,
-                progress=bar.step if bar else None, progress_bar=bar, **quantize)
+                labels=labels, progress=bar.step if bar else None, progress_bar=bar, **quantize)
             summary = convert_with(resolve_path(args.src), resolve_path(args.out_dir), options)
         finally:
             if bar:

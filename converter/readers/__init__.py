@@ -39,7 +39,7 @@ def detect_format(path):
 
 def read_model(path, input_format=None, allow_custom_layers=False, progress=None):
     """Read the model at `path` into a ModelSpec for the Layers format (allow_custom_layers:
-    keep custom layer classes, see converter.keras3.translate.translate_model; `progress(done,
+    keep custom layer classes, see converter.layers_config.translate.translate_model; `progress(done,
     total)` follows the reading of the weight bytes)."""
     fmt = input_format or detect_format(path)
     if fmt == "keras":

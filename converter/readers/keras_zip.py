@@ -16,6 +16,7 @@ import zlib
 import h5py
 
 from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.layers_config.layer_table import MODEL_CLASSES
 from tfjs_export.converter.readers.hdf5_check import HEAD_BYTES, check_hdf5_size
 from tfjs_export.converter.readers.topology_check import translate_checked
 from tfjs_export.converter.readers.weights import ReadMeter, pair_weights, read_dataset
@@ -225,7 +226,7 @@ def _ordered_arrays(group, spec, where, meter=None):
                 raise ValueError(f"{where}/vars/{index} is missing")
             arrays.append(read_dataset(dataset, f"{where}/vars/{index}", meter))
     class_name, config = spec.get("class_name"), spec.get("config") or {}
-    if class_name in ("Sequential", "Functional", "Model"):
+    if class_name in MODEL_CLASSES:
         inner_specs = config.get("layers") or []
         groups = _layer_groups(group.get("layers"), inner_specs)
         for inner in inner_specs:

@@ -6,8 +6,7 @@ Reads both the Keras 3 (`keras_history`) and Keras 2 (`[name, node, tensor, kwar
 """
 
 from tfjs_export.converter.errors import ConversionError
-
-_MODEL_CLASSES = ("Functional", "Model", "Sequential")
+from tfjs_export.converter.layers_config.layer_table import MODEL_CLASSES
 
 
 def check_model_config(config, path, where="model config"):
@@ -26,7 +25,7 @@ def check_model_config(config, path, where="model config"):
         if name in names:
             raise ConversionError(f"{where}: two layers are named '{name}'", path)
         names.append(name)
-        if layer.get("class_name") in _MODEL_CLASSES:
+        if layer.get("class_name") in MODEL_CLASSES:
             check_model_config(layer, path, f"{where}: model '{name}'")
     if config.get("class_name") == "Sequential":
         return
@@ -36,7 +35,7 @@ def check_model_config(config, path, where="model config"):
         if not isinstance(inbound, list):
             raise ConversionError(f"{where}: layer '{name}': inbound_nodes is not a list", path)
         nodes[name] = inbound
-        if layer.get("class_name") in _MODEL_CLASSES:
+        if layer.get("class_name") in MODEL_CLASSES:
             models.add(name)
     # The graph of calls: node (layer, i) is the layer's i-th call (inbound_nodes[i]); it depends
     # on the calls its references name. A shared layer may take its own earlier call as input.
@@ -112,7 +111,7 @@ def _check_acyclic(edges, path, where):
 def translate_checked(config, path, where, keras_version, allow_custom_layers=False):
     """check_model_config, then the translation; a config of the wrong shape that the
     translation trips over (a list where a name belongs, ...) is reported as one line too."""
-    from tfjs_export.converter.keras3.translate import translate_model
+    from tfjs_export.converter.layers_config.translate import translate_model
     if not isinstance(config.get("class_name"), str):
         raise ConversionError(f"{where}: the model's class_name is missing or not a string", path)
     check_model_config(config, path, where)

@@ -9,6 +9,7 @@ against the config, so a file whose weights do not fit its config is an error he
 import numpy as np
 
 from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.layers_config.layer_table import RULES
 from tfjs_export.converter.spec import Weight
 
 # A dataset declaring more than this many bytes must store at least 1/_MAX_RATIO of them: an
@@ -95,11 +96,6 @@ def check_shapes(topology, weights, path, where):
                                   f"does not fit the config (its last axis must be {size})", path)
 
 
-_OUT_SIZE = {"Dense": "units", "Conv1D": "filters", "Conv2D": "filters", "Conv3D": "filters",
-             "SeparableConv2D": "filters", "Embedding": "output_dim"}
-_GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
-
-
 def _collect_expected(layer, expected, prefix=""):
     class_name, config = layer.get("class_name"), layer.get("config") or {}
     if isinstance(config.get("layers"), list):
@@ -117,14 +113,8 @@ def _collect_expected(layer, expected, prefix=""):
                 renamed = dict(inner, config=dict(inner.get("config") or {}, name=f"{direction}_{inner_name}"))
                 _collect_expected(renamed, expected, f"{prefix}{name}/")
         return
-    key = _OUT_SIZE.get(class_name)
-    if key and isinstance(config.get(key), int):
-        size = config[key]
-        kernel = "embeddings" if class_name == "Embedding" else (
-            "pointwise_kernel" if class_name == "SeparableConv2D" else "kernel")
-        expected[f"{prefix}{name}/{kernel}"] = (-1, size)
-        expected[f"{prefix}{name}/bias"] = (-1, size)
-    gates = _GATES.get(class_name)
-    if gates and isinstance(config.get("units"), int):
-        for weight in ("kernel", "recurrent_kernel", "bias"):
-            expected[f"{prefix}{name}/{weight}"] = (-1, gates * config["units"])
+    rule = RULES.get(class_name)
+    if rule is not None and rule.sized and isinstance(config.get(rule.sized[0]), int):
+        key, factor, names = rule.sized
+        for weight in names:
+            expected[f"{prefix}{name}/{weight}"] = (-1, factor * config[key])

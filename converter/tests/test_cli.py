@@ -8,25 +8,7 @@ import zipfile
 
 import pytest
 
-
-def run_cli(*args, cwd=None, env=None):
-    full_env = {"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", "")}
-    full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", *args], capture_output=True,
-                          text=True, cwd=cwd, env=full_env)
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
-    errors = [l for l in lines if "error:" in l]
-    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
-    for fragment in fragments:
-        assert fragment in errors[0], (fragment, errors[0])
-
-
-def leftovers(folder):
-    return sorted(os.listdir(folder))
+from tfjs_export.converter.tests.helpers import assert_one_line_error, leftovers, run_cli
 
 
 def test_convert_writes_model_and_prints_summary(tmp_path, keras_files):

@@ -137,8 +137,10 @@ def message_templates():
                     if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tfjs_export."):
                         source = os.path.join(ROOT, *node.module.split(".")[1:]) + ".py"
                         if os.path.isfile(source):
-                            tables = _module_tables(ast.parse(open(source, encoding="utf-8").read()))["dicts"]
-                            module["dicts"].update({a.name: tables[a.name] for a in node.names if a.name in tables})
+                            tables = _module_tables(ast.parse(open(source, encoding="utf-8").read()))
+                            for kind in ("dicts", "strings"):  # PROG prefixes every line: entries quote what follows
+                                module[kind].update({a.name: tables[kind][a.name] for a in node.names
+                                                     if a.name in tables[kind] and a.name != "PROG"})
                 for node in ast.walk(tree):
                     message = None
                     if isinstance(node, ast.Call):
@@ -153,6 +155,11 @@ def message_templates():
                         elif name == "print" and any(k.arg == "file" and ast.unparse(k.value) == "sys.stderr"
                                                      for k in node.keywords):
                             message = node.args[0] if node.args else None
+                    elif isinstance(node, ast.keyword) and node.arg == "hints" and isinstance(node.value, ast.Dict):
+                        for value in node.value.values:  # a layer rule's messages (layer_table.py)
+                            for parts in _fragments(value, module) or []:
+                                key = max((_normalise(p).strip(" :;,.()'\"/") for p in parts), key=len)
+                                found.append((f"{os.path.relpath(path, ROOT)}:{value.lineno}", key, parts))
                     elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "message"
                                                               for t in node.targets):
                         message = node.value
@@ -230,7 +237,7 @@ def test_layer_support_table_is_current():
     """docs/layers.md's support table equals what tools/gen_layer_docs.py makes from the layer
     table now, and lists every class of the table."""
     from tools import gen_layer_docs
-    from tfjs_export.converter.keras3.layer_table import MISMATCHED, RULES
+    from tfjs_export.converter.layers_config.layer_table import MISMATCHED, RULES
     block = _generated_block(gen_layer_docs)
     assert block == gen_layer_docs.render(), "docs/layers.md's support table is stale: run tools/gen_docs.py"
     for name in list(RULES) + list(MISMATCHED):

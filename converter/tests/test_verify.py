@@ -3,7 +3,7 @@
 import pytest
 
 from tfjs_export.converter import convert
-from tfjs_export.converter.tests.test_cli import assert_one_line_error, run_cli
+from tfjs_export.converter.tests.helpers import assert_one_line_error, run_cli
 from tfjs_export.converter.verify import verify
 
 

@@ -10,8 +10,12 @@
  *                   recovers and a reload must fetch only that shard
  *   corrupt         fresh profile; a copy of the bundle with one flipped shard byte, and one with a
  *                   truncated shard: the page must show an integrity error naming the shard
+ *   demo_page       fresh profile with WebGL (and WebGPU) enabled, no ?backend: the backend the page
+ *                   chose, then an image picked in the file input: the bars (labels, widths,
+ *                   values), the image beside them and the timings as the DOM shows them,
+ *                   and a screenshot
  *
- *   node browser/bundle_scenarios.js BUNDLE_DIR OUT.json SCREENSHOT_DIR [CASE_DIR]
+ *   node browser/bundle_scenarios.js BUNDLE_DIR OUT.json SCREENSHOT_DIR [CASE_DIR [IMAGE_FILE]]
  * With CASE_DIR (a parity.py case for the same model), the model the loader assembled from the
  * cached shards is also run on the case's inputs and compared (first visit and offline reload).
  * Exit 0 when every scenario ran (pass/fail is judged by the Python test on OUT.json).
@@ -166,8 +170,48 @@ async function corrupt(bundleDir, shots, out) {
   }
 }
 
+/** What a user sees: the chosen backend, then an image's top classes as bars beside the image. */
+async function demoPage(bundleDir, shots, out, image) {
+  const server = await startServer({'/app/': bundleDir});
+  const browser = await launch({webgl: true, webgpu: true});
+  try {
+    const page = await browser.context.newPage();
+    const loaded = await visit(page, `${server.url}/app/index.html`);
+    out.demo_page = {loaded};
+    if (loaded.state !== 'ready' || !image) return;
+    await page.setInputFiles('#image', image);
+    await page.waitForFunction(() => window.demoState.bars !== null || window.demoState.state === 'error',
+        null, {timeout: SETTLE_MS});
+    await page.waitForFunction(() => document.getElementById('picked').complete, null, {timeout: SETTLE_MS});
+    out.demo_page.dom = await page.evaluate(() => {
+      const $ = (id) => document.getElementById(id);
+      const shown = (el) => !!el && !el.closest('[hidden]') && el.getBoundingClientRect().width > 0;
+      return {
+        state: window.demoState.state, error: window.demoState.error,
+        backend: window.demoState.backend, tfBackend: tf.getBackend(), labels: window.demoState.labels,
+        backendChosen: $('backend-chosen').textContent, backendSelect: $('backend').value,
+        backendOptions: Array.from($('backend').options, (o) => o.textContent),
+        bars: Array.from(document.querySelectorAll('#bars .bar'), (bar) => ({
+          label: bar.querySelector('.label').textContent, value: Number(bar.dataset.value),
+          text: bar.querySelector('.value').textContent,
+          widthPx: bar.querySelector('.fill').getBoundingClientRect().width,
+          trackPx: bar.querySelector('.track').getBoundingClientRect().width, shown: shown(bar)})),
+        picked: {shown: shown($('picked')), naturalWidth: $('picked').naturalWidth,
+          name: $('picked-name').textContent,
+          besideBars: $('picked').getBoundingClientRect().right <= $('bars').getBoundingClientRect().left},
+        timings: {shown: shown($('timings')), load: $('time-load').textContent,
+          first: $('time-first').textContent, warm: $('time-warm').textContent},
+      };
+    });
+    await page.screenshot({path: path.join(shots, 'bundle_demo_classifier.png'), fullPage: true});
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
 async function main() {
-  const [bundleDir, outFile, shots, caseDir] = process.argv.slice(2);
+  const [bundleDir, outFile, shots, caseDir, image] = process.argv.slice(2);
   if (!bundleDir || !outFile || !shots) {
     console.error('usage: node browser/bundle_scenarios.js BUNDLE_DIR OUT.json SCREENSHOT_DIR');
     process.exit(2);
@@ -183,6 +227,8 @@ async function main() {
   lap('resume');
   await corrupt(dir, shots, out);
   lap('corrupt');
+  await demoPage(dir, shots, out, image ? path.resolve(image) : null);
+  lap('demo page');
   fs.writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
   console.log(`wrote ${outFile}`);
 }

@@ -17,6 +17,8 @@ const FLAGS = [
 // WebGL: with --disable-gpu there is no GPU process; Chromium can still offer WebGL through
 // SwiftShader (CPU) when asked explicitly. Whether it does is probed, never assumed.
 const WEBGL_FLAGS = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+// WebGPU headless: SwiftShader's Vulkan adapter, on a secure-context page (127.0.0.1).
+const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader'];
 
 function loadPlaywright() {
   try {
@@ -28,7 +30,8 @@ function loadPlaywright() {
 
 /**
  * Launches Chromium with a new temporary profile (--user-data-dir, removed by close()).
- * Returns {context, profile, close()}. options.webgl adds the SwiftShader flags.
+ * Returns {context, profile, close()}. options.webgl adds the SwiftShader flags (on unless
+ * false), options.webgpu the WebGPU ones.
  */
 async function launch(options = {}) {
   if (!fs.existsSync(CHROMIUM)) {
@@ -36,7 +39,7 @@ async function launch(options = {}) {
   }
   const {chromium} = loadPlaywright();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-export-chromium-'));
-  const args = [...FLAGS, ...(options.webgl === false ? [] : WEBGL_FLAGS)];
+  const args = [...FLAGS, ...(options.webgl === false ? [] : WEBGL_FLAGS), ...(options.webgpu ? WEBGPU_FLAGS : [])];
   let context;
   try {
     context = await chromium.launchPersistentContext(profile, {
@@ -57,4 +60,4 @@ async function launch(options = {}) {
   };
 }
 
-module.exports = {launch, CHROMIUM, FLAGS, WEBGL_FLAGS};
+module.exports = {launch, CHROMIUM, FLAGS, WEBGL_FLAGS, WEBGPU_FLAGS};

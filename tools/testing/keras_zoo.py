@@ -254,14 +254,15 @@ def tf_keras_rnn(seed=22):
 
 
 def tf_keras_nested(seed=23):
-    """tf_keras: a nested Sequential, a shared layer, LeakyReLU(alpha), TimeDistributed."""
+    """tf_keras: a nested Sequential, a shared layer, LeakyReLU(alpha), TimeDistributed,
+    ThresholdedReLU (gone from Keras 3: only Keras 2 files hold it)."""
     import tf_keras as keras
     from tf_keras import layers as L
     keras.utils.set_random_seed(seed)
     inner = keras.Sequential([keras.Input((4,)), L.Dense(4, name="in_dense"), L.LeakyReLU(0.1)], name="inner")
     x_in = keras.Input((3, 4))
     x = L.TimeDistributed(L.Dense(4))(x_in)
-    x = L.Flatten()(x)
+    x = L.ThresholdedReLU(0.1)(L.Flatten()(x))
     shared = L.Dense(4, name="shared")
     x = inner(shared(L.Dense(4)(x)))
     x = shared(x)

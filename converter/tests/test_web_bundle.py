@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tfjs_export.converter.tests.test_cli import assert_one_line_error, run_cli
+from tfjs_export.converter.tests.helpers import assert_one_line_error, run_cli
 
 BUNDLE_FILES = ["index.html", "integrity.json", "tfjs-bundle-loader.js", "tfjs-bundle-sw.js"]
 

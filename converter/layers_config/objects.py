@@ -46,10 +46,6 @@ CONSTRAINTS = {
     "MinMaxNorm": ("MinMaxNorm", ("min_value", "max_value", "rate", "axis")),
 }
 
-# Policies whose variables are float32 and whose compute dtype tfjs does not have.
-_FLOAT32_POLICIES = {"float32", "mixed_float16", "mixed_bfloat16"}
-
-
 class ObjectError(ValueError):
     """An object the tfjs Layers format has no equivalent for (caller adds the layer name)."""
 

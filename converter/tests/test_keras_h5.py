@@ -13,7 +13,7 @@ import pytest
 from tfjs_export.converter import convert_keras_model
 from tfjs_export.converter.errors import ConversionError, UnsupportedLayerError
 from tfjs_export.converter.readers import detect_format, read_model
-from tfjs_export.converter.tests.test_cli import assert_one_line_error, leftovers, run_cli
+from tfjs_export.converter.tests.helpers import assert_one_line_error, leftovers, run_cli
 
 
 @pytest.fixture(scope="module")

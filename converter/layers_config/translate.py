@@ -21,12 +21,10 @@ TF.js has no use for, e.g. Normalization's count). Readers pair these with the a
 import numpy as np
 
 from tfjs_export.converter.errors import ConversionError, UnsupportedLayerError
-from tfjs_export.converter.keras3 import objects
-from tfjs_export.converter.keras3.layer_table import _COMMON_KEYS, MISMATCHED, RULES
+from tfjs_export.converter.layers_config import objects
+from tfjs_export.converter.layers_config.layer_table import (_COMMON_KEYS, GRAPH_HINT, MISMATCHED, MODEL_CLASSES,
+                                                              RULES)
 from tfjs_export.converter.spec import Weight
-
-_MODEL_CLASSES = ("Sequential", "Functional", "Model")
-_GRAPH_HINT = "use the Graph format (--output_format tfjs_graph_model) for this model"
 
 
 class Translation:
@@ -51,7 +49,7 @@ def translate_model(config, path=None, keras_version="3", allow_custom_layers=Fa
     inner = config.get("config")
     if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
         raise ConversionError(f"model config: model {class_name!r} has no layer list", path)
-    if class_name not in _MODEL_CLASSES:
+    if class_name not in MODEL_CLASSES:
         raise ConversionError(
             f"model class {class_name!r} is a subclassed model: the Layers format needs a "
             "Sequential or functional model", path)
@@ -137,7 +135,7 @@ class _Translator:
         # model are nodes 1, 2, ... (Keras skips that node when it reads a config; tfjs does not).
         # Keras 2 / tf_keras configs already count that node.
         keras3_nodes = any(isinstance(n, dict) for spec in config["layers"] for n in spec.get("inbound_nodes") or [])
-        nested = {layer["name"] for layer in layers if layer["class_name"] in _MODEL_CLASSES and keras3_nodes}
+        nested = {layer["name"] for layer in layers if layer["class_name"] in MODEL_CLASSES and keras3_nodes}
         for ref in [t for layer in layers for node in layer["inbound_nodes"] for t in node] + outputs:
             if ref[0] in nested:
                 ref[1] += 1
@@ -164,7 +162,7 @@ class _Translator:
             nodes = [self.node(n, name, class_name) for n in spec.get("inbound_nodes", [])]
         rule = RULES.get(class_name)
         try:
-            if class_name in _MODEL_CLASSES:
+            if class_name in MODEL_CLASSES:
                 layer = self.model(spec, owner, trainable)
                 layer["config"]["name"] = name
                 return [self.finish(layer, name, nodes)]
@@ -213,10 +211,6 @@ class _Translator:
         rule = RULES.get(class_name)
         if rule is None:
             raise objects.ObjectError(MISMATCHED.get(class_name) or _unknown(class_name))
-        if class_name == "GRU" and config.get("reset_after", False):
-            raise objects.ObjectError(
-                "TF.js GRU supports only reset_after=False (Keras' default is True): rebuild the "
-                f"layer with GRU(..., reset_after=False) and retrain, or {_GRAPH_HINT}")
         out = self.config(config, rule, class_name)
         if rule.kind == "keepdims_pool":
             out.pop("keepdims", None)
@@ -247,7 +241,7 @@ class _Translator:
             elif key in rule.fixed:
                 if value != rule.fixed[key] and not (value is None and rule.fixed[key] is False) \
                         and not (isinstance(value, list) and list(value) == [rule.fixed[key]]):
-                    raise objects.ObjectError(f"{key}={value!r} is not supported in TF.js "
+                    raise objects.ObjectError(rule.hints.get(key) or f"{key}={value!r} is not supported in TF.js "
                                               f"(only {key}={rule.fixed[key]!r})")
             elif key in rule.forbidden:
                 if value in rule.forbidden[key]:
@@ -415,13 +409,6 @@ class _Translator:
         return [[t[0], t[1], t[2], dict(kwargs)] for t in tensors]
 
 
-# Layers whose output has their input's channel count (channels_last).
-_SHAPE_KEEPING = {"BatchNormalization", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
-                  "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D",
-                  "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "ZeroPadding2D",
-                  "Cropping2D", "UpSampling2D", "DepthwiseConv2D", "LayerNormalization", "Rescaling"}
-
-
 def _sequential_channels(specs, index):
     """The channel count entering layer `index` of a Keras 3 Sequential (whose weightless layers
     record no shapes), found by walking back to a layer that fixes it; None if unknown."""
@@ -432,14 +419,14 @@ def _sequential_channels(specs, index):
         if spec.get("class_name") == "InputLayer":
             shape = config.get("batch_shape") or config.get("batch_input_shape")
             return shape[-1] if shape else None
-        if spec.get("class_name") in ("Conv1D", "Conv2D", "SeparableConv2D", "Conv2DTranspose"):
-            return config.get("filters")
-        if spec.get("class_name") == "Dense":
-            return config.get("units")
-        if spec.get("class_name") == "DepthwiseConv2D":
+        rule = RULES.get(spec.get("class_name"))
+        channels = rule.channels if rule else ""
+        if channels not in ("", "same", "depth_multiplier"):
+            return config.get(channels)  # the layer fixes it ("filters", "units")
+        if channels == "depth_multiplier":
             shape = (spec.get("build_config") or {}).get("input_shape")
             return shape[-1] * config.get("depth_multiplier", 1) if shape and shape[-1] else None
-        if spec.get("class_name") not in _SHAPE_KEEPING:
+        if channels != "same":
             return None
         shape = (spec.get("build_config") or {}).get("input_shape")
         if shape and shape[-1]:
@@ -484,7 +471,7 @@ def _is_custom(spec):
 
 def _unknown(class_name):
     return (f"class {class_name!r} has no TF.js Layers equivalent (Lambda and custom layers "
-            f"cannot be expressed); {_GRAPH_HINT}")
+            f"cannot be expressed); {GRAPH_HINT}")
 
 
 def _keras_tensors(value):

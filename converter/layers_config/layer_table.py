@@ -10,7 +10,16 @@ where they differ):
   rename   Keras key -> tfjs key,
   forbidden  keys tfjs reads but for which some values are not implemented (an error),
   kind     "" for a plain layer; "rnn", "wrapper", "keepdims_pool", ... for layers that
-           translate.py rewrites or nests (see there).
+           translate.py rewrites or nests (KINDS says what each means),
+  sized    the weights whose last axis the config fixes: (config key, factor, weight names),
+           e.g. a Dense kernel's and bias' last axis is `units`, an LSTM's is 4 x `units`
+           (readers/weights.py checks the arrays a file holds against it),
+  channels how the output's channel count (channels_last) follows from the layer, for a Keras 3
+           Sequential whose weightless layers record no shapes: "same" (the input's), a
+           config key ("filters", "units": its value) or "depth_multiplier" (the input's times
+           it); "" when unknown,
+  hints    config key -> the message for a fixed value the file does not have (instead of the
+           generic "not supported in TF.js").
 A config key in none of these is an error: a new Keras option must be looked at before it is
 dropped, or the browser model could silently compute something else.
 
@@ -38,6 +47,14 @@ class LayerRule:
     rename: dict = dataclasses.field(default_factory=dict)  # Keras key -> tfjs key
     kind: str = ""
     forbidden: dict = dataclasses.field(default_factory=dict)  # key -> values tfjs lacks
+    sized: tuple = ()  # (config key, factor, weight names): their last axis is factor x config[key]
+    channels: str = ""
+    hints: dict = dataclasses.field(default_factory=dict)  # fixed key -> message when it differs
+
+
+# The model classes a config (or a nested model inside it) may have, in every Keras spelling.
+MODEL_CLASSES = ("Sequential", "Functional", "Model")
+GRAPH_HINT = "use the Graph format (--output_format tfjs_graph_model) for this model"
 
 
 def _trainable(*names):
@@ -50,15 +67,6 @@ def _with_bias(*names):
     return weights
 
 
-def _batch_norm_weights(config):
-    names = []
-    if config.get("scale", True):
-        names.append(("gamma", True))
-    if config.get("center", True):
-        names.append(("beta", True))
-    return names + [("moving_mean", False), ("moving_variance", False)]
-
-
 def _layer_norm_weights(config):
     names = []
     if config.get("scale", True):
@@ -68,7 +76,10 @@ def _layer_norm_weights(config):
     return names
 
 
-_REGULARIZED = ("activity_regularizer",)
+def _batch_norm_weights(config):
+    return _layer_norm_weights(config) + [("moving_mean", False), ("moving_variance", False)]
+
+
 _DENSE_LIKE = ("activation", "use_bias", "kernel_initializer", "bias_initializer",
                "kernel_regularizer", "bias_regularizer", "activity_regularizer",
                "kernel_constraint", "bias_constraint")
@@ -85,6 +96,13 @@ _RNN_IGNORED = ("zero_output_for_mask", "seed", "time_major", "implementation")
 _CONV_FIXED = {"groups": 1, "lora_rank": None}
 _LORA = {"lora_rank": None, "quantization_config": None}
 _KERAS2_INPUT = ("batch_input_shape",)
+_FILTERS = ("filters", 1, ("kernel", "bias"))
+
+
+def _gates(count):
+    """An RNN's kernel, recurrent kernel and bias hold `count` gates of `units` each."""
+    return ("units", count, ("kernel", "recurrent_kernel", "bias"))
+
 
 RULES = {
     "InputLayer": LayerRule(
@@ -92,10 +110,10 @@ RULES = {
         fixed={"sparse": False, "ragged": False, "optional": False}),
     # core
     "Dense": LayerRule(keys=("units",) + _DENSE_LIKE, weights=_with_bias("kernel"), fixed=_LORA,
-                       ignored=("lora_alpha",)),
-    "Activation": LayerRule(keys=("activation",)),
-    "Dropout": LayerRule(keys=_DROPOUT_KEYS),
-    "SpatialDropout1D": LayerRule(keys=("rate", "seed"), ignored=("noise_shape",)),
+                       ignored=("lora_alpha",), sized=("units", 1, ("kernel", "bias")), channels="units"),
+    "Activation": LayerRule(keys=("activation",), channels="same"),
+    "Dropout": LayerRule(keys=_DROPOUT_KEYS, channels="same"),
+    "SpatialDropout1D": LayerRule(keys=("rate", "seed"), ignored=("noise_shape",), channels="same"),
     "Flatten": LayerRule(keys=("data_format",)),
     "Reshape": LayerRule(keys=("target_shape",)),
     "Permute": LayerRule(keys=("dims",)),
@@ -103,15 +121,18 @@ RULES = {
     "Embedding": LayerRule(
         keys=("input_dim", "output_dim", "embeddings_initializer", "embeddings_regularizer",
               "activity_regularizer", "embeddings_constraint", "mask_zero", "input_length"),
-        weights=lambda config: _trainable("embeddings"), fixed=_LORA, ignored=("lora_alpha", "sparse")),
+        weights=lambda config: _trainable("embeddings"), fixed=_LORA, ignored=("lora_alpha", "sparse"),
+        sized=("output_dim", 1, ("embeddings",))),
     # convolution
     "Conv1D": LayerRule(keys=tuple(k for k in _CONV_KEYS if k != "padding"), weights=_with_bias("kernel"),
-                        fixed=_CONV_FIXED, forbidden={"padding": ("causal",)}),  # tfjs: "not implemented yet"
-    "Conv2D": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"), fixed=_CONV_FIXED),
-    "Conv3D": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"), fixed=_CONV_FIXED),
+                        fixed=_CONV_FIXED, forbidden={"padding": ("causal",)},  # tfjs: "not implemented yet"
+                        sized=_FILTERS, channels="filters"),
+    "Conv2D": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"), fixed=_CONV_FIXED, sized=_FILTERS,
+                        channels="filters"),
+    "Conv3D": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"), fixed=_CONV_FIXED, sized=_FILTERS),
     # tfjs' transposed convolutions have no output_padding.
     "Conv2DTranspose": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"),
-                                 fixed=dict(_CONV_FIXED, output_padding=None)),
+                                 fixed=dict(_CONV_FIXED, output_padding=None), channels="filters"),
     "Conv3DTranspose": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"),
                                  fixed=dict(_CONV_FIXED, output_padding=None)),
     "SeparableConv2D": LayerRule(
@@ -122,21 +143,22 @@ RULES = {
               "depthwise_constraint", "pointwise_constraint", "bias_constraint"),
         weights=_with_bias("depthwise_kernel", "pointwise_kernel"), fixed={"groups": 1},
         # tf_keras writes a Conv base class's unused kernel_* keys too
-        ignored=("kernel_initializer", "kernel_regularizer", "kernel_constraint")),
+        ignored=("kernel_initializer", "kernel_regularizer", "kernel_constraint"),
+        sized=("filters", 1, ("pointwise_kernel", "bias")), channels="filters"),
     "DepthwiseConv2D": LayerRule(
         keys=("kernel_size", "strides", "padding", "data_format", "dilation_rate", "depth_multiplier",
               "activation", "use_bias", "depthwise_initializer", "bias_initializer",
               "depthwise_regularizer", "bias_regularizer", "activity_regularizer",
               "depthwise_constraint", "bias_constraint"),
-        weights=_with_bias("depthwise_kernel"), fixed={"groups": 1}),
-    "Cropping2D": LayerRule(keys=("cropping", "data_format")),
-    "ZeroPadding2D": LayerRule(keys=("padding", "data_format")),
-    "UpSampling2D": LayerRule(keys=("size", "data_format", "interpolation")),
+        weights=_with_bias("depthwise_kernel"), fixed={"groups": 1}, channels="depth_multiplier"),
+    "Cropping2D": LayerRule(keys=("cropping", "data_format"), channels="same"),
+    "ZeroPadding2D": LayerRule(keys=("padding", "data_format"), channels="same"),
+    "UpSampling2D": LayerRule(keys=("size", "data_format", "interpolation"), channels="same"),
     # pooling (Global* with keepdims=True are rewritten, see translate.py)
-    "MaxPooling1D": LayerRule(keys=_POOL_KEYS),
-    "AveragePooling1D": LayerRule(keys=_POOL_KEYS),
-    "MaxPooling2D": LayerRule(keys=_POOL_KEYS),
-    "AveragePooling2D": LayerRule(keys=_POOL_KEYS),
+    "MaxPooling1D": LayerRule(keys=_POOL_KEYS, channels="same"),
+    "AveragePooling1D": LayerRule(keys=_POOL_KEYS, channels="same"),
+    "MaxPooling2D": LayerRule(keys=_POOL_KEYS, channels="same"),
+    "AveragePooling2D": LayerRule(keys=_POOL_KEYS, channels="same"),
     "MaxPooling3D": LayerRule(keys=_POOL_KEYS),
     "AveragePooling3D": LayerRule(keys=_POOL_KEYS),
     "GlobalAveragePooling1D": LayerRule(keys=("data_format",), kind="keepdims_pool"),
@@ -149,27 +171,31 @@ RULES = {
               "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer",
               "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"),
         fixed={"renorm": False}, ignored=("synchronized", "renorm_clipping", "renorm_momentum"),
-        weights=_batch_norm_weights),
+        weights=_batch_norm_weights, channels="same"),
     "LayerNormalization": LayerRule(
         keys=("axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
               "beta_regularizer", "gamma_regularizer"),
         fixed={"rms_scaling": False, "beta_constraint": None, "gamma_constraint": None},
-        weights=_layer_norm_weights),
+        weights=_layer_norm_weights, channels="same"),
     # activations
-    "ReLU": LayerRule(keys=("max_value",), fixed={"negative_slope": 0.0, "threshold": 0.0}),
-    "LeakyReLU": LayerRule(keys=("negative_slope", "alpha"), rename={"negative_slope": "alpha"}),
+    "ReLU": LayerRule(keys=("max_value",), fixed={"negative_slope": 0.0, "threshold": 0.0}, channels="same"),
+    "LeakyReLU": LayerRule(keys=("negative_slope", "alpha"), rename={"negative_slope": "alpha"}, channels="same"),
     "PReLU": LayerRule(keys=("alpha_initializer", "alpha_regularizer", "alpha_constraint", "shared_axes"),
-                       weights=lambda config: _trainable("alpha")),
-    "ELU": LayerRule(fixed={"alpha": 1.0}),  # tfjs: "Non-default alpha value ... is not supported"
-    "Softmax": LayerRule(keys=("axis",)),
+                       weights=lambda config: _trainable("alpha"), channels="same"),
+    # tfjs: "Non-default alpha value ... is not supported"
+    "ELU": LayerRule(fixed={"alpha": 1.0}, channels="same"),
+    "Softmax": LayerRule(keys=("axis",), channels="same"),
     "ThresholdedReLU": LayerRule(keys=("theta",)),
     # recurrent: tfjs names the cell's variables after the RNN layer (`lstm/kernel`)
     "SimpleRNN": LayerRule(keys=_RNN_KEYS, ignored=_RNN_IGNORED, kind="rnn",
-                           weights=_with_bias("kernel", "recurrent_kernel")),
+                           weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(1)),
     "GRU": LayerRule(keys=_RNN_KEYS + ("recurrent_activation",), ignored=_RNN_IGNORED, kind="rnn",
-                     fixed={"reset_after": False}, weights=_with_bias("kernel", "recurrent_kernel")),
+                     fixed={"reset_after": False}, weights=_with_bias("kernel", "recurrent_kernel"),
+                     sized=_gates(3), hints={"reset_after": (
+                         "TF.js GRU supports only reset_after=False (Keras' default is True): rebuild the "
+                         f"layer with GRU(..., reset_after=False) and retrain, or {GRAPH_HINT}")}),
     "LSTM": LayerRule(keys=_RNN_KEYS + ("recurrent_activation", "unit_forget_bias"), ignored=_RNN_IGNORED,
-                      kind="rnn", weights=_with_bias("kernel", "recurrent_kernel")),
+                      kind="rnn", weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(4)),
     "ConvLSTM2D": LayerRule(
         keys=tuple(k for k in _RNN_KEYS if k != "units") + (
             "recurrent_activation", "unit_forget_bias", "filters", "kernel_size", "strides",
@@ -187,11 +213,11 @@ RULES = {
     "Dot": LayerRule(keys=("axes", "normalize")),
     "Subtract": LayerRule(kind="subtract"),
     # noise (identity at inference)
-    "GaussianNoise": LayerRule(keys=("stddev", "seed")),
-    "GaussianDropout": LayerRule(keys=("rate", "seed")),
-    "AlphaDropout": LayerRule(keys=_DROPOUT_KEYS),
+    "GaussianNoise": LayerRule(keys=("stddev", "seed"), channels="same"),
+    "GaussianDropout": LayerRule(keys=("rate", "seed"), channels="same"),
+    "AlphaDropout": LayerRule(keys=_DROPOUT_KEYS, channels="same"),
     # preprocessing that tfjs-layers has
-    "Rescaling": LayerRule(keys=("scale", "offset")),
+    "Rescaling": LayerRule(keys=("scale", "offset"), channels="same"),
     # Normalization: tfjs-layers 4.22 has none; rewritten as a BatchNormalization holding the
     # adapted statistics (see translate.py).
     "Normalization": LayerRule(kind="normalization"),

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from tfjs_export.converter import convert
-from tfjs_export.converter.tests.test_cli import assert_one_line_error, run_cli
+from tfjs_export.converter.tests.helpers import assert_one_line_error, run_cli
 
 
 @pytest.fixture
