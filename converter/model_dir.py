@@ -428,17 +428,12 @@ def write_model_dir(spec, out_dir, plan, shard_size=codec.DEFAULT_SHARD_SIZE, ov
 
 
 def looks_like_model_dir(path):
-    """True when the directory `path` holds a model.json naming modelTopology and weightsManifest,
-    and otherwise only what a conversion or `bundle` writes (shards, the bundle's files, tfjs/):
-    what --overwrite may replace without losing anything of the user's."""
+    """True when the directory `path` holds a model.json file and otherwise only what a conversion
+    or `bundle` writes (shards, the bundle's files, tfjs/): what --overwrite may replace without
+    losing anything of the user's (a damaged earlier conversion included)."""
     from tfjs_export.converter.web_bundle import BUNDLE_FILES, TFJS_DIR
     names = os.listdir(path)
-    try:
-        with open(os.path.join(path, MODEL_JSON), "rb") as f:
-            model = json.loads(f.read(MAX_MODEL_JSON_BYTES + 1))
-    except (OSError, ValueError, RecursionError):
-        return False
-    if not (isinstance(model, dict) and "modelTopology" in model and "weightsManifest" in model):
+    if not os.path.isfile(os.path.join(path, MODEL_JSON)):
         return False
     for name in names:
         full = os.path.join(path, name)

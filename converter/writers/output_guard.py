@@ -51,7 +51,7 @@ def check_output_dir(out_dir, overwrite):
             if err.errno == errno.ELOOP:
                 raise ConversionError("output path is a symlink loop (a link that points back to itself)",
                                       out_dir) from None
-        raise ConversionError("output path is a symlink, not a directory: give the directory itself", out_dir)
+        raise ConversionError("output path exists and is not a directory (a symlink): give the directory itself", out_dir)
     if not os.path.isdir(out_dir):
         raise ConversionError("output path exists and is not a directory", out_dir)
     try:

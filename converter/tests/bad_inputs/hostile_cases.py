@@ -156,7 +156,8 @@ def make_hostile_corpus(good, folder, Case):
     case("overwrite_model_dir_with_a_user_file", refused,
          user_files("group1-shard1of1.bin", "notes.txt", model_json='{"modelTopology": {}, "weightsManifest": []}'))
     case("overwrite_dir_with_a_fake_model_json", refused, user_files("photo.jpg", model_json="{}"))
-    case("overwrite_dir_with_only_a_broken_model_json", refused, user_files(model_json="{not json"))
+    case("overwrite_dir_with_a_broken_model_json_and_a_user_file", refused,
+         user_files("notes.txt", model_json="{not json"))
 
     def user_subdir(w):
         out = os.path.join(w, "out")
@@ -189,7 +190,7 @@ def make_hostile_corpus(good, folder, Case):
     def dangling_out(w):
         os.symlink("nowhere", os.path.join(w, "web"))
         return ["convert", keras_file, os.path.join(w, "web")]
-    case("output_dangling_symlink", ["web", "symlink, not a directory"], dangling_out)
+    case("output_dangling_symlink", ["web", "not a directory (a symlink)"], dangling_out)
 
     # -- 4. SavedModels: empty / non-protobuf saved_model.pb, damaged checkpoints ---------------
     def sm_case(name, expect, edit):
