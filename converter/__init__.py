@@ -28,7 +28,9 @@ def convert(src, out_dir, **options):
     labels: class names (a classifier's), kept in userDefinedMetadata.labels for the bundle's page.
     Graph format only (it loads the model with TensorFlow/Keras): signature_name and
     saved_model_tags pick the SavedModel function; skip_op_check writes ops TF.js lacks;
-    unsafe_deserialization lets Keras load Lambda layers (it runs their Python bytecode).
+    unsafe_deserialization lets Keras load Lambda layers (it runs their Python bytecode);
+    input_shapes ({name: dims} or "name:1x12x12x3,...") is the signature to trace a Keras model
+    with (a subclassed model that recorded none).
     `progress`, if given, is called with short status strings (the start of each step);
     `progress_bar` (a converter.progress.ProgressBar) follows the bytes of the steps that report
     them: reading weights, quantising and writing shards (the caller closes it).
@@ -105,7 +107,14 @@ def _read_graph(src, input_format, plan, opts):
 
     if input_format not in INPUT_FORMATS:
         raise ConversionError(f"unknown input format {input_format!r} (one of {', '.join(INPUT_FORMATS)})", src)
-    return read_graph_model(src, input_format, plan, opts)
+    try:
+        return read_graph_model(src, input_format, plan, opts)
+    except ConversionError:
+        raise
+    except Exception as err:  # a bug of ours or TensorFlow's on a graph nobody tried: one line
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise ConversionError(f"the Graph conversion failed unexpectedly ({type(err).__name__}"
+                              f"{': ' + first[:200] if first else ''}); --debug shows the traceback", src) from err
 
 
 def convert_keras_model(model, out_dir, **options):

@@ -35,6 +35,8 @@ class ConvertOptions:
     saved_model_tags: tuple = ("serve",)
     skip_op_check: bool = False
     unsafe_deserialization: bool = False
+    input_shapes: object = None  # {name: dims} or "name:1x12x12x3,...": to trace a Keras model with
+    keep_scales_apart: bool = False  # set by the Graph path for quantised output (graph/pipeline.py)
     # Reporting: `progress(message)` at the start of each step; `progress_bar` follows bytes.
     progress: object = None
     progress_bar: object = None
@@ -48,6 +50,9 @@ class ConvertOptions:
         if isinstance(size, bool) or not (isinstance(size, int) and size > 0):
             raise ConversionError(f"weight shard size must be a positive number of bytes, got {size!r}")
         self.saved_model_tags = parse_tags(self.saved_model_tags)
+        if self.input_shapes:
+            from tfjs_export.converter.graph.input_shapes import parse_input_shapes
+            self.input_shapes = parse_input_shapes(self.input_shapes)
 
     @property
     def graph(self):

@@ -120,12 +120,12 @@ class ParityCase:
 
 def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DEFAULT_TOLERANCE,
            node_modules=None, signature_name="serving_default", saved_model_tags=("serve",),
-           unsafe_deserialization=False):
+           unsafe_deserialization=False, input_shapes=None):
     """Compare the TF.js model in `model_dir` with its source `src`; return a VerifyReport.
 
     Layers models: the reference is Keras (on its NumPy backend when TensorFlow is not
     installed). Graph models: TensorFlow running the source's function (signature_name,
-    saved_model_tags, unsafe_deserialization: as for convert). node_modules: where the TF.js
+    saved_model_tags, unsafe_deserialization, input_shapes: as for convert). node_modules: where the TF.js
     runtime is (converter/runtime/node.py says how it is found when None)."""
     from tfjs_export.converter.model_dir import read_model_dir
     from tfjs_export.converter.options import parse_tags
@@ -135,7 +135,7 @@ def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DE
         if "signature" not in checked.model_json:
             raise ConversionError("model.json: signature: missing (a graph model needs one to be fed)", model_dir)
         case = _graph_reference(src, checked, samples, seed, signature_name, parse_tags(saved_model_tags),
-                                unsafe_deserialization)
+                                unsafe_deserialization, input_shapes)
     else:
         case = _layers_reference(src, checked, samples, seed)
     return _run_case(checked, case, samples, atol, rtol, node_modules)
@@ -172,7 +172,8 @@ def import_keras():
     return keras
 
 
-def _graph_reference(src, checked, samples, seed, signature_name, saved_model_tags, unsafe_deserialization):
+def _graph_reference(src, checked, samples, seed, signature_name, saved_model_tags, unsafe_deserialization,
+                     input_shapes=None):
     """The ParityCase of a graph model: inputs and outputs in sorted signature-key order,
     computed by TensorFlow on the source's function."""
     import tensorflow as tf
@@ -180,8 +181,10 @@ def _graph_reference(src, checked, samples, seed, signature_name, saved_model_ta
     from tfjs_export.converter.graph.load import load_function
     from tfjs_export.converter.graph.reference import run_written_graph_model
     from tfjs_export.converter.readers import detect_format
+    from tfjs_export.converter.graph.input_shapes import parse_input_shapes
     signature = checked.model_json["signature"]
-    loaded = load_function(src, detect_format(src), signature_name, saved_model_tags, unsafe_deserialization)
+    loaded = load_function(src, detect_format(src), signature_name, saved_model_tags, unsafe_deserialization,
+                           parse_input_shapes(input_shapes))
     function = loaded.function
     specs = tf.nest.flatten(function.structured_input_signature)  # flat, in input_keys order
     rng = np.random.default_rng(seed)

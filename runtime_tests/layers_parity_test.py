@@ -1,5 +1,6 @@
-"""Parity of our Layers models in tfjs-node: every test model, float32 and quantised, converted
-by the converter, loaded with tf.loadLayersModel and compared with Keras' own predictions.
+"""Parity of our Layers models in tfjs-node (and on the light WASM runtime): every test model,
+float32 and quantised, converted by the converter, loaded with tf.loadLayersModel and compared
+with Keras' own predictions.
 
 Tolerances. Float32 weights: TF.js and Keras run the same float32 maths in a different order, so
 outputs differ by float32 rounding only; we allow 1e-5 absolute + 1e-5 x max|output| (observed:
@@ -120,3 +121,16 @@ def test_swapped_weights_are_caught(cases, tmp_path):
     run = parity.run_node_tests(broken)
     assert run.returncode != 0
     assert not parity.read_result(broken)["ok"]
+
+
+def test_the_light_runtime_matches_too(cases, tmp_path):
+    """The same cases on the runtime verify falls back to without tfjs-node (TF.js + the WASM
+    backend, as installed from converter/runtime/light's lock), in one Node process."""
+    case_dirs, _ = cases
+    copies = [shutil.copytree(case_dir, tmp_path / name) for name, case_dir in case_dirs.items()]
+    run = parity.run_predict(*copies, node_modules=parity.light_node_modules())
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    for copy in copies:
+        result = parity.read_result(copy)
+        assert result["runtime"] == "tfjs", result
+        parity.assert_within_bounds(result, backend="wasm", context=copy.name)

@@ -120,8 +120,10 @@ def test_sdist_holds_the_sources_and_builds_the_same_wheel(pip_wheel, tmp_path):
     assert {"pyproject.toml", "setup.py", "README.md", "codec/_codec.pyx", "converter/runtime/js/predict.js",
             "converter/runtime/light/package-lock.json", "converter/graph/tfjs_ops.txt"} <= names
     assert not [n for n in names if "/tests/" in n or n.startswith("build/") or n.endswith(".so")]
+    # --no-cache-dir: pip would cache the wheel it builds from an sdist in ~/.cache/pip, which
+    # the Bazel sandbox keeps read-only (a new sdist, e.g. with a new source file, then fails).
     _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-build-isolation",
-          "--no-deps", "--no-index", "-w", tmp_path / "wheel", sdist])
+          "--no-cache-dir", "--no-deps", "--no-index", "-w", tmp_path / "wheel", sdist])
     (wheel,) = (tmp_path / "wheel").glob("tfjs_export-*.whl")
     with zipfile.ZipFile(wheel) as ours, zipfile.ZipFile(pip_wheel) as theirs:
         assert sorted(ours.namelist()) == sorted(theirs.namelist())

@@ -18,5 +18,8 @@ def add_graph_source_options(group):
                        help="SavedModel signature to use (default: %(default)s)")
     group.add_argument("--saved_model_tags", default="serve", metavar="TAGS",
                        help="comma-separated MetaGraph tags of the SavedModel (default: %(default)s)")
+    group.add_argument("--input_shapes", default=None, metavar="NAME:DIMS[,...]",
+                       help="input signature to trace a Keras model with, e.g. image:1x12x12x3 (? = any size): "
+                            "for a subclassed model whose file records no input shape")
     group.add_argument("--unsafe_deserialization", action="store_true",
                        help="let Keras load Lambda layers (runs the Python code stored in the file)")

@@ -110,7 +110,7 @@ def run(args):
                 metadata=args.metadata, allow_custom_layers=args.allow_custom_layers,
                 signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
                 skip_op_check=args.skip_op_check, unsafe_deserialization=args.unsafe_deserialization,
-                labels=labels, progress=bar.step if bar else None, progress_bar=bar, **quantize)
+                input_shapes=args.input_shapes, labels=labels, progress=bar.step if bar else None, progress_bar=bar, **quantize)
             summary = convert_with(resolve_path(args.src), resolve_path(args.out_dir), options)
         finally:
             if bar:

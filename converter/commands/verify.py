@@ -60,7 +60,7 @@ def report(src, model_dir, args):
         result = verify(src, model_dir, samples=args.samples, atol=args.tolerance, rtol=args.tolerance,
                         node_modules=resolve_path(args.node_modules) if args.node_modules else None,
                         signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
-                        unsafe_deserialization=args.unsafe_deserialization)
+                        unsafe_deserialization=args.unsafe_deserialization, input_shapes=args.input_shapes)
     print(result.table())
     if not result.ok:
         # The cause itself when the model did not even load or predict (the table has it too).

@@ -3,11 +3,9 @@
 One module per step; this module only runs them in order:
     read a TF2 SavedModel without TensorFlow's Python API (saved_model.py, tensor_bundle.py)
       or load it / a Keras model with TensorFlow (load.py)
-    -> freeze (freeze.py) -> constant folding in numpy (const_fold.py)
-    -> grappler pass 1, big constants set aside (grappler.py, via tf_modules.py)
-    -> fold batch norms (fold_batch_norms.py) -> Add->BiasAdd (bias_add.py)
-    -> grappler remap pass -> depthwise fusion / unfuse what TF.js lacks (fused_ops.py)
-    -> drop control edges TF.js cannot schedule (control_deps.py)
+    -> freeze (freeze.py)
+    -> the rewrite passes, declared in order in pipeline.py (debug ops, batch norms, constant
+       folding, grappler, batch-norm folding, fusions, control edges, loop frames, pruning)
     -> hash tables: initializer graph + lookup rewrite (tables.py)
     -> op check (op_check.py) -> extract weights (weights.py) -> a ModelSpec (GraphDef JSON,
        signature (model_json.py), initializer), written by converter/model_dir.py
@@ -30,14 +28,13 @@ def import_tensorflow_quietly():
 
 
 def build_graph(src, input_format, options, say=lambda message: None):
-    """Load and optimise: return (graph_def, FrozenGraph for the signature, generated_by, stats,
+    """Load, freeze and run the rewrite passes (pipeline.py): return (graph_def, FrozenGraph for
+    the signature (its graph_def released), generated_by, [pipeline.PassRecord],
     tables.TableGraphs or None)."""
-    from tfjs_export.converter.graph import (bias_add, const_fold, control_deps, fold_batch_norms, fused_ops, grappler,
-                                 op_check, tables)
+    from tfjs_export.converter.graph import op_check, pipeline, tables
     from tfjs_export.converter.graph.freeze import freeze
     from tfjs_export.converter.graph.load import load_function
     from tfjs_export.converter.graph.saved_model import NotFreezable, freeze_saved_model
-    from tfjs_export.converter.graph.nodes import prune_unused
 
     frozen, found_tables = None, {}
     if input_format == "tf_saved_model":
@@ -50,7 +47,7 @@ def build_graph(src, input_format, options, say=lambda message: None):
         say(f"loading {src} with TensorFlow")
         import_tensorflow_quietly()
         loaded = load_function(src, input_format, options.signature_name, options.saved_model_tags,
-                               options.unsafe_deserialization)
+                               options.unsafe_deserialization, options.input_shapes)
         say("freezing variables into constants")
         frozen = freeze(loaded)
         # --- hash tables (tables.py): read while the model is alive ---
@@ -59,18 +56,12 @@ def build_graph(src, input_format, options, say=lambda message: None):
         generated_by = loaded.generated_by
         del loaded  # the loaded model's variables: frozen into constants now, free them
     say("optimising the graph")
-    keep = [t.name.split(":")[0] for t in frozen.inputs + frozen.outputs]
-    stats = {"constants_folded": const_fold.fold_constants(frozen.graph_def, keep)}
-    graph_def = grappler.optimize(frozen.graph_def, frozen.inputs, frozen.outputs)
-    frozen.graph_def = None  # one copy of the weights at a time
-    stats["constants_folded"] += const_fold.fold_constants(graph_def, keep)
-    stats["batch_norms_folded"] = fold_batch_norms.fold_batch_norms(graph_def)
-    stats["bias_adds"] = bias_add.normalise_bias_adds(graph_def)
-    graph_def = grappler.optimize(graph_def, frozen.inputs, frozen.outputs, grappler.FUSE_PASS)
-    stats["depthwise_fused"] = fused_ops.fuse_depthwise(graph_def)
-    stats["unfused"] = fused_ops.unfuse_unsupported(graph_def)
-    stats["control_edges_dropped"] = control_deps.drop_control_inputs(graph_def)
-    prune_unused(graph_def, keep)
+    state = pipeline.GraphState(frozen.graph_def, frozen.inputs, frozen.outputs,
+                                [t.name.split(":")[0] for t in frozen.inputs + frozen.outputs],
+                                keep_scales_apart=options.keep_scales_apart)
+    frozen.graph_def = None  # one copy of the weights at a time: the passes own it now
+    records = pipeline.run_passes(state)
+    graph_def = state.graph_def
     # --- hash tables (tables.py): initializer graph, lookups reshaped ---
     table_graphs = tables.attach_tables(graph_def, found_tables, src)
     if not options.skip_op_check and table_graphs:
@@ -78,7 +69,7 @@ def build_graph(src, input_format, options, say=lambda message: None):
     # --- end hash tables ---
     if not options.skip_op_check:
         op_check.check_ops(graph_def, src)
-    return graph_def, frozen, generated_by, stats, table_graphs
+    return graph_def, frozen, generated_by, records, table_graphs
 
 
 def read_graph_model(src, input_format, plan, options):
@@ -88,8 +79,11 @@ def read_graph_model(src, input_format, plan, options):
 
     from tfjs_export.converter.graph.model_json import signature_json
     from tfjs_export.converter.graph.weights import extract_weights
+    import dataclasses
+
     from tfjs_export.converter.spec import ModelSpec
 
+    options = dataclasses.replace(options, keep_scales_apart=bool(plan))  # quantised: BN scales apart
     graph_def, frozen, generated_by, _, table_graphs = build_graph(src, input_format, options, options.say)
     weights = extract_weights(graph_def)
     signature = signature_json(frozen.inputs, frozen.outputs)

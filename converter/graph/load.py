@@ -26,13 +26,14 @@ class LoadedFunction:
 
 
 def load_function(path, input_format, signature_name="serving_default", tags=("serve",),
-                  unsafe_deserialization=False):
-    """Load `path` (tf_saved_model | keras | keras_h5) and return a LoadedFunction."""
+                  unsafe_deserialization=False, input_shapes=None):
+    """Load `path` (tf_saved_model | keras | keras_h5) and return a LoadedFunction.
+    input_shapes: {input name: [dims, None = open]} to trace a Keras model with (see input_shapes.py)."""
     if input_format == "tf_saved_model":
         return _load_saved_model(path, signature_name, tags)
     if input_format in ("keras", "keras_h5"):
         model, keras_name = _load_keras_model(path, input_format, unsafe_deserialization)
-        return _trace_keras_model(model, keras_name)
+        return _trace_keras_model(model, keras_name, input_shapes, path)
     raise ConversionError(f"input format {input_format!r} cannot be converted to a graph model", path)
 
 
@@ -120,18 +121,20 @@ def _first_line(err):
     return lines[0] if lines else type(err).__name__
 
 
-def _trace_keras_model(model, generated_by):
+def _trace_keras_model(model, generated_by, input_shapes=None, path=None):
     import tensorflow as tf
 
-    inputs = list(model.inputs)
-    keys = [_tensor_key(t, f"input_{i}") for i, t in enumerate(inputs)]
-    specs = [tf.TensorSpec(t.shape, t.dtype, name=safe_node_name(k, i)) for i, (k, t) in
-             enumerate(zip(keys, inputs))]
-    output_keys = keras_output_keys(model)
+    keys, specs, functional = _input_specs(model, input_shapes, path)
+    output_keys = keras_output_keys(model) if functional else []
 
     def call(*xs):
         outputs = model(list(xs) if len(xs) > 1 else xs[0], training=False)
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        if isinstance(outputs, dict):  # a subclassed model may return a dict: its keys name the outputs
+            output_keys[:] = sorted(outputs)
+            outputs = [outputs[k] for k in output_keys]
+        outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        if not functional and not output_keys:
+            output_keys[:] = [f"output_{i}" for i in range(len(outputs))]
         # Identity ops named after the outputs give the graph readable output node names.
         return [tf.identity(o, name=safe_node_name(k, i)) for i, (k, o) in
                 enumerate(zip(output_keys, outputs))]
@@ -139,11 +142,62 @@ def _trace_keras_model(model, generated_by):
     try:
         function = tf.function(call, input_signature=specs, autograph=False).get_concrete_function()
     except Exception as err:
-        raise ConversionError(f"cannot trace the Keras model to a TF graph: {_first_line(err)}") from None
+        hint = " (check --input_shapes)" if input_shapes else ""
+        raise ConversionError(f"cannot trace the Keras model to a TF graph: {_first_line(err)}{hint}", path) from None
     if len(function.outputs) != len(output_keys):
-        raise ConversionError(f"model has {len(function.outputs)} outputs but names for {len(output_keys)}")
+        raise ConversionError(f"model has {len(function.outputs)} outputs but names for {len(output_keys)}", path)
     function._tfjs_keep_alive = model
     return LoadedFunction(function, keys, output_keys, generated_by)
+
+
+def _input_specs(model, input_shapes, path):
+    """(input keys, TensorSpecs, functional?) for tracing: a functional/Sequential model's own
+    inputs (shapes overridden by input_shapes), else a subclassed model's build_config shape or
+    input_shapes."""
+    import tensorflow as tf
+
+    try:
+        inputs = list(model.inputs or [])
+    except (AttributeError, ValueError):  # Keras 3 subclassed models have no .inputs at all
+        inputs = []
+    if inputs:
+        keys = [_tensor_key(t, f"input_{i}") for i, t in enumerate(inputs)]
+        shapes = [list(t.shape) for t in inputs]
+        if input_shapes:
+            unknown = sorted(set(input_shapes) - set(keys))
+            if unknown:
+                raise ConversionError(f"--input_shapes names {', '.join(unknown)}, but the model's inputs are "
+                                      f"{', '.join(keys)}", path)
+            shapes = [input_shapes.get(k, s) for k, s in zip(keys, shapes)]
+        dtypes = [t.dtype for t in inputs]
+        functional = True
+    else:
+        keys, shapes = _subclassed_shapes(model, input_shapes, path)
+        dtypes = [tf.float32] * len(keys)  # a build_config records shapes only
+        functional = False
+    specs = [tf.TensorSpec(shape, dtype, name=safe_node_name(k, i)) for i, (k, shape, dtype) in
+             enumerate(zip(keys, shapes, dtypes))]
+    return keys, specs, functional
+
+
+def _subclassed_shapes(model, input_shapes, path):
+    """Input names and shapes of a subclassed model: --input_shapes, else its build_config."""
+    name = type(model).__name__
+    if input_shapes:
+        return list(input_shapes), list(input_shapes.values())
+    config = model.get_build_config() if hasattr(model, "get_build_config") else None
+    shape = (config or {}).get("input_shape")
+    if shape is None:
+        raise ConversionError(f"model {name!r} is a subclassed model and its file records no input shape "
+                              "(it was saved before being called on data): give one with --input_shapes NAME:1x12x12x3", path)
+    if isinstance(shape, dict):
+        names, shapes = list(shape), list(shape.values())
+    elif shape and isinstance(shape[0], (list, tuple)):
+        names, shapes = [f"input_{i}" for i in range(len(shape))], list(shape)
+    else:
+        names, shapes = ["inputs"], [shape]
+    # The recorded shape is the first batch the model saw: leave the batch dimension open.
+    return names, [[None] + list(s[1:]) if s else [] for s in shapes]
 
 
 def _tensor_key(tensor, fallback):

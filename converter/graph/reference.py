@@ -13,7 +13,7 @@ def run_written_graph_model(model_dir, inputs):
     import tensorflow as tf
     from google.protobuf.json_format import ParseDict, ParseError
 
-    from tfjs_export.converter.graph import fused_ops
+    from tfjs_export.converter.graph import fused_ops, loop_frames
     from tfjs_export.converter.model_dir import ModelDir, read_model_dir
     checked = model_dir if isinstance(model_dir, ModelDir) else read_model_dir(model_dir)
     model = checked.model_json
@@ -32,6 +32,7 @@ def run_written_graph_model(model_dir, inputs):
             node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(np.asarray(value).astype(dtype.as_numpy_dtype)))
     # TF has no kernel for TF.js's own fused depthwise op: run it as its parts.
     fused_ops.unfuse_unsupported(graph_def, always=("FusedDepthwiseConv2dNative",))
+    loop_frames.enter_outer_inputs(graph_def)  # TF wants loop bodies to read outside values through Enters
     signature = model["signature"]
     user_inputs = sorted(k for k, v in signature["inputs"].items() if "resourceId" not in v)
     with tf.Graph().as_default() as graph:

@@ -77,3 +77,14 @@ def grappler_modules():
     """A namespace with TF's `tf_optimizer` and `cluster` (grappler) modules."""
     tensorflow_protos()
     return _load(_GRAPPLER_MODULES, quiet=True)
+
+
+@functools.lru_cache(maxsize=None)
+def op_def(op_name):
+    """TensorFlow's registered OpDef of an op (its input/output signature)."""
+    grappler_modules()  # loads TensorFlow's C++ library, which holds the op registry
+    registry = _load({"op_def_registry": "tensorflow.python.framework.op_def_registry"}, quiet=True).op_def_registry
+    found = registry.get(op_name)
+    if found is None:
+        raise ValueError(f"TensorFlow has no op {op_name!r}")
+    return found

@@ -89,33 +89,35 @@ def _class_and_config(value, kind):
     return value["class_name"], value.get("config") or {}
 
 
-def initializer(value):
-    """Translate a serialized Keras 3 initializer (or None)."""
+def _known(value, kind, table):
+    """(table entry, config) of a serialized object whose class `table` knows; ObjectError if not."""
+    name, config = _class_and_config(value, kind)
+    if name not in table:
+        raise ObjectError(f"{kind} {name!r} is not available in TF.js")
+    return table[name], config
+
+
+def _renamed(value, kind, table):
+    """The tfjs object for a Keras one: its tfjs class and the config keys tfjs reads (or None)."""
     if value is None:
         return None
-    name, config = _class_and_config(value, "initializer")
-    if name not in INITIALIZERS:
-        raise ObjectError(f"initializer {name!r} is not available in TF.js")
-    tfjs_name, keys = INITIALIZERS[name]
+    (tfjs_name, keys), config = _known(value, kind, table)
     return {"class_name": tfjs_name, "config": {k: config[k] for k in keys if k in config}}
+
+
+def initializer(value):
+    """Translate a serialized Keras 3 initializer (or None)."""
+    return _renamed(value, "initializer", INITIALIZERS)
 
 
 def regularizer(value):
     """Translate a serialized Keras 3 regularizer (or None)."""
     if value is None:
         return None
-    name, config = _class_and_config(value, "regularizer")
-    if name not in REGULARIZERS:
-        raise ObjectError(f"regularizer {name!r} is not available in TF.js")
-    return {"class_name": "L1L2", "config": REGULARIZERS[name](config)}
+    l1_l2, config = _known(value, "regularizer", REGULARIZERS)
+    return {"class_name": "L1L2", "config": l1_l2(config)}
 
 
 def constraint(value):
     """Translate a serialized Keras 3 constraint (or None)."""
-    if value is None:
-        return None
-    name, config = _class_and_config(value, "constraint")
-    if name not in CONSTRAINTS:
-        raise ObjectError(f"constraint {name!r} is not available in TF.js")
-    tfjs_name, keys = CONSTRAINTS[name]
-    return {"class_name": tfjs_name, "config": {k: config[k] for k in keys if k in config}}
+    return _renamed(value, "constraint", CONSTRAINTS)

@@ -47,12 +47,13 @@ def translate_model(config, path=None, keras_version="3", allow_custom_layers=Fa
     name and config, for users who register a same-named class in JS, instead of refusing them."""
     class_name = config.get("class_name")
     inner = config.get("config")
-    if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
-        raise ConversionError(f"model config: model {class_name!r} has no layer list", path)
     if class_name not in MODEL_CLASSES:
         raise ConversionError(
-            f"model class {class_name!r} is a subclassed model: the Layers format needs a "
-            "Sequential or functional model", path)
+            f"model class {class_name!r} is a subclassed model: the Layers format needs a Sequential or "
+            "functional model; convert it with --output_format tfjs_graph_model (its classes registered "
+            "with --custom_objects FILE.py)", path)
+    if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
+        raise ConversionError(f"model config: model {class_name!r} has no layer list", path)
     translator = _Translator(path, keras2=str(keras_version).startswith("2"),
                              allow_custom_layers=allow_custom_layers)
     translator.taken = set(_layer_names(config))

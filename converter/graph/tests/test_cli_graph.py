@@ -76,3 +76,51 @@ def test_help_and_layers_path_do_not_import_tensorflow(tmp_path):
                             env={"PYTHONPATH": os.pathsep.join(sys.path)})
     assert result.returncode == 0, result.stderr
     assert "--output_format" in result.stdout and "tfjs_graph_model" in result.stdout
+
+
+def test_subclassed_model_from_the_cli(tmp_path):
+    """--custom_objects pnet.py: Graph converts (build_config shape); an unbuilt model says how to
+    give a shape and converts with --input_shapes; the Layers path names the Graph format."""
+    from tools.testing import graph_symptom_models
+    objects = os.path.join(os.path.dirname(graph_symptom_models.__file__), "custom_objects", "pnet.py")
+    built = graph_symptom_models.subclassed_pnet_keras(str(tmp_path)).path
+    unbuilt = graph_symptom_models.unbuilt_pnet_keras(str(tmp_path))
+    graph = ("--output_format", "tfjs_graph_model", "--custom_objects", objects, "--quiet")
+
+    result = run_cli("convert", built, str(tmp_path / "graph"), *graph)
+    assert result.returncode == 0, result.stderr[-3000:]
+    signature = json.loads((tmp_path / "graph" / "model.json").read_text())["signature"]
+    assert list(signature["inputs"]) == ["inputs"] and sorted(signature["outputs"]) == ["boxes", "score"]
+
+    result = run_cli("convert", unbuilt, str(tmp_path / "no_shape"), *graph)
+    assert_one_line_error(result, unbuilt, "'PNet' is a subclassed model", "--input_shapes NAME:1x12x12x3")
+    assert not (tmp_path / "no_shape").exists()
+    result = run_cli("convert", unbuilt, str(tmp_path / "shaped"), *graph, "--input_shapes", "image:?x12x12x3")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tmp_path / "shaped" / "model.json").read_text())["signature"]["inputs"]["image"]
+    result = run_cli("convert", unbuilt, str(tmp_path / "bad"), *graph, "--input_shapes", "image=1x2")
+    assert_one_line_error(result, "--input_shapes: 'image=1x2' is not NAME:DIMS")
+
+    result = run_cli("convert", built, str(tmp_path / "layers"), "--custom_objects", objects)
+    assert_one_line_error(result, built, "'PNet' is a subclassed model", "--output_format tfjs_graph_model",
+                          "--custom_objects")
+    assert not (tmp_path / "layers").exists()
+
+
+def test_an_unexpected_error_in_the_graph_path_is_one_line(model_files, tmp_path, monkeypatch):
+    """A bug inside the pipeline (here: a pass that raises) is reported as one line naming the
+    file and --debug, and nothing is written."""
+    from tfjs_export.converter import ConversionError, convert
+    from tfjs_export.converter.graph import const_fold
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(const_fold, "fold_constants", broken)
+    src = model_files["two_in_two_out_saved_model"]
+    try:
+        convert(src, str(tmp_path / "web"), output_format="tfjs_graph_model")
+    except ConversionError as err:
+        message = str(err)
+    assert message.startswith(src) and "KeyError: 'boom'" in message and "--debug" in message
+    assert "\n" not in message and not (tmp_path / "web").exists()

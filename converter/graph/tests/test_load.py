@@ -69,3 +69,34 @@ def test_lambda_needs_unsafe_deserialization(tmp_path):
     with pytest.raises(ConversionError, match="--unsafe_deserialization"):
         load_function(path, "keras")
     assert load_function(path, "keras", unsafe_deserialization=True).output_keys == ["out"]
+
+
+# --- subclassed Keras 3 models ----------------------------------------------------------------
+
+def test_subclassed_model_is_traced_with_its_build_config_shape(tmp_path):
+    import numpy as np
+    from tools.testing import graph_symptom_models
+    source = graph_symptom_models.subclassed_pnet_keras(str(tmp_path))
+    loaded = load_function(source.path, "keras")
+    assert loaded.input_keys == ["inputs"] and loaded.output_keys == ["boxes", "score"]
+    assert loaded.function.inputs[0].shape.as_list() == [None, 12, 12, 3]  # batch left open
+    outputs = loaded.function(source.inputs["inputs"])
+    for key, value in zip(loaded.output_keys, outputs):
+        np.testing.assert_allclose(value.numpy(), source.outputs[key], rtol=1e-6, atol=1e-6)
+
+
+def test_unbuilt_subclassed_model_needs_input_shapes(tmp_path):
+    from tools.testing import graph_symptom_models
+    path = graph_symptom_models.unbuilt_pnet_keras(str(tmp_path))
+    with pytest.raises(ConversionError) as err:
+        load_function(path, "keras")
+    message = str(err.value)
+    assert "'PNet' is a subclassed model" in message and "--input_shapes NAME:1x12x12x3" in message
+    assert path in message and "\n" not in message
+    loaded = load_function(path, "keras", input_shapes={"image": [None, 12, 12, 3]})
+    assert loaded.input_keys == ["image"] and loaded.function.inputs[0].shape.as_list() == [None, 12, 12, 3]
+
+
+def test_input_shapes_must_name_a_functional_models_inputs(model_files):
+    with pytest.raises(ConversionError, match=r"--input_shapes names c, but the model's inputs are a, b"):
+        load_function(model_files["two_in_two_out"], "keras", input_shapes={"c": [1, 3]})
