@@ -49,8 +49,8 @@ import numpy as np
 
 from tfjs_export.codec.errors import CodecError, CodecWriteError
 from tfjs_export.codec import quantization as _q
+from tfjs_export.codec.sizes import DEFAULT_SHARD_SIZE, DTYPE_BYTES, element_count
 
-DEFAULT_SHARD_SIZE = 4 * 1024 * 1024
 _CHUNK = 1 << 18  # elements per encode chunk (1 MiB of float32 input)
 
 # (numpy kind, itemsize) -> manifest dtype, for arrays written unquantised.
@@ -69,7 +69,7 @@ _READ_DTYPES = {
     "uint8": np.dtype("u1"),
     "complex64": np.dtype("<c8"),
 }
-_QUANT_ITEMSIZE = {"float16": 2, "uint8": 1, "uint16": 2}
+_QUANT_ITEMSIZE = {q: DTYPE_BYTES[q] for q in _q.QUANTIZATION_DTYPES}
 
 
 # ----------------------------------------------------------------------------- write
@@ -279,13 +279,16 @@ class _GroupReader(object):
         self.left = 0
         self.remaining = sum(sizes)
 
+    def _ends_early(self, n, name):
+        raise CodecError(
+            "%s: weight data ends early: weight %r of group %d needs %d more bytes but the "
+            "group's shards have only %d left (truncated shard?)"
+            % (self.files[-1] if self.files else "<no files>", name, self.group, n, self.remaining))
+
     def readinto(self, mv, name):
         n = len(mv)
         if n > self.remaining:
-            raise CodecError(
-                "%s: weight data ends early: weight %r of group %d needs %d more bytes but the "
-                "group's shards have only %d left (truncated shard?)"
-                % (self.files[-1] if self.files else "<no files>", name, self.group, n, self.remaining))
+            self._ends_early(n, name)
         pos = 0
         while pos < n:
             while self.left == 0:
@@ -299,6 +302,8 @@ class _GroupReader(object):
             self.remaining -= got
 
     def read(self, n, name):
+        if n > self.remaining:  # before allocating: a string's declared length may be anything
+            self._ends_early(n, name)
         buf = bytearray(n)
         self.readinto(memoryview(buf), name)
         return bytes(buf)
@@ -339,9 +344,7 @@ def _spec(w, gi):
         raise CodecError("weight %r: bad shape %r" % (name, shape))
     dtype = w.get("dtype")
     quant = w.get("quantization")
-    size = 1
-    for d in shape:
-        size *= d
+    size = element_count(shape)
     if quant is not None:
         qd = quant.get("dtype") if isinstance(quant, dict) else None
         if qd not in _QUANT_ITEMSIZE:
@@ -352,7 +355,7 @@ def _spec(w, gi):
     elif dtype == "string":
         nbytes = None
     elif dtype in _READ_DTYPES:
-        nbytes = size * _READ_DTYPES[dtype].itemsize
+        nbytes = size * DTYPE_BYTES[dtype]
     else:
         raise CodecError("weight %r: unsupported dtype %r" % (name, dtype))
     return name, tuple(shape), size, dtype, quant, nbytes

@@ -1,7 +1,9 @@
 """Command line: `tfjs-export COMMAND ...` (`bazel run //converter:cli -- COMMAND ...`).
 
 User errors print one line, `tfjs-export: error: <file>: <problem>`, and exit 1 (2 for bad
-usage); `--debug` shows the traceback instead. Subcommands live in converter/commands/.
+usage); anything unexpected (a bug) prints one line too, `tfjs-export COMMAND: error: <file>:
+internal error (<type>: <message>); rerun with --debug and report it`, and exits 1; `--debug`
+shows the traceback instead. Subcommands live in converter/commands/.
 """
 
 import argparse
@@ -53,6 +55,22 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except Exception as err:  # the last line of defence: a bug of ours, never a traceback
+        if args.debug:
+            raise
+        print(internal_error_line(args, err), file=sys.stderr)
+        return 1
+
+
+def internal_error_line(args, err):
+    """The one line for an unexpected exception: the subcommand, the file it was working on, the
+    exception, and what to do. (Writers clean up on any exception: nothing is left on disk.)"""
+    target = next((getattr(args, name) for name in ("src", "model_dir") if getattr(args, name, None)), "?")
+    detail = " ".join(str(err).split()) or "no message"
+    if len(detail) > 300:
+        detail = detail[:297] + "..."
+    return (f"{PROG} {args.command}: error: {target}: internal error ({type(err).__name__}: {detail}); "
+            "rerun with --debug and report it")
 
 
 if __name__ == "__main__":

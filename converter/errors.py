@@ -5,6 +5,9 @@ we cannot translate). The CLI prints it as one line, `tfjs-export: error: <path>
 no traceback, and exits non-zero. Anything else escaping the converter is a bug in the converter.
 """
 
+import errno
+import os
+
 
 class ConversionError(Exception):
     """A user error, reported as one line naming the file and the problem."""
@@ -27,3 +30,30 @@ class UnsupportedLayerError(ConversionError):
         super().__init__(message, path)
         self.layer_name = layer_name
         self.class_name = class_name
+
+
+def os_error_message(err, what="file"):
+    """The cause of an OSError from stat/open, said plainly: a symlink loop, a dangling symlink,
+    a file where a directory belongs, a missing `what`, a permission problem."""
+    if err.errno == errno.ELOOP:
+        return "is a symlink loop (a link that points back to itself)"
+    if err.errno == errno.ENOENT:
+        dangling = bool(err.filename) and os.path.islink(err.filename)
+        return f"{what} does not exist" + (" (a dangling symlink)" if dangling else "")
+    if err.errno == errno.ENOTDIR:
+        return f"a path component is a file: {err.strerror}"  # strerror: "Not a directory"
+    if err.errno == errno.EISDIR:
+        return f"is a directory, expected a {what}"
+    return f"cannot read: {err.strerror or err}"
+
+
+def stat_input(path, what):
+    """os.stat of a path the user named; None when nothing is there (the caller says what was
+    expected), the cause as a ConversionError when something is but cannot be followed (a
+    symlink loop, a dangling link, ...)."""
+    try:
+        return os.stat(path)
+    except OSError as err:
+        if err.errno == errno.ENOENT and not os.path.islink(path):
+            return None
+        raise ConversionError(os_error_message(err, what), path) from None

@@ -4,34 +4,21 @@ the shards against the manifest (through codec.read_weights, which reads exactly
 """
 
 import collections
-import json
 import os
 
 import numpy as np
 
-from tfjs_export import codec
-from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.model_dir import read_model_dir
 from tfjs_export.converter.report import weight_bytes
 
 
 def inspect_model(model_dir):
     """Return a JSON-able summary of the model in `model_dir`; ConversionError if it is broken."""
-    model_json = os.path.join(model_dir, "model.json")
-    if not os.path.isfile(model_json):
-        raise ConversionError("not a converted TF.js model directory (no model.json)", model_dir)
-    try:
-        with open(model_json, encoding="utf-8") as f:
-            model = json.load(f)
-        manifest = model["weightsManifest"]
-        topology = model["modelTopology"]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ConversionError(f"model.json is not a TF.js model ({type(err).__name__}: {err})", model_dir) from None
-    try:
-        arrays = codec.read_weights(manifest, model_dir)  # fails on a missing, short or long shard
-    except codec.CodecError as err:
-        raise ConversionError(f"weights do not match the manifest: {err}", model_dir) from None
+    checked = read_model_dir(model_dir)  # model.json against the schema, shards against the manifest
+    model, manifest, topology = checked.model_json, checked.manifest, checked.topology
+    arrays = checked.read_weights()  # fails on a shard whose bytes do not decode as declared
 
-    fmt = model.get("format", "layers-model")
+    fmt = checked.format
     summary = {
         "format": fmt,
         "generated_by": model.get("generatedBy"),
@@ -41,7 +28,7 @@ def inspect_model(model_dir):
     }
     stored_total = float_total = 0
     for index, group in enumerate(manifest, start=1):
-        shards = [{"path": p, "bytes": os.path.getsize(os.path.join(model_dir, p))} for p in group["paths"]]
+        shards = [{"path": p, "bytes": os.path.getsize(os.path.join(checked.path, p))} for p in group["paths"]]
         weights = []
         for spec in group["weights"]:
             entry, stored, as_float = _weight_summary(spec, arrays[spec["name"]])
@@ -70,7 +57,8 @@ def _weight_summary(spec, array):
 
 def _layers_io(topology):
     config = topology.get("model_config", topology)
-    layers = config.get("config", {}).get("layers", [])
+    inner = config.get("config", {})
+    layers = inner if isinstance(inner, list) else inner.get("layers", [])  # old Sequential: a bare list
     counts = collections.Counter(layer.get("class_name") for layer in layers)
     inputs = []
     for layer in layers:
@@ -82,7 +70,7 @@ def _layers_io(topology):
         inputs = inputs[:1]
         outputs = [{"name": layers[-1]["config"].get("name")}] if layers else []
     else:
-        outputs = [{"name": ref[0]} for ref in config.get("config", {}).get("output_layers", [])]
+        outputs = [{"name": ref[0]} for ref in inner.get("output_layers", [])]
     return {"model_class": config.get("class_name"), "inputs": inputs, "outputs": outputs,
             "layer_counts": dict(sorted(counts.items()))}
 
@@ -90,7 +78,7 @@ def _layers_io(topology):
 def _graph_io(model):
     def tensors(section):
         out = []
-        for key, info in sorted((model.get("signature") or {}).get(section, {}).items()):
+        for key, info in sorted(model.get("signature", {}).get(section, {}).items()):
             dims = [int(d.get("size", -1)) for d in info.get("tensorShape", {}).get("dim", [])]
             out.append({"name": info.get("name", key), "shape": dims, "dtype": info.get("dtype")})
         return out

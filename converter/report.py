@@ -2,9 +2,8 @@
 
 import collections
 import dataclasses
-import math
 
-_ITEMSIZE = {"float32": 4, "int32": 4, "bool": 1, "uint8": 1, "uint16": 2, "float16": 2, "complex64": 8}
+from tfjs_export import codec
 
 
 @dataclasses.dataclass
@@ -47,10 +46,8 @@ def weight_bytes(spec, array=None):
     if spec["dtype"] == "string":
         size = sum(4 + len(s.encode("utf-8") if isinstance(s, str) else s) for s in array.reshape(-1))
         return size, size
-    count = math.prod(spec["shape"])  # Python ints: a declared shape cannot wrap around
-    quantization = spec.get("quantization")
-    stored = _ITEMSIZE[quantization["dtype"] if quantization else spec["dtype"]]
-    return count * _ITEMSIZE[spec["dtype"]], count * stored
+    stored, unquantized = codec.weight_nbytes(spec)  # exact Python ints: a shape cannot wrap around
+    return unquantized, stored
 
 
 def weight_stats(manifest_groups, arrays_by_name=None):

@@ -25,11 +25,13 @@ class Weight:
 class ModelSpec:
     """A model ready to be written: TF.js topology plus named weights in manifest order."""
 
-    format: str  # "layers-model" (later also "graph-model")
-    topology: dict
+    format: str  # "layers-model" or "graph-model"
+    topology: dict  # Layers: the Keras-2-style model config; Graph: the GraphDef as JSON
     weights: list
     generated_by: str = ""
     notices: list = dataclasses.field(default_factory=list)
+    # More model.json fields (Graph: signature, modelInitializer, initializerSignature).
+    extra: dict = dataclasses.field(default_factory=dict)
 
     def narrow_dtypes(self):
         """Convert float64/int64 weights to float32/int32 in place, adding a notice for each."""

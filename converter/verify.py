@@ -11,7 +11,6 @@ a misplaced byte shows; the error against the float model is reported for inform
 
 import dataclasses
 import importlib.util
-import json
 import os
 import tempfile
 
@@ -69,19 +68,16 @@ def sample_inputs(model, samples, seed):
     return inputs
 
 
-def set_weights_as_tfjs_reads_them(model, model_dir, src):
+def set_weights_as_tfjs_reads_them(model, checked, src):
     """Give the Keras `model` (loaded from `src`) the weights TF.js will use: decoded from the
-    shards in model_dir.
+    shards of `checked` (a model_dir.ModelDir).
 
     Keras variables are matched to TF.js weights through their values: our reader gives each
     TF.js weight the source array it came from, which holds however layers were renamed or
     rewritten for TF.js (nested models, Bidirectional, TimeDistributed, ...). A variable with no
     TF.js counterpart (e.g. a Normalization count) keeps its value."""
-    from tfjs_export import codec
     from tfjs_export.converter.readers import read_model
-    with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
-        manifest = json.load(f)["weightsManifest"]
-    decoded = codec.read_weights(manifest, model_dir)
+    decoded = checked.read_weights()
     by_value = {}
     for weight in read_model(os.fspath(src)).weights:
         if weight.name in decoded:
@@ -93,7 +89,7 @@ def set_weights_as_tfjs_reads_them(model, model_dir, src):
             variable.assign(value.reshape(tuple(variable.shape)))
             matched += 1
     if decoded and not matched:
-        raise ConversionError("none of the converted model's weights come from the source model", model_dir)
+        raise ConversionError("none of the converted model's weights come from the source model", checked.path)
 
 
 def _value_key(array):
@@ -111,28 +107,43 @@ def _as_list(outputs):
     return [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
 
 
+@dataclasses.dataclass
+class ParityCase:
+    """What one verification compares: inputs, the expected (reference) outputs, their names."""
+
+    inputs: list
+    expected: list
+    input_names: list
+    output_names: list
+    float_outputs: list  # the float model's outputs (== expected unless quantised)
+
+
 def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DEFAULT_TOLERANCE,
-           node_modules=None, **graph_options):
+           node_modules=None, signature_name="serving_default", saved_model_tags=("serve",),
+           unsafe_deserialization=False, input_shapes=None):
     """Compare the TF.js model in `model_dir` with its source `src`; return a VerifyReport.
 
     Layers models: the reference is Keras (on its NumPy backend when TensorFlow is not
-    installed). Graph models: TensorFlow running the source's function (graph_options:
-    signature_name, saved_model_tags, unsafe_deserialization, input_shapes, as for convert).
-    node_modules: where the TF.js runtime is (converter/runtime/node.py says how it is found when
-    None)."""
+    installed). Graph models: TensorFlow running the source's function (signature_name,
+    saved_model_tags, unsafe_deserialization, input_shapes: as for convert). node_modules: where the TF.js
+    runtime is (converter/runtime/node.py says how it is found when None)."""
+    from tfjs_export.converter.model_dir import read_model_dir
+    from tfjs_export.converter.options import parse_tags
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    model_json = os.path.join(model_dir, "model.json")
-    if not os.path.isfile(model_json):
-        raise ConversionError("not a converted TF.js model directory (no model.json)", model_dir)
-    with open(model_json, encoding="utf-8") as f:
-        model_info = json.load(f)
-    quantized = any("quantization" in w for g in model_info["weightsManifest"] for w in g["weights"])
-    if model_info.get("format") == "graph-model":
-        inputs, input_names, expected, output_names, float_outputs = _graph_reference(
-            src, model_dir, model_info["signature"], samples, seed, quantized, **graph_options)
-        return _run_case(model_json, inputs, expected, input_names, output_names, "graph-model",
-                         float_outputs, samples, quantized, atol, rtol, model_dir, node_modules)
+    checked = read_model_dir(model_dir)  # a broken directory is named before any model runs
+    if checked.format == "graph-model":
+        if "signature" not in checked.model_json:
+            raise ConversionError("model.json: signature: missing (a graph model needs one to be fed)", model_dir)
+        case = _graph_reference(src, checked, samples, seed, signature_name, parse_tags(saved_model_tags),
+                                unsafe_deserialization, input_shapes)
+    else:
+        case = _layers_reference(src, checked, samples, seed)
+    return _run_case(checked, case, samples, atol, rtol, node_modules)
 
+
+def _layers_reference(src, checked, samples, seed):
+    """The ParityCase of a Layers model: Keras runs the source (on the weights as TF.js decodes
+    them when quantised)."""
     keras = import_keras()
     try:
         model = keras.saving.load_model(src, compile=False)
@@ -141,12 +152,11 @@ def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DE
     inputs = sample_inputs(model, samples, seed)
     float_outputs = _predict(model, inputs)
     expected = float_outputs
-    if quantized:
-        set_weights_as_tfjs_reads_them(model, model_dir, src)
+    if checked.quantized:
+        set_weights_as_tfjs_reads_them(model, checked, src)
         expected = _predict(model, inputs)
-    return _run_case(model_json, inputs, expected, [t.name for t in model.inputs],
-                     [t._keras_history[0].name for t in model.outputs], "layers-model", float_outputs,
-                     samples, quantized, atol, rtol, model_dir, node_modules)
+    return ParityCase(inputs, expected, [t.name for t in model.inputs],
+                      [t._keras_history[0].name for t in model.outputs], float_outputs)
 
 
 def import_keras():
@@ -162,17 +172,18 @@ def import_keras():
     return keras
 
 
-def _graph_reference(src, model_dir, signature, samples, seed, quantized, signature_name="serving_default",
-                     saved_model_tags=("serve",), unsafe_deserialization=False, input_shapes=None):
-    """(inputs, input keys, expected, output keys, float outputs) for a graph model: inputs and
-    outputs in sorted signature-key order, computed by TensorFlow on the source's function."""
+def _graph_reference(src, checked, samples, seed, signature_name, saved_model_tags, unsafe_deserialization,
+                     input_shapes=None):
+    """The ParityCase of a graph model: inputs and outputs in sorted signature-key order,
+    computed by TensorFlow on the source's function."""
     import tensorflow as tf
 
     from tfjs_export.converter.graph.load import load_function
     from tfjs_export.converter.graph.reference import run_written_graph_model
     from tfjs_export.converter.readers import detect_format
     from tfjs_export.converter.graph.input_shapes import parse_input_shapes
-    loaded = load_function(src, detect_format(src), signature_name, tuple(saved_model_tags), unsafe_deserialization,
+    signature = checked.model_json["signature"]
+    loaded = load_function(src, detect_format(src), signature_name, saved_model_tags, unsafe_deserialization,
                            parse_input_shapes(input_shapes))
     function = loaded.function
     specs = tf.nest.flatten(function.structured_input_signature)  # flat, in input_keys order
@@ -201,30 +212,33 @@ def _graph_reference(src, model_dir, signature, samples, seed, quantized, signat
     if sorted(by_key) != input_keys or sorted(outputs) != output_keys:
         raise ConversionError(f"the model's signature ({', '.join(input_keys)} -> {', '.join(output_keys)}) does "
                               f"not match the source's ({', '.join(sorted(by_key))} -> {', '.join(sorted(outputs))})",
-                              model_dir)
+                              checked.path)
     inputs = [by_key[k] for k in input_keys]
     float_outputs = [outputs[k] for k in output_keys]
-    expected = [np.asarray(o) for o in run_written_graph_model(model_dir, inputs)] if quantized else float_outputs
-    return inputs, input_keys, expected, output_keys, float_outputs
+    expected = [np.asarray(o) for o in run_written_graph_model(checked, inputs)] if checked.quantized \
+        else float_outputs
+    return ParityCase(inputs, expected, input_keys, output_keys, float_outputs)
 
 
-def _run_case(model_json, inputs, expected, input_names, output_names, fmt, float_outputs, samples,
-              quantized, atol, rtol, model_dir, node_modules):
-    """Write a parity case, run it in the TF.js runtime, and turn the result into a VerifyReport."""
+def _run_case(checked, case, samples, atol, rtol, node_modules=None):
+    """Write the parity case, run it in the TF.js runtime, and turn the result into a VerifyReport."""
     from tfjs_export.converter.runtime import cases, node
     with tempfile.TemporaryDirectory(prefix="tfjs-export-verify-") as case_dir:
-        cases.write_case(case_dir, model_json, inputs, expected, name=os.path.basename(os.path.abspath(model_dir)),
-                         input_names=input_names, output_names=output_names, fmt=fmt,
-                         atol=atol, rtol=rtol, why="verify",
-                         float_reference=float_outputs if quantized else None)
+        try:
+            cases.write_case(case_dir, checked.model_json_path, case.inputs, case.expected,
+                             name=os.path.basename(os.path.abspath(checked.path)), input_names=case.input_names,
+                             output_names=case.output_names, fmt=checked.format, atol=atol, rtol=rtol, why="verify",
+                             float_reference=case.float_outputs if checked.quantized else None)
+        except ValueError as err:  # e.g. int64 values outside the int32 range TF.js holds
+            raise ConversionError(f"cannot compare this model's outputs: {err}", checked.path) from None
         try:
             run = node.run_predict(case_dir, node_modules=node_modules)
             result = cases.read_result(case_dir)
         except node.RuntimeMissing as err:
-            raise ConversionError(f"cannot run the converted model: {err}", model_dir) from None
+            raise ConversionError(f"cannot run the converted model: {err}", checked.path) from None
         except FileNotFoundError:
             last = (run.stderr.strip().splitlines() or ["no output"])[-1]
-            raise ConversionError(f"the TF.js runner failed: {last}", model_dir) from None
+            raise ConversionError(f"the TF.js runner failed: {last}", checked.path) from None
     return VerifyReport(ok=bool(result["ok"]), outputs=result["outputs"], backend=result.get("backend", "?"),
-                        tfjs_version=result.get("tfjs_version", "?"), samples=samples, quantized=quantized,
+                        tfjs_version=result.get("tfjs_version", "?"), samples=samples, quantized=checked.quantized,
                         error=result.get("error", ""), runtime=result.get("runtime", "?"))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# All tests, from a fresh clone: set up (if needed), `bazel test //...`, then the same in the
-# example consumer workspace (examples/consumer) when no arguments are given.
+# All tests, from a fresh clone: set up (if needed), `bazel test //...`, then (when no arguments
+# are given) the codec's AddressSanitizer run and the example consumer workspace (examples/consumer).
 # Extra arguments go to `bazel test` (e.g. a target pattern or --test_output=all).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -10,6 +10,13 @@ targets=("$@")
 bazel test "${targets[@]}"
 rc=$?
 logs=("$(bazel info bazel-testlogs 2>/dev/null)")
+# On a full run, the AddressSanitizer build of the codec (.bazelrc's --config=asan, its own output
+# directory): the codec's tests and the fuzz targets with the instrumented extension.
+ASAN_TARGETS=(//codec:quantization_test //codec:weights_test //converter:test_fuzz)
+if [ $# -eq 0 ]; then
+  bazel test --config=asan "${ASAN_TARGETS[@]}" || rc=1
+  logs+=("$(bazel info --config=asan bazel-testlogs 2>/dev/null)")
+fi
 # Then, on a full run, the example consumer: a separate workspace using @tfjs_export through
 # local_repository (its tfjs_model builds and tfjs_parity_tests). A step here rather than a
 # nested `bazel test` inside one of our tests: no Bazel server inside a sandbox, and its inputs

@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from tfjs_export.codec import DEFAULT_SHARD_SIZE
 from tfjs_export.converter.commands.common import PROG, add_graph_source_options, resolve_path
 from tfjs_export.converter.commands.verify import add_verify_options, report
 from tfjs_export.converter.custom_objects import add_custom_objects_option
@@ -42,7 +43,7 @@ def add_arguments(parser):
                             help=f"quantise float32 weights to {dtype}: all of them when given alone, "
                                  f"or only those whose names match {option}=GLOB[,GLOB...] "
                                  "(e.g. 'dense*/kernel')")
-    parser.add_argument("--weight_shard_size_bytes", type=int, default=4 * 1024 * 1024, metavar="N",
+    parser.add_argument("--weight_shard_size_bytes", type=int, default=DEFAULT_SHARD_SIZE, metavar="N",
                         help="size of each weight shard file in bytes (default: %(default)s)")
     graph = parser.add_argument_group("graph model options (--output_format tfjs_graph_model)")
     add_graph_source_options(graph)
@@ -52,7 +53,8 @@ def add_arguments(parser):
                         help="Layers format: keep custom layer classes (class name + config) for a JS class "
                              "registered with tf.serialization.registerClass, instead of refusing them")
     add_custom_objects_option(parser)
-    parser.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it is not empty")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace OUT_DIR if it holds a converted model (never the input, nor other files)")
     parser.add_argument("--metadata", action="store_true",
                         help="record the conversion facts (tensors, bytes, quantisation) in model.json's "
                              "userDefinedMetadata (off by default)")
@@ -71,7 +73,8 @@ def normalise_argv(argv):
 
 def run(args):
     """Convert; print progress and notices on stderr and the closing report on stdout."""
-    from tfjs_export.converter import convert
+    from tfjs_export.converter import convert_with
+    from tfjs_export.converter.options import ConvertOptions
     from tfjs_export.converter.progress import ProgressBar
     from tfjs_export.converter.quantization_plan import parse_globs
     from tfjs_export.converter.tf_logs import tensorflow_logs_silenced
@@ -101,20 +104,17 @@ def run(args):
     with tensorflow_logs_silenced(graph and not args.debug) as stderr:
         bar = None if args.quiet else ProgressBar(PROG, stream=stderr)
         try:
-            summary = convert(resolve_path(args.src), resolve_path(args.out_dir), input_format=args.input_format,
-                              output_format=args.output_format, weight_shard_size_bytes=args.weight_shard_size_bytes,
-                              overwrite=args.overwrite, metadata=args.metadata,
-                              progress=bar.step if bar else None, progress_bar=bar,
-                              signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
-                              skip_op_check=args.skip_op_check, unsafe_deserialization=args.unsafe_deserialization,
-                              allow_custom_layers=args.allow_custom_layers, input_shapes=args.input_shapes,
-                              **quantize)
+            options = ConvertOptions(
+                input_format=args.input_format, output_format=args.output_format,
+                weight_shard_size_bytes=args.weight_shard_size_bytes, overwrite=args.overwrite,
+                metadata=args.metadata, allow_custom_layers=args.allow_custom_layers,
+                signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
+                skip_op_check=args.skip_op_check, unsafe_deserialization=args.unsafe_deserialization,
+                input_shapes=args.input_shapes, labels=labels, progress=bar.step if bar else None, progress_bar=bar, **quantize)
+            summary = convert_with(resolve_path(args.src), resolve_path(args.out_dir), options)
         finally:
             if bar:
                 bar.close()
-    if labels:
-        from tfjs_export.converter.labels import write_labels
-        write_labels(summary.out_dir, labels)
     for notice in summary.notices:
         if not args.quiet:
             print(f"{PROG}: note: {notice}", file=sys.stderr)

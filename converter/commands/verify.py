@@ -21,8 +21,8 @@ def add_arguments(parser):
 
 def add_verify_options(parser):
     """Options shared with `convert --verify`."""
-    parser.add_argument("--samples", type=int, default=4, metavar="N", help="random samples to compare (default: 4)")
-    parser.add_argument("--tolerance", type=float, default=1e-5, metavar="T",
+    parser.add_argument("--samples", type=_samples, default=4, metavar="N", help="random samples to compare (default: 4)")
+    parser.add_argument("--tolerance", type=_tolerance, default=1e-5, metavar="T",
                         help="pass when max|diff| <= T + T*max|expected| per output (default: 1e-5)")
     parser.add_argument("--node_modules", metavar="DIR", default=None,
                         help="the node_modules directory holding the TF.js runtime: @tensorflow/tfjs-node, or "
@@ -31,19 +31,44 @@ def add_verify_options(parser):
                              "`install-runtime` installs)")
 
 
+def _samples(text):
+    """--samples: a whole number >= 1."""
+    import argparse
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
+def _tolerance(text):
+    """--tolerance: a finite number >= 0 (NaN would pass nothing; inf everything)."""
+    import argparse
+    import math
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
 def report(src, model_dir, args):
     """Verify and print the parity table; return the exit code."""
     from tfjs_export.converter.tf_logs import tensorflow_logs_silenced
     from tfjs_export.converter.verify import verify
-    tags = tuple(t.strip() for t in args.saved_model_tags.split(",") if t.strip())
     with tensorflow_logs_silenced(not args.debug):  # Keras/TensorFlow run the source model
         result = verify(src, model_dir, samples=args.samples, atol=args.tolerance, rtol=args.tolerance,
                         node_modules=resolve_path(args.node_modules) if args.node_modules else None,
-                        signature_name=args.signature_name, saved_model_tags=tags,
+                        signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
                         unsafe_deserialization=args.unsafe_deserialization, input_shapes=args.input_shapes)
     print(result.table())
     if not result.ok:
-        print(f"tfjs-export: error: {model_dir}: parity FAILED against {src}", file=sys.stderr)
+        # The cause itself when the model did not even load or predict (the table has it too).
+        cause = result.error.strip().splitlines()[0] if result.error.strip() else ""
+        if cause:
+            print(f"tfjs-export: error: {model_dir}: parity FAILED against {src}: {cause}", file=sys.stderr)
+        else:
+            print(f"tfjs-export: error: {model_dir}: parity FAILED against {src}", file=sys.stderr)
     return 0 if result.ok else 1
 
 

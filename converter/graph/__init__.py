@@ -7,24 +7,13 @@ One module per step; this module only runs them in order:
     -> the rewrite passes, declared in order in pipeline.py (debug ops, batch norms, constant
        folding, grappler, batch-norm folding, fusions, control edges, loop frames, pruning)
     -> hash tables: initializer graph + lookup rewrite (tables.py)
-    -> op check (op_check.py) -> extract weights (weights.py) -> write (model_json.py)
+    -> op check (op_check.py) -> extract weights (weights.py) -> a ModelSpec (GraphDef JSON,
+       signature (model_json.py), initializer), written by converter/model_dir.py
 
 TensorFlow (and Keras) are imported inside these functions only: importing `converter` or the
 CLI's `--help` never loads them, and a SavedModel conversion loads only TF's protobuf modules
 and grappler (tf_modules.py).
 """
-
-import dataclasses
-
-
-@dataclasses.dataclass
-class GraphOptions:
-    signature_name: str = "serving_default"
-    saved_model_tags: tuple = ("serve",)
-    skip_op_check: bool = False
-    unsafe_deserialization: bool = False
-    input_shapes: dict = None  # {input name: dims} to trace a Keras model with (input_shapes.py)
-    keep_scales_apart: bool = False  # quantised output: batch-norm scales not folded (pipeline.py)
 
 
 def import_tensorflow_quietly():
@@ -83,33 +72,29 @@ def build_graph(src, input_format, options, say=lambda message: None):
     return graph_def, frozen, generated_by, records, table_graphs
 
 
-def convert_to_graph_model(src, input_format, out_dir, plan, shard_size, overwrite, options,
-                           say=lambda message: None, write_progress=None):
-    """Run the whole Graph path; return (files written, notices). `write_progress(done, total)`
-    follows the shard writing."""
-    from tfjs_export.converter.errors import ConversionError
-    from tfjs_export.converter.graph.model_json import signature_json, write_graph_model
+def read_graph_model(src, input_format, plan, options):
+    """Run the Graph path up to the writer: return (ModelSpec of format "graph-model", the
+    QuantizationPlan with the tables' weights kept unquantised). `options`: a ConvertOptions."""
+    from google.protobuf.json_format import MessageToDict
+
+    from tfjs_export.converter.graph.model_json import signature_json
     from tfjs_export.converter.graph.weights import extract_weights
-    from tfjs_export.converter.progress import write_step
+    import dataclasses
+
     from tfjs_export.converter.spec import ModelSpec
 
-    options = dataclasses.replace(options, keep_scales_apart=bool(plan))
-    graph_def, frozen, generated_by, _, table_graphs = build_graph(src, input_format, options, say)
+    options = dataclasses.replace(options, keep_scales_apart=bool(plan))  # quantised: BN scales apart
+    graph_def, frozen, generated_by, _, table_graphs = build_graph(src, input_format, options, options.say)
     weights = extract_weights(graph_def)
     signature = signature_json(frozen.inputs, frozen.outputs)
+    extra = {"signature": signature}
     # --- hash tables (tables.py): initializer weights (never quantised), resource inputs ---
     if table_graphs:
         from tfjs_export.converter.graph.tables import KeepTablesUnquantised
         weights += extract_weights(table_graphs.initializer)
         signature["inputs"].update(table_graphs.resource_inputs)
         plan = KeepTablesUnquantised(plan, table_graphs.weight_names)
+        extra["modelInitializer"] = MessageToDict(table_graphs.initializer)
+        extra["initializerSignature"] = table_graphs.initializer_signature
     # --- end hash tables ---
-    spec = ModelSpec("graph-model", {}, weights)
-    try:
-        spec.narrow_dtypes()
-    except ValueError as err:  # int64 constants outside the int32 range
-        raise ConversionError(str(err), src) from None
-    say(write_step(spec.weights, plan, out_dir))
-    files = write_graph_model(graph_def, signature, spec.weights, out_dir, plan, shard_size, overwrite,
-                              generated_by, table_graphs, write_progress)
-    return files, spec.notices
+    return ModelSpec("graph-model", MessageToDict(graph_def), weights, generated_by, extra=extra), plan

@@ -1,25 +1,30 @@
 """Run a written graph model in TensorFlow with its weights decoded exactly as TF.js decodes
 them: the reference for quantised graph models (verify, parity tests). Imports TensorFlow."""
 
-import json
-import os
-
 import numpy as np
 
-from tfjs_export import codec
+from tfjs_export.converter.errors import ConversionError
 
 
 def run_written_graph_model(model_dir, inputs):
-    """Outputs of model_dir's graph for `inputs` (in sorted signature-key order, tables' resource
-    inputs left out), in sorted signature-key order of the outputs."""
+    """Outputs of model_dir's graph (a path or a model_dir.ModelDir) for `inputs` (in sorted
+    signature-key order, tables' resource inputs left out), in sorted signature-key order of the
+    outputs."""
     import tensorflow as tf
-    from google.protobuf.json_format import ParseDict
+    from google.protobuf.json_format import ParseDict, ParseError
 
     from tfjs_export.converter.graph import fused_ops, loop_frames
-    with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
-        model = json.load(f)
-    weights = codec.read_weights(model["weightsManifest"], model_dir)
-    graph_def = ParseDict(model["modelTopology"], tf.compat.v1.GraphDef())
+    from tfjs_export.converter.model_dir import ModelDir, read_model_dir
+    checked = model_dir if isinstance(model_dir, ModelDir) else read_model_dir(model_dir)
+    model = checked.model_json
+    weights = checked.read_weights()
+    try:
+        graph_def = ParseDict(model["modelTopology"], tf.compat.v1.GraphDef())
+        if model.get("modelInitializer", {}).get("node"):
+            ParseDict(model["modelInitializer"], tf.compat.v1.GraphDef())
+    except ParseError as err:  # a field TF.js ignores but a GraphDef cannot hold
+        raise ConversionError(f"modelTopology is not a GraphDef TensorFlow can run ({str(err).splitlines()[0]})",
+                              checked.model_json_path) from None
     for node in graph_def.node:
         if node.op == "Const":
             dtype = tf.as_dtype(node.attr["dtype"].type)

@@ -22,7 +22,7 @@ loader; damaged files are ConversionErrors.
 
 import os
 
-from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.errors import ConversionError, os_error_message
 from tfjs_export.converter.graph.freeze import FrozenGraph, NotFreezable, TensorInfo, freeze_captures
 from tfjs_export.converter.graph.nodes import input_name, safe_node_name
 from tfjs_export.converter.graph.tensor_bundle import TensorBundle
@@ -38,15 +38,19 @@ def parse_saved_model(path):
     pb = os.path.join(path, "saved_model.pb")
     if not os.path.isdir(path):
         raise ConversionError("not a readable SavedModel: not a directory", path)
-    if not os.path.exists(pb):
+    if not os.path.lexists(pb):
         if os.path.exists(os.path.join(path, "saved_model.pbtxt")):
             raise NotFreezable("text-format SavedModel")
         raise ConversionError("not a readable SavedModel: no saved_model.pb in the directory", path)
     try:
         with open(pb, "rb") as f:
-            return protos.saved_model_pb2.SavedModel.FromString(f.read())
+            data = f.read()
     except OSError as err:
-        raise ConversionError(f"not a readable SavedModel: {err.strerror}", pb) from None
+        raise ConversionError(f"not a readable SavedModel: {os_error_message(err, 'file')}", pb) from None
+    if not data:
+        raise ConversionError("not a readable SavedModel: saved_model.pb is empty (0 bytes)", pb)
+    try:
+        return protos.saved_model_pb2.SavedModel.FromString(data)
     except Exception as err:  # protobuf's DecodeError and friends
         raise ConversionError(f"not a readable SavedModel: saved_model.pb does not parse ({err})", pb) from None
 
@@ -54,6 +58,9 @@ def parse_saved_model(path):
 def select_signature(saved, path, signature_name, tags):
     """(MetaGraphDef, SignatureDef) for `tags` and `signature_name`; errors list what exists."""
     wanted = set(tags)
+    if not saved.meta_graphs:  # protobuf parses most byte strings: garbage gives an empty message
+        raise ConversionError("not a readable SavedModel: saved_model.pb holds no MetaGraph (empty, or not a "
+                              "SavedModel protobuf)", os.path.join(path, "saved_model.pb"))
     meta = next((m for m in saved.meta_graphs if set(m.meta_info_def.tags) == wanted), None)
     if meta is None:
         found = "; ".join(",".join(sorted(m.meta_info_def.tags)) or "(none)" for m in saved.meta_graphs)

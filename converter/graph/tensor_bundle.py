@@ -15,7 +15,8 @@ import struct
 
 import numpy as np
 
-from tfjs_export.converter.errors import ConversionError
+from tfjs_export.codec import element_count
+from tfjs_export.converter.errors import ConversionError, os_error_message
 from tfjs_export.converter.graph.tensors import DT_STRING, NUMPY_DTYPES
 from tfjs_export.converter.graph.tf_modules import tensorflow_protos
 
@@ -34,7 +35,7 @@ class TensorBundle:
             with open(index_path, "rb") as f:
                 table = f.read()
         except OSError as err:
-            raise ConversionError(f"cannot read the checkpoint index: {err.strerror}", index_path) from None
+            raise ConversionError(f"cannot read the checkpoint index: {os_error_message(err)}", index_path) from None
         protos = tensorflow_protos()
         self.entries = {}
         header = None
@@ -69,7 +70,7 @@ class TensorBundle:
                 size = os.path.getsize(path)
                 self._maps[shard_id] = np.memmap(path, dtype=np.uint8, mode="r") if size else np.zeros(0, np.uint8)
             except OSError as err:
-                raise ConversionError(f"cannot read checkpoint data: {err.strerror}", path) from None
+                raise ConversionError(f"cannot read checkpoint data: {os_error_message(err)}", path) from None
         return self._maps[shard_id]
 
     def _bytes(self, key):
@@ -91,14 +92,18 @@ class TensorBundle:
         shape = [d.size for d in entry.shape.dim]
         if any(d < 0 for d in shape):
             raise _bad_tensor(key, "a negative dimension", self.prefix + ".index")
+        # Exact Python integers: a numpy int64 product of a declared shape can wrap around back to
+        # the true element count (e.g. [2**62 + n/4, 4]) and pass the size check below.
+        count = element_count(shape)
         if entry.dtype == DT_STRING:
-            return np.array(_decode_strings(bytes(raw), int(np.prod(shape, dtype=np.int64)), key, self.prefix),
-                            dtype=object).reshape(shape)
+            if count > raw.size:  # each element takes at least its one-byte length
+                raise _bad_tensor(key, f"its shape {shape} declares {count:,} strings but it holds {raw.size} bytes",
+                                  self.prefix + ".index")
+            return np.array(_decode_strings(bytes(raw), count, key, self.prefix), dtype=object).reshape(shape)
         dtype = NUMPY_DTYPES.get(entry.dtype)
         if dtype is None:
             raise _bad_tensor(key, f"unsupported dtype enum {entry.dtype}",
                                   self.prefix + ".index")
-        count = int(np.prod(shape, dtype=np.int64))
         if count * np.dtype(dtype).itemsize != raw.size:
             raise _bad_tensor(key, f"it holds {raw.size} bytes, its shape "
                                   f"{shape} needs {count * np.dtype(dtype).itemsize}", self.prefix + ".index")

@@ -3,6 +3,7 @@ the dtypes a graph model holds), and the TF DataType enum <-> numpy dtype table.
 
 import numpy as np
 
+from tfjs_export.codec import element_count
 from tfjs_export.converter.graph.tf_modules import tensorflow_protos
 
 DT_STRING, DT_RESOURCE = 7, 20
@@ -19,6 +20,10 @@ _VALUE_FIELDS = {1: "float_val", 2: "double_val", 3: "int_val", 4: "int_val", 5:
                  22: "uint32_val", 23: "uint64_val", DT_STRING: "string_val"}
 
 
+# TF.js tensors are indexed by 32-bit integers in WebGL/WASM: no tensor has more elements.
+MAX_ELEMENTS = 2 ** 31 - 1
+
+
 def dtype_enum(dtype):
     """numpy dtype -> TF DataType enum (strings/objects -> DT_STRING)."""
     dtype = np.dtype(dtype)
@@ -32,7 +37,9 @@ def dtype_enum(dtype):
 def to_numpy(tensor):
     """A TensorProto's value as a numpy array (object array of bytes for strings)."""
     shape = [d.size for d in tensor.tensor_shape.dim]
-    count = int(np.prod(shape, dtype=np.int64))
+    count = element_count(shape)  # exact: an int64 product of a declared shape can wrap around
+    if count > MAX_ELEMENTS or any(d < 0 for d in shape):
+        raise ValueError(f"a constant declares shape {shape}: not a tensor TF.js can hold")
     if tensor.dtype == DT_STRING:
         values = list(tensor.string_val)
         return np.array(_fill(values, count, b""), dtype=object).reshape(shape)
@@ -40,6 +47,9 @@ def to_numpy(tensor):
         raise ValueError(f"unsupported tensor dtype enum {tensor.dtype}")
     dtype = NUMPY_DTYPES[tensor.dtype]
     if tensor.tensor_content:
+        if len(tensor.tensor_content) != count * np.dtype(dtype).itemsize:
+            raise ValueError(f"a constant of shape {shape} holds {len(tensor.tensor_content)} bytes, "
+                             f"its shape needs {count * np.dtype(dtype).itemsize}")
         return np.frombuffer(tensor.tensor_content, dtype=dtype).reshape(shape)
     values = getattr(tensor, _VALUE_FIELDS[tensor.dtype])
     if tensor.dtype == 19:  # half_val holds the float16 bit patterns as ints

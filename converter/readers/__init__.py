@@ -2,8 +2,9 @@
 (zip magic, HDF5 signature, SavedModel directory), not from its extension."""
 
 import os
+import stat
 
-from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.errors import ConversionError, stat_input
 
 ZIP_MAGIC = b"PK\x03\x04"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -12,12 +13,15 @@ INPUT_FORMATS = ("keras", "keras_h5", "tf_saved_model")
 
 def detect_format(path):
     """Return the input format of `path` from its content, or raise ConversionError."""
-    if not os.path.exists(path):
+    st = stat_input(path, "model file")
+    if st is None:
         raise ConversionError("no such file or directory", path)
-    if os.path.isdir(path):
-        if os.path.exists(os.path.join(path, "saved_model.pb")):
+    if stat.S_ISDIR(st.st_mode):
+        if os.path.lexists(os.path.join(path, "saved_model.pb")):
             return "tf_saved_model"
         raise ConversionError("is a directory but not a SavedModel (no saved_model.pb)", path)
+    if not stat.S_ISREG(st.st_mode):
+        raise ConversionError("is not a regular file (a device, socket or pipe), not a model", path)
     try:
         with open(path, "rb") as f:
             head = f.read(8)

@@ -14,6 +14,7 @@ Written by the runner: actual_{i}.bin, result.json.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Sequence
 
@@ -31,7 +32,12 @@ def _as_tensor(x, what: str) -> tuple[np.ndarray, str]:
     a = np.asarray(x)
     if a.dtype.kind in "SUO":
         return a, "string"
-    a = a.astype(_NARROW.get(a.dtype, a.dtype), copy=False)
+    narrow = _NARROW.get(a.dtype, a.dtype)
+    if a.dtype.kind in "iu" and a.size and np.dtype(narrow).kind == "i":
+        info = np.iinfo(narrow)  # narrowing must not wrap a value around (2**31 -> -2**31)
+        if a.min() < info.min or a.max() > info.max:
+            raise ValueError(f"{what}: {a.dtype} values outside the int32 range TF.js holds")
+    a = a.astype(narrow, copy=False)
     if a.dtype not in _SUPPORTED:
         raise ValueError(f"{what}: dtype {a.dtype} is not float32/int32")
     name = _SUPPORTED[a.dtype]
@@ -73,6 +79,8 @@ def write_case(case_dir, model_json, inputs: Sequence, expected: Sequence, *, na
     """
     if fmt not in ("layers-model", "graph-model"):
         raise ValueError(f"fmt must be 'layers-model' or 'graph-model', not {fmt!r}")
+    if not all(isinstance(t, (int, float)) and math.isfinite(t) and t >= 0 for t in (atol, rtol)):
+        raise ValueError(f"tolerances must be finite numbers >= 0, got atol={atol!r}, rtol={rtol!r}")
     if float_reference is not None and len(float_reference) != len(expected):
         raise ValueError("float_reference needs one array per output")
     case_dir = Path(case_dir).absolute()
@@ -97,7 +105,8 @@ def write_case(case_dir, model_json, inputs: Sequence, expected: Sequence, *, na
     if float_reference is not None:
         spec["float_reference"] = _write_tensors(case_dir, "float", float_reference, None,
                                                  "float_reference")
-    (case_dir / "case.json").write_text(json.dumps(spec, indent=2) + "\n")
+    # allow_nan=False: JavaScript's JSON.parse refuses NaN and Infinity
+    (case_dir / "case.json").write_text(json.dumps(spec, indent=2, allow_nan=False) + "\n")
     return case_dir
 
 

@@ -73,6 +73,17 @@ def test_corpus_has_at_least_50_cases():
     assert len(CORPUS) >= 50, len(CORPUS)
 
 
+def test_second_round_has_at_least_40_cases():
+    """Round 2 (bad_inputs/hostile_cases.py): output paths, SavedModels, model directories."""
+    from tfjs_export.converter.tests.bad_inputs.hostile_cases import make_hostile_corpus
+    from tfjs_export.converter.tests.bad_inputs.make_corpus import Case
+    folder = tempfile.mkdtemp(prefix="tfjs-export-round2-")
+    try:
+        assert len(make_hostile_corpus(GOOD, folder, Case)) >= 40
+    finally:
+        shutil.rmtree(folder)
+
+
 @pytest.mark.parametrize("command", ["convert", "inspect", "bundle"])
 def test_good_input_passes_under_the_same_limits(command, tmp_path):
     """The harness can tell success: the good sources pass under the same memory limit."""

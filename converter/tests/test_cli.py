@@ -212,3 +212,13 @@ def test_zip_entry_outside_the_archive(tmp_path, keras_files, entry, output_form
     assert leftovers(work) == ["slip.keras"]
     assert leftovers(tmp_path) == ["work"]
     assert not os.path.exists("/tfjs-export-escaped.txt")
+
+
+def test_help_imports_no_numpy():
+    """`--help` (and option parsing) stays light: the codec's sizes are pure Python."""
+    code = ("import sys\nfrom tfjs_export.converter import cli\n"
+            "for command in cli.COMMANDS:\n    try:\n        cli.main([command, '--help'])\n"
+            "    except SystemExit:\n        pass\nprint('numpy' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={"PYTHONPATH": os.pathsep.join(sys.path), "PATH": os.environ.get("PATH", "")})
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr

@@ -1,7 +1,8 @@
 """Fuzzing (hypothesis): byte mutations of a good `.keras`, a good `.h5` and a good model.json +
 shards, and value mutations of a good model config. The only allowed outcomes are success or a
 ConversionError / CodecError: never another exception, never a hang (each example runs under an
-alarm), never more memory than an address-space limit allows.
+alarm), never more memory than an address-space limit allows. `bazel test --config=asan
+//converter:test_fuzz` runs them with the codec built under AddressSanitizer.
 
 Known, not fixed (a libhdf5 1.14 bug, see the closing note of issue 7): some corrupt `.h5` files
 (e.g. one byte inserted inside the global heap holding `model_config`) make libhdf5 loop forever
@@ -34,6 +35,9 @@ from tfjs_export.converter.errors import ConversionError
 EXAMPLES = int(os.environ.get("TFJS_EXPORT_FUZZ_EXAMPLES", "120"))
 SECONDS_PER_EXAMPLE = 20
 MEMORY_LIMIT = 2 << 30  # address space while an example runs (the process already holds ~1 GB)
+# Under `--config=asan` (tools/pytest_main.py): the codec is instrumented; the memory bound is
+# checked by the ordinary run.
+UNDER_ASAN = os.environ.get("TFJS_EXPORT_ASAN") == "1"
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 
@@ -73,11 +77,13 @@ def bounded():
     # not a test run stuck until Bazel's timeout). pytest captures fd 2, so the stacks go to
     # HANG_REPORT (under Bazel: bazel-testlogs/converter/test_fuzz/test.outputs/).
     faulthandler.dump_traceback_later(2 * SECONDS_PER_EXAMPLE, exit=True, file=_hang_report())
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, hard))
+    if not UNDER_ASAN:  # ASan's shadow memory is terabytes of address space: no limit then
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, hard))
     try:
         yield
     finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        if not UNDER_ASAN:
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
         faulthandler.cancel_dump_traceback_later()
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
@@ -235,6 +241,7 @@ def saved_model(tmp_path_factory):
     """The bad-input corpus's tiny SavedModel, written by TensorFlow in a subprocess."""
     folder = str(tmp_path_factory.mktemp("saved_model") / "sm")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("LD_PRELOAD", None)  # under --config=asan: TensorFlow's saver (no codec here) aborts under ASan
     subprocess.run([sys.executable, "-c", "import sys; from tfjs_export.converter.tests.bad_inputs.make_corpus "
                     "import _save_saved_model; _save_saved_model(sys.argv[1])", folder],
                    check=True, env=env, capture_output=True)
@@ -269,3 +276,155 @@ def test_fuzz_saved_model_reader(saved_model, pb_steps, index_steps, data_steps)
             pass  # the converter then hands the model to TensorFlow's loader
         except ConversionError as err:
             assert "\n" not in str(err), str(err)
+
+
+# -- the model-directory reader (converter/model_dir.py) ---------------------------------------
+
+def _model_dir_copy(good, name):
+    folder = os.path.join(good["folder"], name)
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(good["tfjs"], folder)
+    return folder
+
+
+def _check_verdict(folder):
+    """read_model_dir accepts or refuses in one line naming a file of the directory; what it
+    accepts, every consumer can use: the weights decode to the declared shapes and inspect
+    summarises it (a group holding strings included: the reader walks their lengths)."""
+    from tfjs_export.converter.inspect_model import inspect_model
+    from tfjs_export.converter.model_dir import read_model_dir
+    with bounded():
+        try:
+            checked = read_model_dir(folder)
+        except ConversionError as err:
+            assert "\n" not in str(err) and err.path and err.path.startswith(folder), str(err)
+            return None
+        arrays = checked.read_weights()  # a ConversionError here is a hole in the reader's checks
+        for group in checked.manifest:
+            for spec in group["weights"]:
+                assert list(arrays[spec["name"]].shape) == spec["shape"]
+        inspect_model(folder)
+        return checked
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_model_dir_reader_values(good, data):
+    """Values deep inside a good model.json replaced by arbitrary JSON (shapes, dtypes, paths,
+    quantisation, topology), and sometimes a shard cut: read_model_dir's verdict is final."""
+    folder = _model_dir_copy(good, "fuzzed_model_dir")
+    path = os.path.join(folder, "model.json")
+    model = json.load(open(path))
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = list(_paths(model))
+        where = data.draw(st.sampled_from(paths[1:]))
+        target = model
+        for key in where[:-1]:
+            target = target[key]
+        target[where[-1]] = data.draw(json_values | st.integers(2 ** 62, 2 ** 64) | st.sampled_from(
+            ["float16", "uint16", "string", "graph-model", "../x.bin", "group1-shard1of4.bin"]))
+    open(path, "w").write(json.dumps(model))
+    cut = data.draw(st.none() | st.integers(0, 30))
+    if cut is not None:
+        shard = os.path.join(folder, sorted(n for n in os.listdir(folder) if n.endswith(".bin"))[0])
+        open(shard, "r+b").truncate(cut)
+    _check_verdict(folder)
+
+
+@FUZZ
+@given(manifest=st.lists(st.fixed_dictionaries({
+    "paths": st.lists(st.sampled_from(["group1-shard1of4.bin", "group1-shard2of4.bin", "group1-shard3of4.bin",
+                                       "group1-shard4of4.bin", "nope.bin", "../x.bin", "", "."]), max_size=4),
+    "weights": st.lists(st.fixed_dictionaries({
+        "name": st.sampled_from(["a", "b", "c", ""]),
+        "shape": st.lists(st.integers(0, 24) | st.integers(2 ** 61, 2 ** 63), max_size=3),
+        "dtype": st.sampled_from(["float32", "int32", "bool", "string", "complex64", "uint8"]),
+    }, optional={"quantization": st.fixed_dictionaries({"dtype": st.sampled_from(["uint8", "uint16", "float16"])},
+                                                        optional={"min": st.floats(), "scale": st.floats()})}),
+        max_size=4),
+}), max_size=2), graph=st.booleans())
+def test_fuzz_model_dir_reader_manifests(good, manifest, graph):
+    """Arbitrary manifests over real shards, in a Layers or a graph model.json."""
+    folder = _model_dir_copy(good, "fuzzed_manifest_dir")
+    path = os.path.join(folder, "model.json")
+    model = json.load(open(path))
+    model["weightsManifest"] = manifest
+    if graph:
+        names = sorted({w["name"] for g in manifest for w in g["weights"]})
+        model.update(format="graph-model", signature={"inputs": {}, "outputs": {}},
+                     modelTopology={"node": [{"name": n, "op": "Const"} for n in names]})
+    open(path, "w").write(json.dumps(model, allow_nan=True))
+    _check_verdict(folder)
+
+
+# -- verify's case writer (the files the Node runner reads) -------------------------------------
+
+_case_dtypes = st.sampled_from(["float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8",
+                                "uint32", "bool", "str", "bytes", "object", "complex64"])
+
+
+@st.composite
+def _case_arrays(draw):
+    import numpy as np
+    shape = tuple(draw(st.lists(st.integers(0, 3), max_size=3)))
+    dtype = draw(_case_dtypes)
+    count = int(np.prod(shape, dtype=object))
+    if dtype in ("str", "object"):
+        values = draw(st.lists(st.text(max_size=4) | st.integers(-5, 5), min_size=count, max_size=count))
+        array = np.empty(count, dtype=object)
+        array[:] = values
+        return array.reshape(shape).astype(str if dtype == "str" else object)
+    if dtype == "bytes":
+        return np.array(draw(st.lists(st.binary(max_size=4), min_size=count, max_size=count)) or [b""],
+                        dtype=object)[:count].reshape(shape)
+    numbers = st.floats(allow_nan=True, allow_infinity=True, width=32) if dtype[0] in "fc" else \
+        st.integers(-2 ** 40, 2 ** 40)
+    values = draw(st.lists(numbers, min_size=count, max_size=count))
+    with np.errstate(all="ignore"):
+        if dtype == "bool":
+            return np.array([bool(v) for v in values], dtype=bool).reshape(shape)
+        if dtype[0] in "iu":
+            info = np.iinfo(dtype)
+            values = [min(max(v, info.min), info.max) for v in values]
+        return np.array(values, dtype=dtype).reshape(shape)
+
+
+def _strict_json(text):
+    def refuse(name):
+        raise AssertionError(f"case.json holds {name}: JavaScript's JSON.parse refuses it")
+    return json.loads(text, parse_constant=refuse)
+
+
+@FUZZ
+@given(inputs=st.lists(_case_arrays(), max_size=3), expected=st.lists(_case_arrays(), min_size=1, max_size=2),
+       names=st.booleans(), atol=st.floats(allow_nan=True), fmt=st.sampled_from(["layers-model", "graph-model", "x"]))
+def test_fuzz_verify_case_writer(good, inputs, expected, names, atol, fmt):
+    """cases.write_case (what `verify` hands the Node runner): a ValueError, or a case the
+    runner's reader (converter/runtime/js/lib/case.js) takes as it is: strict JSON, each tensor file the
+    size its shape and dtype say, and the values TF.js will see equal to the arrays given."""
+    import numpy as np
+    from tfjs_export.converter.runtime import cases
+    case_dir = os.path.join(good["folder"], "fuzzed_case")
+    shutil.rmtree(case_dir, ignore_errors=True)
+    input_names = [f"in{i}" for i in range(len(inputs))] if names else ["x"] * (len(inputs) + 1)
+    try:
+        cases.write_case(case_dir, os.path.join(good["tfjs"], "model.json"), inputs, expected, name="fuzz",
+                          input_names=input_names, output_names=[f"out{i}" for i in range(len(expected))],
+                          fmt=fmt, atol=atol, rtol=1e-5, why="fuzz")
+    except ValueError:
+        return
+    spec = _strict_json(open(os.path.join(case_dir, "case.json")).read())
+    for entries, arrays in ((spec["inputs"], inputs), (spec["outputs"], expected)):
+        assert len(entries) == len(arrays)
+        for entry, array in zip(entries, arrays):
+            data = open(os.path.join(case_dir, entry["file"]), "rb").read()
+            assert entry["shape"] == list(array.shape)
+            if entry["dtype"] == "string":
+                values = _strict_json(data.decode("utf-8"))
+                assert len(values) == array.size and all(isinstance(v, str) for v in values)
+                continue
+            assert entry["dtype"] in ("float32", "int32")
+            written = np.frombuffer(data, "<f4" if entry["dtype"] == "float32" else "<i4")
+            assert written.size == array.size
+            if array.dtype.kind in "iub":  # integers reach TF.js unchanged, or are refused
+                assert (written.astype(np.int64) == array.reshape(-1).astype(np.int64)).all(), (array, written)

@@ -65,3 +65,32 @@ def test_convert_graph_verify_cli_fails_on_a_wrong_source(tmp_path, keras_files)
     other.set_weights([w * 1.01 for w in other.get_weights()])
     other.save(str(tmp_path / "other.keras"))
     assert_one_line_error(run_cli("verify", str(tmp_path / "other.keras"), str(tmp_path / "g")), "parity FAILED")
+
+
+def test_verify_names_the_cause_when_tfjs_cannot_load_the_model(tmp_path, keras_files):
+    """A model.json the reader accepts but TF.js cannot build (an unknown layer class): the load
+    error itself is on stderr, not only in the table on stdout."""
+    import json
+    out = tmp_path / "web"
+    convert(keras_files["mlp"], out)
+    model = json.loads((out / "model.json").read_text())
+    model["modelTopology"]["config"]["layers"][-1]["class_name"] = "Hologram"
+    (out / "model.json").write_text(json.dumps(model))
+    result = run_cli("verify", keras_files["mlp"], str(out))
+    assert_one_line_error(result, str(out), "parity FAILED", "Hologram")
+
+
+def test_verify_names_a_missing_shard_before_running_anything(tmp_path, keras_files):
+    out = tmp_path / "web"
+    convert(keras_files["mlp"], out, weight_shard_size_bytes=64)
+    shard = sorted(p.name for p in out.iterdir() if p.suffix == ".bin")[1]
+    (out / shard).unlink()
+    result = run_cli("verify", keras_files["mlp"], str(out))
+    assert_one_line_error(result, shard, "weight shard listed in model.json is missing")
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_verify_refuses_a_tolerance_that_is_not_a_finite_number(tmp_path, keras_files, value):
+    result = run_cli("verify", keras_files["mlp"], str(tmp_path), f"--tolerance={value}")
+    assert result.returncode == 2 and "expected a finite number >= 0" in result.stderr

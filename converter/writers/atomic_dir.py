@@ -11,17 +11,14 @@ import tempfile
 
 from tfjs_export.codec import CodecWriteError
 from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.writers.output_guard import check_output_dir
 
 
 @contextlib.contextmanager
 def atomic_output_dir(out_dir, overwrite=False):
     """Yield a temporary directory that becomes `out_dir` when the block succeeds."""
     out_dir = os.path.abspath(out_dir)
-    if os.path.lexists(out_dir):
-        if not os.path.isdir(out_dir) or os.path.islink(out_dir):
-            raise ConversionError("output path exists and is not a directory", out_dir)
-        if os.listdir(out_dir) and not overwrite:
-            raise ConversionError("output directory is not empty (use --overwrite to replace it)", out_dir)
+    check_output_dir(out_dir, overwrite)  # again: the directory may have changed while reading
     parent = os.path.dirname(out_dir)
     created = _make_parents(parent)
     try:

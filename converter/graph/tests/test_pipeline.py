@@ -63,7 +63,8 @@ def test_quantised_models_keep_batch_norm_scales_apart(tmp_path):
     (uint8) / 1.4x (float16) more than Keras's own rounding; apart, 1.0x / 1.06x)."""
     import keras
 
-    from tfjs_export.converter.graph import GraphOptions, build_graph
+    from tfjs_export.converter.graph import build_graph
+    from tfjs_export.converter.options import ConvertOptions
     keras.utils.set_random_seed(3)
     inputs = keras.Input((10, 10, 8), name="image")
     # Weights over grappler.LARGE_CONSTANT_BYTES: grappler folds only small ones itself.
@@ -72,7 +73,7 @@ def test_quantised_models_keep_batch_norm_scales_apart(tmp_path):
     keras.Model(inputs, x).save(path)
     ops = {}
     for apart in (False, True):
-        graph_def, _, _, records, _ = build_graph(path, "keras", GraphOptions(keep_scales_apart=apart))
+        graph_def, _, _, records, _ = build_graph(path, "keras", ConvertOptions(keep_scales_apart=apart))
         ops[apart] = [n.op for n in graph_def.node]
         folded = next(r for r in records if r.name == "fold_batch_norms").rewrites
         assert (folded is None) == apart and (apart or folded > 0)

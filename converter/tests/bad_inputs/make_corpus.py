@@ -442,7 +442,8 @@ def make_corpus(good, folder):
     model_dir_case("manifest_path_escapes", edit_manifest(escape_path), "leaves the model directory")
     model_dir_case("model_json_not_json", lambda d: open(os.path.join(d, "model.json"), "w").write("{"),
                    "model.json")
-    return cases
+    from tfjs_export.converter.tests.bad_inputs.hostile_cases import make_hostile_corpus
+    return cases + make_hostile_corpus(good, folder, Case)
 
 
 def main(argv):

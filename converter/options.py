@@ -1,0 +1,70 @@
+"""The options of one conversion, in one object: what `convert(...)`'s keyword arguments and the
+CLI's flags become before anything runs (the readers, the Graph pipeline and the writer read
+their part of it)."""
+
+import dataclasses
+
+from tfjs_export import codec
+
+OUTPUT_FORMATS = ("tfjs_layers_model", "tfjs_graph_model")
+
+
+def parse_tags(tags):
+    """SavedModel MetaGraph tags as a tuple: from "serve,gpu" (the CLI's form) or a sequence."""
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    return tuple(t.strip() for t in tags if t.strip())
+
+
+@dataclasses.dataclass
+class ConvertOptions:
+    """Every option of a conversion (see `convert` for their meaning)."""
+
+    input_format: str = None  # None: detected from the file's content
+    output_format: str = "tfjs_layers_model"
+    quantize_float16: object = False  # False, None (every float32 weight) or a list of globs
+    quantize_uint8: object = False
+    quantize_uint16: object = False
+    weight_shard_size_bytes: int = codec.DEFAULT_SHARD_SIZE
+    overwrite: bool = False
+    metadata: bool = False
+    allow_custom_layers: bool = False
+    labels: object = None  # class names, kept in model.json's userDefinedMetadata.labels
+    # The Graph format (the model is loaded with TensorFlow/Keras):
+    signature_name: str = "serving_default"
+    saved_model_tags: tuple = ("serve",)
+    skip_op_check: bool = False
+    unsafe_deserialization: bool = False
+    input_shapes: object = None  # {name: dims} or "name:1x12x12x3,...": to trace a Keras model with
+    keep_scales_apart: bool = False  # set by the Graph path for quantised output (graph/pipeline.py)
+    # Reporting: `progress(message)` at the start of each step; `progress_bar` follows bytes.
+    progress: object = None
+    progress_bar: object = None
+
+    def __post_init__(self):
+        from tfjs_export.converter.errors import ConversionError
+        if self.output_format not in OUTPUT_FORMATS:
+            raise ConversionError(f"output format {self.output_format!r} is not supported yet "
+                                  f"(one of {', '.join(OUTPUT_FORMATS)})")
+        size = self.weight_shard_size_bytes
+        if isinstance(size, bool) or not (isinstance(size, int) and size > 0):
+            raise ConversionError(f"weight shard size must be a positive number of bytes, got {size!r}")
+        self.saved_model_tags = parse_tags(self.saved_model_tags)
+        if self.input_shapes:
+            from tfjs_export.converter.graph.input_shapes import parse_input_shapes
+            self.input_shapes = parse_input_shapes(self.input_shapes)
+
+    @property
+    def graph(self):
+        """True for the Graph format."""
+        return self.output_format == "tfjs_graph_model"
+
+    def say(self, message):
+        """Report the start of a step (no-op without a `progress` callback)."""
+        if self.progress:
+            self.progress(message)
+
+    @property
+    def bytes_progress(self):
+        """`progress(done, total)` for steps that report bytes, or None."""
+        return self.progress_bar.update if self.progress_bar else None
