@@ -32,26 +32,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Cells failing today, by root cause: the reason is a substring of the conversion error or of
 # the tfjs-node error. Each group is a fix in the Graph pipeline; when it lands, its cells pass
 # and the test fails until their entries are removed.
-_DEBUG_OPS = "ops not supported by TF.js 4.22: Assert"  # tf.debugging ops left in the graph
-_FUSED_BN_EX = "_FusedBatchNormEx"  # grappler's remapper fuses batch norm + activation
-_TENSOR_LIST = "TensorArrayV2Stack/TensorListStack"  # Keras 3 LSTM (last step only): TensorList loop
-_WHILE = "Cannot compute the outputs [total] from the provided inputs"  # nested while + cond
 _RNN_DROPOUT = "AssignVariableOp was passed int64"  # Keras 3 RNN dropout: SeedGenerator state update
 _ERFC = "ops not supported by TF.js 4.22: Erfc"  # exact GELU (both Keras versions): TF.js has only Erf
 _FUSED_HARD_SWISH = "_fusedhardswish has not been implemented"  # grappler's remapper fuses HardSwish
 _XLA_CALL = "ops not supported by TF.js 4.22: PartitionedCall"  # tf_keras grouped Conv2D: a jit_compile
 #   function call that is not inlined
 KNOWN_FAILING = {
-    "tf_asserts_saved_model_float32": _DEBUG_OPS,
-    "tf_nested_while_saved_model_float32": _WHILE,
     "ctc_ocr_saved_model_float32": _RNN_DROPOUT,
     "ctc_ocr_keras_float32": _RNN_DROPOUT,
     "ctc_ocr_keras3_h5_float32": _RNN_DROPOUT,
-    "time_series_lstm_saved_model_float32": _TENSOR_LIST,
-    "time_series_lstm_keras_float32": _TENSOR_LIST,
-    "time_series_lstm_keras3_h5_float32": _TENSOR_LIST,
     "k3_convnexttiny_saved_model_float32": _ERFC,
-    "tfk_densenet121_tf_keras_saved_model_float32": _FUSED_BN_EX,
     "tfk_convnexttiny_tf_keras_saved_model_float32": _ERFC,
     "tfk_mobilenetv3small_tf_keras_h5_float32": _FUSED_HARD_SWISH,
     "k3_mobilenetv3small_keras_float32": _FUSED_HARD_SWISH,
