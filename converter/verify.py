@@ -70,13 +70,16 @@ def sample_inputs(model, samples, seed):
 
 def set_weights_as_tfjs_reads_them(model, checked, src):
     """Give the Keras `model` (loaded from `src`) the weights TF.js will use: decoded from the
-    shards of `checked` (a model_dir.ModelDir).
+    shards of `checked` (a model_dir.ModelDir, or the path of a model directory).
 
     Keras variables are matched to TF.js weights through their values: our reader gives each
     TF.js weight the source array it came from, which holds however layers were renamed or
     rewritten for TF.js (nested models, Bidirectional, TimeDistributed, ...). A variable with no
     TF.js counterpart (e.g. a Normalization count) keeps its value."""
+    from tfjs_export.converter.model_dir import read_model_dir
     from tfjs_export.converter.readers import read_model
+    if isinstance(checked, (str, os.PathLike)):
+        checked = read_model_dir(checked)
     decoded = checked.read_weights()
     by_value = {}
     for weight in read_model(os.fspath(src)).weights:
