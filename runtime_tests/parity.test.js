@@ -1,8 +1,7 @@
 'use strict';
 /**
- * Parity tests in the TF.js runtime of converter/runtime/js/lib/tf.js (tfjs-node here; the WASM
- * runtime with TFJS_EXPORT_RUNTIME=wasm): one test per case found under $PARITY_CASES (path.delimiter-separated
- * case dirs or dirs of case dirs). Run: PARITY_CASES=dir node --test parity.test.js
+ * Parity tests in the TF.js runtime of converter/runtime/js/lib/tf.js (tfjs-node here): one test
+ * per case found under $PARITY_CASES (path.delimiter-separated case dirs or dirs of case dirs). Run: PARITY_CASES=dir node --test parity.test.js
  * Fails, never skips, when there is nothing to check or the runtime cannot load.
  */
 const test = require('node:test');

@@ -94,8 +94,7 @@ def run_js(args: Sequence[str], *, cwd, env_extra: Mapping[str, str] | None = No
                           capture_output=True, text=True, timeout=timeout)
 
 
-def run_predict(*case_dirs, timeout: float | None = 600, node_modules=None,
-                env_extra: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_predict(*case_dirs, timeout: float | None = 600, node_modules=None) -> subprocess.CompletedProcess:
     """Runs `node predict.js case_dirs...` (one line per case; exit 1 on failure)."""
     return run_js(["predict.js", *(str(Path(d).absolute()) for d in case_dirs)], cwd=JS_DIR,
-                  env_extra=env_extra, timeout=timeout, node_modules=node_modules)
+                  timeout=timeout, node_modules=node_modules)

@@ -5,8 +5,6 @@
  *   - `@tensorflow/tfjs-node` (native TensorFlow backend) when it is installed, else
  *   - TF.js core, layers and converter with `@tensorflow/tfjs-backend-wasm` (plain npm packages,
  *     no native build: the same WASM kernels a browser's WASM backend runs).
- * TFJS_EXPORT_RUNTIME=wasm forces the second even when tfjs-node is present (tests use it to run
- * parity on both runtimes from one install).
  */
 
 const SETUP_HINT = 'install a runtime with `tfjs-export install-runtime` (or, in a clone, run tools/setup.sh)';
@@ -48,8 +46,7 @@ async function loadWasm() {
 async function loadTf() {
   // Quiet libtensorflow's C++ start-up chatter unless the caller asked for it.
   if (process.env.TF_CPP_MIN_LOG_LEVEL === undefined) process.env.TF_CPP_MIN_LOG_LEVEL = '2';
-  const native = process.env.TFJS_EXPORT_RUNTIME === 'wasm' ? null : loadNative();
-  return native || loadWasm();
+  return loadNative() || loadWasm();
 }
 
 /** tf comes from tfjs-node (which alone reads `file://` URLs). */
