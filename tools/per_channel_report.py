@@ -55,16 +55,9 @@ def _build(name):
     return model, np.random.default_rng(0).normal(size=shape).astype("float32"), None
 
 
-def rounded_like_tfjs(array, dtype):
-    """A float32 weight rounded per tensor as TF.js would decode it."""
-    from tfjs_export import codec
-    if dtype == "float16":
-        return array.astype(np.float16).astype(np.float32)
-    return codec.dequantize(*codec.quantize(np.ascontiguousarray(array, np.float32), dtype))
-
-
 def keras_floor(model, x, dtype):
     """The model's outputs with every float32 weight rounded per tensor (then restored)."""
+    from tfjs_export.converter.verify import rounded_like_tfjs
     saved = [np.asarray(v) for v in model.weights]
     try:
         for variable, value in zip(model.weights, saved):

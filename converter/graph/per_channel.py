@@ -13,12 +13,12 @@ float32 by the writer: `dequantization_vector_names`). The integers of a channel
 TF-Lite nudged-zero rule of codec/quantization.py, per channel.
 
 Which weights: the uint8/uint16 ones (the quantisation plan) feeding, directly or through
-Identity / Enter / IdentityN, the weight operand of an op with an output-channel axis (WEIGHT_AXES). A
-weight is rewritten only where it measurably helps: the mean over output channels of the
-rounding noise-to-signal ratio (squared error / squared values) must drop to at most
-GAIN_NEEDED of what one range per tensor gives. Conv outputs feed later layers channel by channel, so
-a channel's relative error is what reaches the output; and each rewrite adds two ops to every
-predict.
+Identity / Enter / IdentityN, the weight operand of an op with an output-channel axis
+(WEIGHT_AXES; matmuls only with a folded batch norm, see _MATMULS). A weight is rewritten only
+where it measurably helps: the mean over output channels of the rounding noise-to-signal ratio
+(squared error / squared values) must drop to at most GAIN_NEEDED of what one range per tensor
+gives. A convolution's channels are normalised after it, so a channel's relative error is what
+reaches the output; and each rewrite adds two ops to every predict.
 
 The same form carries batch-norm folding without its rounding cost (`per_tensor` granularity):
 a scale `k` folded into a weight (fold_batch_norms.py records it) widens the weight's range, so
@@ -37,6 +37,12 @@ _QMAX = {"uint8": 255, "uint16": 65535}
 # models (BENCHMARKS.md), weights that gain less gain nothing visible at the outputs.
 GAIN_NEEDED = 0.5
 _PASS_THROUGH = ("Identity", "Enter")
+# Matmuls get one range per channel only when a batch norm was folded into them. A channel of a
+# convolution is normalised after it (its batch norm, folded or not), so its relative error is what
+# propagates; a Dense or recurrent kernel's outputs are not, and its small channels carry little of
+# the output. Measured on a trained LSTM text model: per-channel recurrent kernels cut the weights'
+# rounding error 3x yet doubled the output error (the large channels keep the per-tensor step).
+_MATMULS = ("MatMul", "_FusedMatMul", "BatchMatMulV2")
 SUFFIX = "/dequantize"
 
 
@@ -194,6 +200,8 @@ def quantize_per_channel(graph_def, plan, per_channel=True, fold_scales=None):
         axes = {WEIGHT_AXES[u.op][1](u, weights.ndim) for u in uses}
         if len(axes) != 1:
             continue
+        if per_channel and const.name not in fold_scales and any(u.op in _MATMULS for u in uses):
+            continue  # no normalisation after it: see _MATMULS
         chosen = choose(weights, axes.pop(), dtype, None if per_channel else fold_scales[const.name])
         if chosen is None:
             continue

@@ -53,6 +53,8 @@ def _tfjs_model_impl(ctx):
     if ctx.attr.input_format:
         args.add("--input_format", ctx.attr.input_format)
     args.add_all(_quantize_args(ctx))
+    if ctx.attr.quantization_granularity != "per_tensor":
+        args.add("--quantization_granularity", ctx.attr.quantization_granularity)
     if ctx.attr.weight_shard_size_bytes:
         args.add("--weight_shard_size_bytes", str(ctx.attr.weight_shard_size_bytes))
     args.add("--quiet")
@@ -99,6 +101,11 @@ float32 weight no other quantize_* attribute selects.""",
         "quantize_float16": attr.string_list(doc = "Weight globs stored as float16; [\"*\"] = all others."),
         "quantize_uint8": attr.string_list(doc = "Weight globs stored as affine uint8; [\"*\"] = all others."),
         "quantize_uint16": attr.string_list(doc = "Weight globs stored as affine uint16; [\"*\"] = all others."),
+        "quantization_granularity": attr.string(
+            default = "per_tensor",
+            values = ["per_tensor", "per_channel"],
+            doc = "uint8/uint16: one range per weight, or per output channel (Graph format only).",
+        ),
         "weight_shard_size_bytes": attr.int(
             default = 0,
             doc = "Shard file size in bytes (0 = the converter's default, 4194304).",
