@@ -27,7 +27,8 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 import numpy as np  # noqa: E402
 
-ZOO = ("mobilenet", "mobilenet_v2", "efficientnet_b0", "resnet50", "depthwise_bn", "tfk_cnn")
+ZOO = ("mobilenet", "mobilenet_v2", "efficientnet_b0", "resnet50", "depthwise_bn", "tfk_cnn",
+       "efficientnet_b0_wide_stats")
 VARIANTS = (  # label, convert options, the Keras rounding floor it compares with
     ("float32", {}, None),
     ("float16", {"quantize_float16": None}, "float16"),
@@ -45,7 +46,13 @@ def _build(name):
     if name in trained_models.TRAINED:
         model, x, y = trained_models.TRAINED[name]()
         return model, x, y
-    if name in keras_zoo.TF_KERAS_ZOO:
+    if name == "efficientnet_b0_wide_stats":  # batch-norm scales spread as in trained networks
+        model = keras_zoo.efficientnet_b0()
+        rng = np.random.default_rng(7)
+        for variable in model.weights:
+            if "moving_variance" in variable.path:
+                variable.assign(np.exp(rng.normal(0, 1.5, size=tuple(variable.shape))).astype("float32"))
+    elif name in keras_zoo.TF_KERAS_ZOO:
         model = keras_zoo.TF_KERAS_ZOO[name]()
     elif name in keras_zoo.ZOO:
         model = keras_zoo.ZOO[name]()
@@ -78,12 +85,12 @@ def _convert(path, out, options):
     from tfjs_export.converter.graph import per_channel
     options = dict(options)
     no_rewrite = options.pop("_no_rewrite", False)
-    saved = per_channel.GAIN_NEEDED
-    per_channel.GAIN_NEEDED = 0.0 if no_rewrite else saved  # 0: no weight ever gains enough
+    saved = per_channel.FOLD_GAIN_NEEDED
+    per_channel.FOLD_GAIN_NEEDED = 0.0 if no_rewrite else saved  # 0: no folded weight ever gains enough
     try:
         return convert(path, out, output_format="tfjs_graph_model", **options)
     finally:
-        per_channel.GAIN_NEEDED = saved
+        per_channel.FOLD_GAIN_NEEDED = saved
 
 
 def _rewritten(model_dir):

@@ -36,6 +36,10 @@ _QMAX = {"uint8": 255, "uint16": 65535}
 # per-tensor one (0.5: the rounding error's RMS down by ~30%); measured on the zoo and the trained
 # models (BENCHMARKS.md), weights that gain less gain nothing visible at the outputs.
 GAIN_NEEDED = 0.5
+# per_tensor granularity (the default) rewrites a folded weight only when folding cost much more:
+# the Mul/Add run at every predict (EfficientNetB0: +35% predict time for 43 rewrites), and on the
+# zoo folding with one range stays within 1.0x Keras's own rounding (BENCHMARKS.md).
+FOLD_GAIN_NEEDED = 0.25
 _PASS_THROUGH = ("Identity", "Enter")
 # Matmuls get one range per channel only when a batch norm was folded into them. A channel of a
 # convolution is normalised after it (its batch norm, folded or not), so its relative error is what
@@ -170,7 +174,7 @@ def choose(weights, axes, dtype, fold_scale=None):
     if q.min() != 0 or q.max() != qmax:
         return None  # stored with one range, the integers would not decode as themselves (min 0, scale 1)
     candidate = noise_to_signal(weights, dequantize_channels(q, scale, low), axes)
-    if candidate > GAIN_NEEDED * baseline:
+    if candidate > (GAIN_NEEDED if fold_scale is None else FOLD_GAIN_NEEDED) * baseline:
         return None
     return q, scale, low
 
