@@ -55,7 +55,7 @@ class ConvertOptions:
             raise ConversionError(f"weight shard size must be a positive number of bytes, got {size!r}")
         if self.quantization_granularity not in GRANULARITIES:
             raise ConversionError(f"quantization granularity {self.quantization_granularity!r} is not one of "
-                                  f"{', '.join(GRANULARITIES)}")
+                                  "per_tensor, per_channel")
         if self.per_channel and not self.graph:
             # tfjs-layers binds each weight to one variable with one min/scale: there is no graph to
             # carry a per-channel dequantisation.

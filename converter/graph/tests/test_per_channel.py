@@ -114,6 +114,24 @@ def test_per_tensor_granularity_keeps_the_rounding_of_the_unfolded_weights(rng):
                                entry["min"] * k, rtol=1e-7)
 
 
+def test_matmuls_only_with_a_folded_batch_norm(rng):
+    """A Dense / recurrent kernel's small channels carry little of the output (a trained LSTM got
+    worse per channel): matmul weights get per-channel ranges only when a batch norm was folded in."""
+    import tensorflow as tf
+    weights = _spread_channels(rng, (16, 6), axis=1)
+    with tf.Graph().as_default() as graph:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 16], name="x")
+        tf.identity(tf.matmul(x, tf.constant(weights, name="w")), name="y")
+    plan = QuantizationPlan(uint8=None)
+    assert per_channel.quantize_per_channel(graph.as_graph_def(), plan) == 0
+    graph_def = graph.as_graph_def()
+    assert per_channel.quantize_per_channel(graph_def, plan, fold_scales={"w": np.ones(6)}) == 1
+    q = per_channel.quantize_channels(weights, (1,), 255)
+    feeds = {"x:0": rng.normal(size=(3, 16)).astype("float32")}
+    np.testing.assert_allclose(run_graph(graph_def, feeds, ["y:0"])[0],
+                               feeds["x:0"] @ per_channel.dequantize_channels(*q), rtol=1e-5, atol=1e-5)
+
+
 def test_a_weight_read_by_something_else_is_left_alone(rng):
     import tensorflow as tf
     weights = _spread_channels(rng, (4, 6), axis=1)
