@@ -27,8 +27,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 import numpy as np  # noqa: E402
 
-ZOO = ("mobilenet", "mobilenet_v2", "efficientnet_b0", "resnet50", "depthwise_bn", "tfk_cnn",
-       "efficientnet_b0_wide_stats")
+ZOO = ("mobilenet", "mobilenet_v2", "efficientnet_b0", "resnet50", "depthwise_bn", "tfk_cnn")
 VARIANTS = (  # label, convert options, the Keras rounding floor it compares with
     ("float32", {}, None),
     ("float16", {"quantize_float16": None}, "float16"),
@@ -46,13 +45,7 @@ def _build(name):
     if name in trained_models.TRAINED:
         model, x, y = trained_models.TRAINED[name]()
         return model, x, y
-    if name == "efficientnet_b0_wide_stats":  # batch-norm scales spread as in trained networks
-        model = keras_zoo.efficientnet_b0()
-        rng = np.random.default_rng(7)
-        for variable in model.weights:
-            if "moving_variance" in variable.path:
-                variable.assign(np.exp(rng.normal(0, 1.5, size=tuple(variable.shape))).astype("float32"))
-    elif name in keras_zoo.TF_KERAS_ZOO:
+    if name in keras_zoo.TF_KERAS_ZOO:
         model = keras_zoo.TF_KERAS_ZOO[name]()
     elif name in keras_zoo.ZOO:
         model = keras_zoo.ZOO[name]()

@@ -85,10 +85,12 @@ def read_graph_model(src, input_format, plan, options):
 
     from tfjs_export.converter.spec import ModelSpec
 
-    # Batch-norm scales are folded into the convolutions for quantised output too: kept apart
+    # Batch-norm scales are folded into the convolutions for quantised output too: measured, folded
+    # then quantised per tensor stays within 1.13x Keras's own rounding of the unfolded model, and
+    # per_channel.py keeps the unfolded rounding where folding costs much more. Kept apart
     # (keep_scales_apart), grappler's remapper fuses Conv2D/DepthwiseConv2d + FusedBatchNorm into
     # forms TF.js 4.22 refuses ("FusedConv2d and DepthwiseConv2d with FusedBatchNorm is not
-    # supported": tf_keras MobileNet v1/v2 in the wild corpus). Off until that fusion is undone.
+    # supported": tf_keras MobileNet v1/v2 in the wild corpus).
     graph_def, frozen, generated_by, _, table_graphs = build_graph(src, input_format, options, options.say)
     # --- per-channel dequantisation (per_channel.py): its scale/min vectors stay float32 ---
     from tfjs_export.converter.graph.per_channel import dequantization_vector_names

@@ -59,45 +59,43 @@ def _fit(model, x, y, epochs, seed):
     return model
 
 
-def cnn_bn(seed=31, epochs=4):
-    """Conv2D + BatchNormalization + ReLU, three times, then pooling and a softmax Dense."""
+def _image_classifier(name, body, seed, epochs):
+    """Input (32, 32, 3) -> body(x) -> pooling -> softmax Dense, trained on `images`. Batch-norm
+    momentum 0.9: with the default 0.99 a few epochs leave the moving statistics near their start."""
     import keras
     from keras import layers
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((32, 32, 3), name="image")
-    x = inputs
-    for filters in (16, 32, 48):
-        x = layers.Conv2D(filters, 3, strides=2, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization(momentum=0.9)(x)
-        x = layers.ReLU()(x)
-    x = layers.GlobalAveragePooling2D()(x)
-    outputs = layers.Dense(CLASSES, activation="softmax")(x)
-    model = keras.Model(inputs, outputs, name="trained_cnn_bn")
+    x = layers.GlobalAveragePooling2D()(body(inputs, layers))
+    model = keras.Model(inputs, layers.Dense(CLASSES, activation="softmax")(x), name=name)
     train_x, train_y = images(3000, seed)
     test_x, test_y = images(500, seed + 1)
     return _fit(model, train_x, train_y, epochs, seed), test_x, test_y
+
+
+def cnn_bn(seed=31, epochs=4):
+    """Conv2D + BatchNormalization + ReLU, three times, then pooling and a softmax Dense."""
+    def body(x, layers):
+        for filters in (16, 32, 48):
+            x = layers.Conv2D(filters, 3, strides=2, padding="same", use_bias=False)(x)
+            x = layers.ReLU()(layers.BatchNormalization(momentum=0.9)(x))
+        return x
+    return _image_classifier("trained_cnn_bn", body, seed, epochs)
 
 
 def mobilenet_style(seed=32, epochs=4):
     """MobileNet-style: a strided conv, then depthwise 3x3 + pointwise 1x1 blocks, each followed by
     BatchNormalization + ReLU6; pooling and a softmax Dense."""
-    import keras
-    from keras import layers
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input((32, 32, 3), name="image")
-    x = layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False)(inputs)
-    x = layers.ReLU(6.0)(layers.BatchNormalization(momentum=0.9)(x))
-    for filters, stride in ((32, 1), (48, 2), (64, 2)):
-        x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x)
+    def body(x, layers):
+        x = layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False)(x)
         x = layers.ReLU(6.0)(layers.BatchNormalization(momentum=0.9)(x))
-        x = layers.Conv2D(filters, 1, use_bias=False)(x)
-        x = layers.ReLU(6.0)(layers.BatchNormalization(momentum=0.9)(x))
-    x = layers.GlobalAveragePooling2D()(x)
-    outputs = layers.Dense(CLASSES, activation="softmax")(x)
-    model = keras.Model(inputs, outputs, name="trained_mobilenet_style")
-    train_x, train_y = images(3000, seed)
-    test_x, test_y = images(500, seed + 1)
-    return _fit(model, train_x, train_y, epochs, seed), test_x, test_y
+        for filters, stride in ((32, 1), (48, 2), (64, 2)):
+            x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x)
+            x = layers.ReLU(6.0)(layers.BatchNormalization(momentum=0.9)(x))
+            x = layers.Conv2D(filters, 1, use_bias=False)(x)
+            x = layers.ReLU(6.0)(layers.BatchNormalization(momentum=0.9)(x))
+        return x
+    return _image_classifier("trained_mobilenet_style", body, seed, epochs)
 
 
 def lstm_text(seed=33, epochs=4):
