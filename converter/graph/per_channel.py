@@ -29,16 +29,17 @@ rounding floor), and `k` goes into the dequantisation vectors: `scale * k`, `min
 import numpy as np
 
 from tfjs_export.codec import dequantize, quantize
+from tfjs_export.codec.quantization import _QMAX  # the affine dtypes' qmax: one place
 from tfjs_export.converter.graph.nodes import GraphIndex, input_name, make_const
 
-_QMAX = {"uint8": 255, "uint16": 65535}
 # A rewrite must cut the mean per-channel noise-to-signal ratio to at most this fraction of the
-# per-tensor one (0.5: the rounding error's RMS down by ~30%); measured on the zoo and the trained
-# models (BENCHMARKS.md), weights that gain less gain nothing visible at the outputs.
+# per-tensor one (0.5: the rounding error's RMS down by ~30%): a round figure for a gain worth two
+# ops at every predict, not tuned by a sweep (BENCHMARKS.md has what it gives).
 GAIN_NEEDED = 0.5
 # per_tensor granularity (the default) rewrites a folded weight only when folding cost much more:
-# the Mul/Add run at every predict (EfficientNetB0: +35% predict time for 43 rewrites), and on the
-# zoo folding with one range stays within 1.0x Keras's own rounding (BENCHMARKS.md).
+# the Mul/Add run at every predict (EfficientNetB0 with 43 such rewrites: 100 ms vs 73 ms float32
+# in tfjs-node), and folded with one range the zoo and trained models stay within 1.13x of
+# Keras's own rounding (BENCHMARKS.md).
 FOLD_GAIN_NEEDED = 0.25
 _PASS_THROUGH = ("Identity", "Enter")
 # Matmuls get one range per channel only when a batch norm was folded into them. A channel of a
