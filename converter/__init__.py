@@ -73,9 +73,8 @@ def convert_with(src, out_dir, opts):
         opts.say(f"reading {src}")
         spec = read_model(src, reader_format, allow_custom_layers=opts.allow_custom_layers,
                           progress=opts.bytes_progress)
-    if spec.format != ("graph-model" if opts.graph else "layers-model"):
-        raise ConversionError(f"a TF.js {spec.format} cannot become a {opts.output_format}: a Graph model "
-                              "holds a TensorFlow graph, not layers (convert the original model instead)", src)
+    if spec.format != ("graph-model" if opts.graph else "layers-model"):  # a TF.js Graph model -> Layers
+        raise _graph_is_not_layers(reader_format, opts.output_format, src)
     try:
         spec.narrow_dtypes()
     except ValueError as err:  # int64 values outside the int32 range
@@ -144,17 +143,13 @@ def _convert_to_keras(src, out, reader_format, opts, started):
     if opts.metadata or opts.labels:
         raise ConversionError("--metadata and --labels apply to TF.js outputs (model.json)", src)
     if reader_format not in ("keras", "keras_h5", "tfjs_layers_model"):
-        raise ConversionError(f"{reader_format} input holds a TensorFlow graph, not Keras layers: it cannot "
-                              f"become a Keras model ({opts.output_format})", src)
+        raise _graph_is_not_layers(reader_format, opts.output_format, src)
     if opts.output_format == "keras_saved_model":
         check_output(_input_path(src, reader_format), out, opts.overwrite)
     else:
         check_output_file(_input_path(src, reader_format), out, opts.overwrite)
     opts.say(f"reading {src}")
     spec = read_model(src, reader_format, allow_custom_layers=opts.allow_custom_layers, progress=opts.bytes_progress)
-    if spec.format != "layers-model":
-        raise ConversionError(f"a TF.js {spec.format} holds a TensorFlow graph, not layers: it cannot become "
-                              f"a Keras model ({opts.output_format})", src)
     spec.narrow_dtypes()
     opts.say(f"writing {out}")
     from tfjs_export.converter.writers import keras_h5, keras_model
@@ -176,6 +171,11 @@ def _convert_to_keras(src, out, reader_format, opts, started):
         src=src, input_format=reader_format, output_format=opts.output_format, out_dir=out, files=files,
         total_bytes=sum(sizes), seconds=time.perf_counter() - started, notices=spec.notices,
         tensors=len(spec.weights), weight_bytes_unquantized=nbytes, weight_bytes_written=nbytes)
+
+
+def _graph_is_not_layers(reader_format, output_format, src):
+    return ConversionError(f"a {reader_format} input holds a TensorFlow graph, not Keras layers: it cannot become "
+                           f"a {output_format} (convert the original Keras model instead)", src)
 
 
 def _read_graph_through_keras(src, plan, opts):

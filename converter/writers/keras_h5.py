@@ -58,9 +58,7 @@ def write_keras_h5(spec, out_path):
     temporary sibling renamed into place)."""
     import h5py
 
-    if spec.format != "layers-model":
-        raise ConversionError("a TF.js Graph model holds a TensorFlow graph, not Keras layers: it cannot "
-                              "become a Keras model (convert the original model instead)")
+    assert spec.format == "layers-model", "convert_with refuses graphs before any writer runs"
     topology = with_input_layers({k: v for k, v in spec.topology.items() if k not in ("keras_version", "backend")})
     groups = group_weights_by_layer(topology, spec.weights)
     parent = os.path.dirname(os.path.abspath(out_path))

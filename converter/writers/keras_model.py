@@ -49,8 +49,11 @@ def write_keras_zip(spec, out_path):
             f"{clashes[0]}{' and %d more' % (len(clashes) - 1) if len(clashes) > 1 else ''}: TF.js computes "
             "hard_sigmoid as 0.2x + 0.5, Keras 3 as x/6 + 0.5 and has no activation for the TF.js one; "
             "write a Keras 2 .h5 (--output_format keras) and load it with tf_keras")
-    keras = _import("keras", "writing a .keras file needs Keras 3 (pip install 'tfjs-export[verify]'); "
-                             "--output_format keras writes an .h5 file without it")
+    try:
+        import keras
+    except ImportError:
+        raise ConversionError("writing a .keras file needs Keras 3 (pip install 'tfjs-export[verify]'); "
+                              "--output_format keras writes an .h5 file without it") from None
     with tempfile.TemporaryDirectory(prefix="tfjs-export-") as tmp:
         classes = keras3_classes(keras)
         model = _load_h5(lambda p, compile: keras.saving.load_model(p, compile=compile, custom_objects=classes),
@@ -69,8 +72,11 @@ def write_keras_saved_model(spec, out_dir):
     """Write the Layers ModelSpec `spec` as a tf_keras SavedModel directory (`model.save(dir,
     save_format="tf")`, the official converter's keras_saved_model output), atomically."""
     from tfjs_export.converter.writers.atomic_dir import atomic_output_dir
-    tf_keras = _import("tf_keras", "--output_format keras_saved_model needs tf_keras and TensorFlow "
-                                   "(pip install 'tfjs-export[graph]' tf_keras)")
+    try:
+        import tf_keras
+    except ImportError:
+        raise ConversionError("--output_format keras_saved_model needs tf_keras and TensorFlow "
+                              "(pip install 'tfjs-export[graph]' tf_keras)") from None
     with tempfile.TemporaryDirectory(prefix="tfjs-export-") as tmp:
         model = _load_h5(lambda p, compile: tf_keras.models.load_model(p, compile=compile), spec, tmp)
         with atomic_output_dir(out_dir) as staged:
@@ -89,14 +95,6 @@ def keras3_classes(keras):
                if isinstance(value, type) and issubclass(value, keras.layers.Layer)}
     classes.update(Sequential=keras.Sequential, Model=keras.Model, Functional=keras.Model)
     return classes
-
-
-def _import(name, why):
-    import importlib
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        raise ConversionError(why) from None
 
 
 def _load_h5(load, spec, tmp):
