@@ -142,7 +142,7 @@ def _convert_to_keras(src, out, reader_format, opts, started):
             raise ConversionError(f"--{name} applies to TF.js outputs: a Keras model stores float32 weights", src)
     if opts.metadata or opts.labels:
         raise ConversionError("--metadata and --labels apply to TF.js outputs (model.json)", src)
-    if reader_format not in ("keras", "keras_h5", "tfjs_layers_model"):
+    if reader_format not in ("keras", "keras_h5", "keras_saved_model", "tfjs_layers_model"):
         raise _graph_is_not_layers(reader_format, opts.output_format, src)
     if opts.output_format == "keras_saved_model":
         check_output(_input_path(src, reader_format), out, opts.overwrite)
@@ -206,7 +206,7 @@ def _read_graph(src, input_format, plan, opts):
 
     if input_format not in INPUT_FORMATS:
         raise ConversionError(f"unknown input format {input_format!r} (one of {', '.join(INPUT_FORMATS)})", src)
-    if input_format == "tf_hub":  # a local Hub module directory is a SavedModel
+    if input_format in ("tf_hub", "keras_saved_model"):  # a local Hub module or Keras SavedModel directory
         input_format = "tf_saved_model"
     if input_format == "tfjs_graph_model":  # TF.js -> TF.js: re-quantise, re-shard
         from tfjs_export.converter.readers.tfjs_model import read_tfjs_model

@@ -71,9 +71,8 @@ def test_tfjs_trained_model_comes_back_as_keras3_file(tmp_path, trained, name):
 def test_tfjs_trained_model_comes_back_as_h5_for_tf_keras(tmp_path, trained, name):
     import tf_keras
     model_dir, inputs, expected = trained[name]
-    result = run_cli("convert", str(model_dir), str(tmp_path / "model.h5"), "--output_format", "keras")
-    assert result.returncode == 0, result.stderr
-    assert ("hard_sigmoid" in result.stderr) == (name == "lstm_default"), result.stderr
+    summary = convert(model_dir, tmp_path / "model.h5", output_format="keras")
+    assert any("hard_sigmoid" in n for n in summary.notices) == (name == "lstm_default"), summary.notices
     _assert_close(_predict(tf_keras.models.load_model(tmp_path / "model.h5", compile=False), inputs), expected)
 
 
@@ -125,7 +124,7 @@ def test_tfjs_to_tfjs_requantises_reshards_and_splits_by_layer(tmp_path, trained
     assert report.ok and report.backend == "tensorflow" and report.quantized, report.table()
 
 
-def test_tfjs_layers_to_graph_and_graph_requantised(tmp_path, trained):
+def test_tfjs_layers_to_graph_and_graph_requantised_not_layers(tmp_path, trained):
     model_dir, _, _ = trained["cnn_lstm"]
     convert(model_dir, tmp_path / "back.h5", output_format="keras")
     convert(model_dir, tmp_path / "graph", output_format="tfjs_graph_model")
@@ -135,14 +134,10 @@ def test_tfjs_layers_to_graph_and_graph_requantised(tmp_path, trained):
     for out in ("graph", "graph16"):
         report = verify(tmp_path / "back.h5", tmp_path / out)
         assert report.ok and report.backend == "tensorflow", report.table()
-
-
-def test_graph_model_cannot_become_layers_or_keras(tmp_path, trained):
-    model_dir, _, _ = trained["cnn_lstm"]
-    convert(model_dir, tmp_path / "graph", output_format="tfjs_graph_model")
+    # a graph holds no layers: refused for the Layers and Keras formats, nothing written
     for fmt, out in (("tfjs_layers_model", "layers"), ("keras_keras", "m.keras")):
         result = run_cli("convert", str(tmp_path / "graph"), str(tmp_path / out), "--output_format", fmt)
-        assert_one_line_error(result, "TensorFlow graph", "not")
+        assert_one_line_error(result, "holds a TensorFlow graph, not Keras layers")
         assert not (tmp_path / out).exists()
 
 
@@ -170,9 +165,8 @@ def _frozen_graph(path):
 
 def test_frozen_graph_runs_in_tfjs_node(tmp_path):
     x_value, expected = _frozen_graph(tmp_path / "frozen.pb")
-    result = run_cli("convert", str(tmp_path / "frozen.pb"), str(tmp_path / "web"),
-                     "--output_format", "tfjs_graph_model", "--output_node_names", "hidden,total")
-    assert result.returncode == 0, result.stderr
+    convert(tmp_path / "frozen.pb", tmp_path / "web", output_format="tfjs_graph_model",
+            output_node_names="hidden,total")
     signature = read_model_dir(tmp_path / "web").model_json["signature"]
     assert list(signature["inputs"]) == ["x"] and list(signature["outputs"]) == ["hidden", "total"]
     case = parity.write_case(tmp_path / "case", tmp_path / "web" / "model.json", [x_value], expected,
@@ -181,15 +175,13 @@ def test_frozen_graph_runs_in_tfjs_node(tmp_path):
     run = parity.run_node_tests(case)
     assert run.returncode == 0, run.stdout + run.stderr
     parity.assert_within_bounds(parity.read_result(case))
-
-
-def test_frozen_graph_needs_its_output_names(tmp_path):
-    _frozen_graph(tmp_path / "frozen.pb")
-    for extra, fragment in (([], "--output_node_names NAME"), (["--output_node_names", "nope"], "no node 'nope'")):
-        result = run_cli("convert", str(tmp_path / "frozen.pb"), str(tmp_path / "web"),
-                         "--output_format", "tfjs_graph_model", *extra)
-        assert_one_line_error(result, "frozen.pb", fragment)
-        assert not (tmp_path / "web").exists()
+    # its outputs must be named, and exist
+    for names, fragment in ((None, "--output_node_names NAME"), ("nope", "no node 'nope'"),
+                            ("total:3", "out of range")):
+        with pytest.raises(ConversionError, match=fragment):
+            convert(tmp_path / "frozen.pb", tmp_path / "web2", output_format="tfjs_graph_model",
+                    output_node_names=names)
+        assert not (tmp_path / "web2").exists()
 
 
 def test_keras_saved_model_and_hub_directories_to_graph(tmp_path):
@@ -204,6 +196,17 @@ def test_keras_saved_model_and_hub_directories_to_graph(tmp_path):
         convert(tmp_path / "sm", tmp_path / fmt, input_format=fmt, output_format="tfjs_graph_model")
         report = verify(tmp_path / "sm", tmp_path / fmt)
         assert report.ok and report.backend == "tensorflow", report.table()
+    # The Layers format, through tf_keras (the official keras_saved_model -> tfjs_layers_model)
+    refused = run_cli("convert", str(tmp_path / "sm"), str(tmp_path / "layers"))
+    assert_one_line_error(refused, "--input_format keras_saved_model")
+    convert(tmp_path / "sm", tmp_path / "layers", input_format="keras_saved_model")
+    x = np.random.default_rng(1).normal(size=(3, 6)).astype("float32")
+    case = parity.write_case(tmp_path / "case", tmp_path / "layers" / "model.json", [x], [model.predict(x, verbose=0)],
+                             name="keras_saved_model", input_names=["input"], output_names=["output"],
+                             atol=1e-5, rtol=1e-5, why="float32")
+    run = parity.run_node_tests(case)
+    assert run.returncode == 0, run.stdout + run.stderr
+    parity.assert_within_bounds(parity.read_result(case))
 
 
 def test_tfjs_model_to_keras_saved_model(tmp_path, trained):

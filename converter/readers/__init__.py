@@ -14,8 +14,6 @@ ZIP_MAGIC = b"PK\x03\x04"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 INPUT_FORMATS = ("keras", "keras_keras", "keras_h5", "tf_saved_model", "keras_saved_model", "tf_hub",
                  "tf_frozen_model", "tfjs_layers_model", "tfjs_graph_model")
-# Formats read by the Graph path only (TensorFlow loads them): SavedModel flavours and GraphDefs.
-GRAPH_ONLY_FORMATS = ("tf_saved_model", "keras_saved_model", "tf_hub", "tf_frozen_model")
 TFJS_FORMATS = {"tfjs_layers_model": "layers-model", "tfjs_graph_model": "graph-model"}
 # A TF1 Hub module directory holds this next to its saved_model.pb.
 TF_HUB_MODULE_FILE = "tfhub_module.pb"
@@ -68,12 +66,13 @@ def keras_file_format(path):
 def canonical_format(fmt, path):
     """The reader's name for an input format: the official `keras` means any Keras file (the
     content decides), `keras_keras` the .keras zip; a Keras SavedModel directory (tf_keras'
-    `model.save(dir)`) is a SavedModel. Others are returned as they are."""
+    `model.save(dir)`) stays keras_saved_model: its Layers reader needs tf_keras, while the Graph
+    path reads it as any SavedModel. Others are returned as they are."""
     if fmt not in INPUT_FORMATS:
         raise ConversionError(f"unknown input format {fmt!r} (one of {', '.join(INPUT_FORMATS)})", path)
     if fmt == "keras":
         return keras_file_format(path)
-    return {"keras_keras": "keras", "keras_saved_model": "tf_saved_model"}.get(fmt, fmt)
+    return {"keras_keras": "keras"}.get(fmt, fmt)
 
 
 def _tfjs_format(model_json):
@@ -98,5 +97,11 @@ def read_model(path, input_format=None, allow_custom_layers=False, progress=None
     if fmt == "keras_h5":
         from tfjs_export.converter.readers.keras_h5 import read_keras_h5
         return read_keras_h5(path, allow_custom_layers, progress)
+    if fmt == "keras_saved_model":
+        from tfjs_export.converter.readers.keras_saved_model import read_keras_saved_model
+        return read_keras_saved_model(path, allow_custom_layers, progress)
+    hint = ""
+    if os.path.isfile(os.path.join(path, "keras_metadata.pb")):
+        hint = ", or --input_format keras_saved_model to read its Keras layers (needs tf_keras)"
     raise ConversionError(f"input format {fmt} is read by the Graph path only (TensorFlow loads it): "
-                          "add --output_format tfjs_graph_model", path)
+                          f"add --output_format tfjs_graph_model{hint}", path)
