@@ -81,12 +81,19 @@ def convert_with(src, out_dir, opts):
         raise ConversionError(str(err), src) from None
     opts.say(write_step(spec.weights, plan, out_dir))
     arrays = {w.name: w.array for w in spec.weights}
-    kept_metadata = _tfjs_user_metadata(src) if reader_format in TFJS_FORMATS else None
+    base_metadata = _tfjs_user_metadata(src) if reader_format in TFJS_FORMATS else None
+    if opts.use_structured_outputs_names:
+        if not opts.graph:
+            raise ConversionError("--use_structured_outputs_names applies to the Graph format (Layers models "
+                                  "name their outputs already)", src)
+        # TF.js's GraphModel.predict returns {key: tensor}, keys matched to its outputs in order:
+        # model.json's signature outputs, written with sorted keys.
+        base_metadata = dict(base_metadata or {}, structuredOutputKeys=sorted(spec.extra["signature"]["outputs"]))
 
     def describe(manifest):
         """model.json's userDefinedMetadata: the input's own (a TF.js model), the user's files
         (--metadata=KEY:FILE), the conversion facts (--metadata), the labels."""
-        metadata = dict(kept_metadata or {}, **opts.extra_metadata)
+        metadata = dict(base_metadata or {}, **opts.extra_metadata)
         if opts.metadata:
             tensors, before, after, quantized = weight_stats(manifest, arrays)
             metadata["tfjs_export"] = {"input_format": input_format, "tensors": tensors, "weight_bytes": after,
@@ -101,7 +108,7 @@ def convert_with(src, out_dir, opts):
             raise ConversionError("--split_weights_by_layer applies to the Layers format (a graph has no layers)", src)
         from tfjs_export.converter.layers_config.weight_owners import group_weights_by_layer
         groups = [weights for _, weights in group_weights_by_layer(spec.topology, spec.weights, src) if weights]
-    wants_metadata = opts.metadata or opts.labels or kept_metadata or opts.extra_metadata
+    wants_metadata = opts.metadata or opts.labels or base_metadata or opts.extra_metadata
     try:
         files, manifest = write_model_dir(spec, out_dir, plan, opts.weight_shard_size_bytes, opts.overwrite,
                                           progress=opts.bytes_progress, weight_groups=groups,

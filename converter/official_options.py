@@ -43,8 +43,8 @@ OPTIONS = (
     OfficialOption("--strip_debug_ops", "--strip_debug_ops",
                    "accepted; debug ops are always removed, since TF.js cannot run them (the official's "
                    "default keeps them)"),
-    OfficialOption("--use_structured_outputs_names", None,
-                   "not yet: Graph outputs are keyed by the signature's output names"),
+    OfficialOption("--use_structured_outputs_names", "--use_structured_outputs_names",
+                   "same: `predict()` returns {output key: tensor}, the keys in sorted order"),
     OfficialOption("--weight_shard_size_bytes", "--weight_shard_size_bytes", SAME),
     OfficialOption("--output_node_names", "--output_node_names", "same (tf_frozen_model)"),
     OfficialOption("--control_flow_v2", "--control_flow_v2",

@@ -41,6 +41,7 @@ class ConvertOptions:
     unsafe_deserialization: bool = False
     input_shapes: object = None  # {name: dims} or "name:1x12x12x3,...": to trace a Keras model with
     output_node_names: object = None  # a frozen GraphDef's outputs: "a,b:1" or a list
+    use_structured_outputs_names: bool = False  # Graph: predict() returns {output key: tensor}
     keep_scales_apart: bool = False  # set by the Graph path for quantised output (graph/pipeline.py)
     # Reporting: `progress(message)` at the start of each step; `progress_bar` follows bytes.
     progress: object = None

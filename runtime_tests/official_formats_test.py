@@ -193,9 +193,17 @@ def test_keras_saved_model_and_hub_directories_to_graph(tmp_path):
                                  tf_keras.layers.Dense(2)])
     model.save(tmp_path / "sm", save_format="tf")
     for fmt in ("keras_saved_model", "tf_hub"):
-        convert(tmp_path / "sm", tmp_path / fmt, input_format=fmt, output_format="tfjs_graph_model")
+        convert(tmp_path / "sm", tmp_path / fmt, input_format=fmt, output_format="tfjs_graph_model",
+                use_structured_outputs_names=fmt == "tf_hub")
         report = verify(tmp_path / "sm", tmp_path / fmt)
         assert report.ok and report.backend == "tensorflow", report.table()
+    # --use_structured_outputs_names: TF.js's predict() returns {output key: tensor}
+    keys = read_model_dir(tmp_path / "tf_hub").model_json["userDefinedMetadata"]["structuredOutputKeys"]
+    script = ("const tf = require('@tensorflow/tfjs-node');"
+              f"tf.loadGraphModel('file://{tmp_path / 'tf_hub' / 'model.json'}').then((m) => {{"
+              "const y = m.predict(tf.ones([2, 6])); console.log(JSON.stringify(Object.keys(y)));});")
+    run = parity.run_js(["-e", script], cwd=tmp_path)
+    assert run.returncode == 0 and json.loads(run.stdout.strip().splitlines()[-1]) == keys, run.stdout + run.stderr
     # The Layers format, through tf_keras (the official keras_saved_model -> tfjs_layers_model)
     refused = run_cli("convert", str(tmp_path / "sm"), str(tmp_path / "layers"))
     assert_one_line_error(refused, "--input_format keras_saved_model")

@@ -65,6 +65,9 @@ def add_arguments(parser):
                        help="write the model even if it uses ops TF.js cannot execute")
     graph.add_argument("--output_node_names", default=None, metavar="NAMES",
                        help="a frozen GraphDef's outputs: comma-separated node names (NAME or NAME:INDEX)")
+    graph.add_argument("--use_structured_outputs_names", type=_flag, default=False, metavar="BOOL",
+                       help="True: model.predict() in TF.js returns {output name: tensor} instead of a list "
+                            "(userDefinedMetadata.structuredOutputKeys, as the official converter writes it)")
     graph.add_argument("--strip_debug_ops", type=_flag, default=True, metavar="BOOL",
                        help="accepted for the official converter's scripts: Assert, CheckNumerics and Print "
                             "ops are always removed (TF.js cannot run them)")
@@ -155,6 +158,7 @@ def run(args):
                 weight_shard_size_bytes=args.weight_shard_size_bytes, overwrite=args.overwrite,
                 metadata=args.metadata == _ALL_WEIGHTS, extra_metadata=extra_metadata,
                 split_weights_by_layer=args.split_weights_by_layer, output_node_names=args.output_node_names,
+                use_structured_outputs_names=args.use_structured_outputs_names,
                 allow_custom_layers=args.allow_custom_layers,
                 signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
                 skip_op_check=args.skip_op_check, unsafe_deserialization=args.unsafe_deserialization,
