@@ -80,6 +80,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `tfjs-export inspect DIR | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141
     except Exception as err:  # the last line of defence: a bug of ours, never a traceback
         if args.debug:
             raise
