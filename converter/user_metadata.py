@@ -3,9 +3,9 @@ official converter's form): each file's JSON content is stored under its KEY, as
 (`model.getUserDefinedMetadata()[KEY]`)."""
 
 import json
-import os
 
 from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.small_files import read_small_file
 
 MAX_BYTES = 1 << 20  # a metadata file rides inside model.json, which a browser parses whole
 _RESERVED = ("tfjs_export", "labels")  # written by --metadata / --labels
@@ -21,17 +21,9 @@ def read_metadata_files(spec, resolve=lambda p: p):
         if key in _RESERVED or key in found:
             raise ConversionError(f"--metadata: key {key!r} is {'used twice' if key in found else 'reserved'}")
         path = resolve(path)
+        data = read_small_file(path, "metadata file", MAX_BYTES)
         try:
-            if os.path.getsize(path) > MAX_BYTES:
-                raise ConversionError(f"metadata file is over {MAX_BYTES:,} bytes", path)
-            with open(path, "rb") as f:
-                found[key] = json.loads(f.read().decode("utf-8"))
-        except FileNotFoundError:
-            raise ConversionError("metadata file not found", path) from None
-        except IsADirectoryError:
-            raise ConversionError("metadata file is a directory", path) from None
-        except OSError as err:
-            raise ConversionError(f"cannot read the metadata file: {err.strerror}", path) from None
+            found[key] = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as err:
             raise ConversionError(f"metadata file is not valid JSON ({err})", path) from None
     return found
