@@ -4,6 +4,10 @@ A SavedModel gives its signature's function directly. A Keras model (Keras 3 `.k
 or a Keras 2 `.h5` through tf_keras) is called once inside a `tf.function` with the model's own
 input specs (batch dimension left open) and `training=False`, which traces the inference graph.
 
+A Keras 3 model whose layers compute in float16 or bfloat16 (dtype policies `mixed_float16`,
+`float16`, ...) is traced as its float32-policy copy (converter/keras_reference.py): TF.js
+computes in float32 only, so the graph says so and verify compares like with like.
+
 The result names inputs and outputs by *signature key*: the SavedModel's signature keys, or the
 Keras input names and output layer names. TF.js users feed and fetch by those names.
 """
@@ -23,6 +27,7 @@ class LoadedFunction:
     input_keys: list
     output_keys: list
     generated_by: str  # e.g. "TensorFlow 2.19.0" or "Keras 3.15.1"
+    source: object = None  # (label, the Keras model as it is) when its float32-policy copy was traced
 
 
 def load_function(path, input_format, signature_name="serving_default", tags=("serve",),
@@ -33,7 +38,14 @@ def load_function(path, input_format, signature_name="serving_default", tags=("s
         return _load_saved_model(path, signature_name, tags)
     if input_format in ("keras", "keras_h5"):
         model, keras_name = _load_keras_model(path, input_format, unsafe_deserialization)
-        return _trace_keras_model(model, keras_name, input_shapes, path)
+        source = None
+        if keras_name.startswith("Keras "):
+            from tfjs_export.converter.keras_reference import reference_model
+            traced, label = reference_model(model, quantized=False)
+            source, model = ((label, model), traced) if label else (None, model)
+        loaded = _trace_keras_model(model, keras_name, input_shapes, path)
+        loaded.source = source
+        return loaded
     raise ConversionError(f"input format {input_format!r} cannot be converted to a graph model", path)
 
 
