@@ -141,18 +141,28 @@ def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DE
     installed). Graph models: TensorFlow running the source's function (signature_name,
     saved_model_tags, unsafe_deserialization, input_shapes: as for convert). node_modules: where the TF.js
     runtime is (converter/runtime/node.py says how it is found when None)."""
-    from tfjs_export.converter.model_dir import read_model_dir
     from tfjs_export.converter.options import parse_tags
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    checked, case = parity_case(src, model_dir, samples=samples, seed=seed, signature_name=signature_name,
+                                saved_model_tags=parse_tags(saved_model_tags),
+                                unsafe_deserialization=unsafe_deserialization, input_shapes=input_shapes)
+    return _run_case(checked, case, samples, atol, rtol, node_modules)
+
+
+def parity_case(src, model_dir, *, samples=4, seed=0, signature_name="serving_default", saved_model_tags=("serve",),
+                unsafe_deserialization=False, input_shapes=None):
+    """(model_dir.ModelDir, ParityCase): what verify compares, before any TF.js runs (tests
+    gather many cases for one runner launch)."""
+    from tfjs_export.converter.model_dir import read_model_dir
     checked = read_model_dir(model_dir)  # a broken directory is named before any model runs
     if checked.format == "graph-model":
         if "signature" not in checked.model_json:
             raise ConversionError("model.json: signature: missing (a graph model needs one to be fed)", model_dir)
-        case = _graph_reference(src, checked, samples, seed, signature_name, parse_tags(saved_model_tags),
+        case = _graph_reference(src, checked, samples, seed, signature_name, tuple(saved_model_tags),
                                 unsafe_deserialization, input_shapes)
     else:
         case = _layers_reference(src, checked, samples, seed)
-    return _run_case(checked, case, samples, atol, rtol, node_modules)
+    return checked, case
 
 
 def _layers_reference(src, checked, samples, seed):
@@ -258,7 +268,7 @@ def _run_case(checked, case, samples, atol, rtol, node_modules=None):
         try:
             run = node.run_predict(case_dir, node_modules=node_modules)
             result = cases.read_result(case_dir)
-            _add_differences(result, case_dir, case.others)
+            add_differences(result, case_dir, case.others)
         except node.RuntimeMissing as err:
             raise ConversionError(f"cannot run the converted model: {err}", checked.path) from None
         except FileNotFoundError:
@@ -270,7 +280,7 @@ def _run_case(checked, case, samples, atol, rtol, node_modules=None):
                         computes_as=" + ".join(case.others))
 
 
-def _add_differences(result, case_dir, others):
+def add_differences(result, case_dir, others):
     """Add to each output of the runner's `result` its max |diff| from each of `others` ({label:
     outputs}), as out["vs"] = {label: error}, reading the runner's actual_{i}.bin."""
     if not others or result.get("error"):
