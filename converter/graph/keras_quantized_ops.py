@@ -62,12 +62,15 @@ def _integer_matmuls(graph_def):
             for value in node.attr.values():
                 if value.WhichOneof("value") == "type" and value.type == DT_INT8:
                     value.type = DT_FLOAT
+                elif value.WhichOneof("value") == "list":  # IdentityN's T, ...
+                    value.list.type[:] = [DT_FLOAT if t == DT_INT8 else t for t in value.list.type]
     graph_def.node.extend(added)
     return rewrites
 
 
 def _mentions_int8(node):
-    return any(value.WhichOneof("value") == "type" and value.type == DT_INT8 for value in node.attr.values())
+    return any((value.WhichOneof("value") == "type" and value.type == DT_INT8)
+               or (value.WhichOneof("value") == "list" and DT_INT8 in value.list.type) for value in node.attr.values())
 
 
 def _cast_after(index, node, src, dst):
