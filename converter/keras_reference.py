@@ -45,15 +45,16 @@ def reference_model(model, quantized=True):
     if not what:
         return model, None
     import keras
-    config = _float_config(model.get_config(), quantized)
-    with keras.saving.custom_object_scope({}):
-        clone = model.__class__.from_config(config)
+    try:
+        clone = model.__class__.from_config(_float_config(model.get_config(), quantized))
+    except Exception:  # a subclassed model without from_config: compared as it is
+        return model, None
     for original, copy in zip(_leaves(model), _leaves(clone)):
         if quantized and getattr(original, "quantization_mode", None):
             _float_weights(keras, original, copy)
         else:
             for source, target in zip(original.weights, copy.weights):
-                target.assign(np.asarray(source).astype(target.dtype))
+                target.assign(keras.ops.convert_to_numpy(source).astype(target.dtype))
     labels = [f"{p} policy" if p in LOW_PRECISION else f"Keras {p} inference" for p in what]
     return clone, " + ".join(labels)
 
@@ -90,12 +91,13 @@ def _leaves(model):
 
 def _float_weights(keras, layer, copy):
     """Give the float `copy` of a Keras-quantised layer the weights Keras' inference uses."""
+    numpy = keras.ops.convert_to_numpy  # any backend's tensors and variables
     mode = layer.quantization_mode
     name = type(layer).__name__
     bias = getattr(layer, "bias", None)
     if name == "Embedding":
         ids = np.arange(layer.input_dim, dtype="int32")
-        copy.embeddings.assign(np.asarray(layer(ids)))
+        copy.embeddings.assign(numpy(layer(ids)))
         return
     if name != "Dense":
         raise ValueError(f"layer '{layer.name}' ({name}): Keras {mode} quantisation has no float reference here")
@@ -106,7 +108,7 @@ def _float_weights(keras, layer, copy):
         # Keras' own int8 / int4 inference with float inputs, no bias (zeroed: subtracting it
         # would round) and no activation, on an identity matrix: its rows are the kernel's.
         quantizer, activation = getattr(layer, "inputs_quantizer", None), layer.activation
-        saved_bias = None if bias is None else np.asarray(bias)
+        saved_bias = None if bias is None else numpy(bias)
         layer.inputs_quantizer, layer.activation = None, None
         if bias is not None:
             bias.assign(np.zeros_like(saved_bias))
@@ -116,6 +118,6 @@ def _float_weights(keras, layer, copy):
             layer.inputs_quantizer, layer.activation = quantizer, activation
             if bias is not None:
                 bias.assign(saved_bias)
-    copy.kernel.assign(np.asarray(kernel, np.float32))
+    copy.kernel.assign(numpy(kernel).astype(np.float32))
     if bias is not None:
-        copy.bias.assign(np.asarray(bias, np.float32))
+        copy.bias.assign(numpy(bias).astype(np.float32))
