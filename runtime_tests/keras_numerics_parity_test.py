@@ -26,8 +26,8 @@ TOLERANCE = 1e-5
 # (case, model builder, source file kind, output format, convert options)
 _POLICY = [(f"{p}_{ext}_layers", lambda p=p: numerics_models.policy_model(p), ext, "tfjs_layers_model", {})
            for p in numerics_models.POLICIES for ext in ("keras", "h5")]
-_POLICY += [(f"{p}_keras_graph", lambda p=p: numerics_models.policy_model(p), "keras", "tfjs_graph_model", {})
-            for p in ("mixed_float16", "bfloat16")]
+_POLICY += [(f"{p}_{ext}_graph", lambda p=p: numerics_models.policy_model(p), ext, "tfjs_graph_model", {})
+            for p, ext in (("mixed_float16", "keras"), ("mixed_float16", "h5"), ("bfloat16", "keras"))]
 _POLICY += [("float16_keras_layers_quantize_float16", lambda: numerics_models.policy_model("float16"), "keras",
              "tfjs_layers_model", {"quantize_float16": None})]
 _WEIGHTS = [(f"bfloat16_dense_{ext}_layers", numerics_models.bfloat16_dense_model, ext, "tfjs_layers_model", {})
@@ -36,8 +36,8 @@ _QUANTISED = [(f"{m}_{ext}_layers", lambda m=m: numerics_models.quantized_model(
               for m in numerics_models.QUANTIZATION_MODES for ext in ("keras", "h5")]
 _QUANTISED += [("int8_keras_layers_quantize_uint8", lambda: numerics_models.quantized_model("int8"), "keras",
                 "tfjs_layers_model", {"quantize_uint8": None})]
-_QUANTISED += [(f"{m}_einsum_keras_graph", lambda m=m: numerics_models.quantized_model(m, einsum=True), "keras",
-                "tfjs_graph_model", {}) for m in ("int8", "int4")]
+_QUANTISED += [(f"{m}_einsum_{ext}_graph", lambda m=m: numerics_models.quantized_model(m, einsum=True), ext,
+                "tfjs_graph_model", {}) for m, ext in (("int8", "keras"), ("int8", "h5"), ("int4", "keras"))]
 CASES = _POLICY + _WEIGHTS + _QUANTISED
 
 

@@ -11,7 +11,9 @@ Rewrites, where Keras semantics have no single tfjs layer (each proven by the zo
 - Global*Pooling with keepdims=True -> the pooling layer (`<name>_pool`) + a Reshape named
   `<name>` restoring the size-1 axes (tfjs pooling has no keepdims);
 - Subtract(a, b) -> Rescaling(scale=-1) of b (`<name>_negate`) + an Add named `<name>`;
-- Normalization -> a BatchNormalization holding the adapted mean and variance.
+- Normalization -> a BatchNormalization holding the adapted mean and variance;
+- a Dense / Embedding quantised by Keras -> the float layer, its weights dequantised by the
+  readers (keras_quantized.py).
 
 The weights: `Translation.layer_weights` maps each top-level layer name to the TF.js names of
 its variables in Keras' creation order, as (name, trainable) pairs (name None: a Keras variable
