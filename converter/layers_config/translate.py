@@ -487,7 +487,7 @@ def _is_custom(spec):
 
 
 def _unknown(class_name):
-    return (f"class {class_name!r} has no TF.js Layers equivalent (Lambda and custom layers "
+    return (f"class {brief(class_name)} has no TF.js Layers equivalent (Lambda and custom layers "
             f"cannot be expressed); {GRAPH_HINT}")
 
 
