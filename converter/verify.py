@@ -17,6 +17,7 @@ import tempfile
 import numpy as np
 
 from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.structure import keras_model_names
 
 DEFAULT_TOLERANCE = 1e-5  # float32 rounding: same maths in a different order
 
@@ -33,6 +34,7 @@ class VerifyReport:
     quantized: bool
     error: str = ""
     runtime: str = "tfjs-node"  # the npm package that ran the model: tfjs-node or tfjs (WASM)
+    matched: str = "name"  # how outputs were matched: by "name", or by "position" (no names)
 
     def table(self):
         """A short human-readable table, one line per output."""
@@ -101,13 +103,16 @@ def _value_key(array):
 
 
 def _predict(model, inputs):
-    """Keras predictions as a list of arrays (one input is passed bare: Keras warns otherwise)."""
-    outputs = model.predict(inputs[0] if len(inputs) == 1 else inputs, verbose=0)
-    return _as_list(outputs)
-
-
-def _as_list(outputs):
-    return [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
+    """Keras predictions as a list of arrays in `model.outputs` order, from `inputs` in
+    `model.inputs` order: packed into the model's dict / nested input structure when it has one
+    (one input is passed bare: Keras warns otherwise)."""
+    import keras
+    struct = getattr(model, "_inputs_struct", None)
+    if isinstance(struct, (dict, list, tuple)) and len(inputs) > 1 or isinstance(struct, dict):
+        packed = keras.tree.pack_sequence_as(struct, list(inputs))
+    else:
+        packed = inputs[0] if len(inputs) == 1 else inputs
+    return [np.asarray(o) for o in keras.tree.flatten(model.predict(packed, verbose=0))]
 
 
 @dataclasses.dataclass
@@ -158,8 +163,8 @@ def _layers_reference(src, checked, samples, seed):
     if checked.quantized:
         set_weights_as_tfjs_reads_them(model, checked, src)
         expected = _predict(model, inputs)
-    return ParityCase(inputs, expected, [t.name for t in model.inputs],
-                      [t._keras_history[0].name for t in model.outputs], float_outputs)
+    input_names, output_names = keras_model_names(model)  # the converter's names: fed and matched by name
+    return ParityCase(inputs, expected, input_names, output_names, float_outputs)
 
 
 def import_keras():
@@ -244,4 +249,5 @@ def _run_case(checked, case, samples, atol, rtol, node_modules=None):
             raise ConversionError(f"the TF.js runner failed: {last}", checked.path) from None
     return VerifyReport(ok=bool(result["ok"]), outputs=result["outputs"], backend=result.get("backend", "?"),
                         tfjs_version=result.get("tfjs_version", "?"), samples=samples, quantized=checked.quantized,
-                        error=result.get("error", ""), runtime=result.get("runtime", "?"))
+                        error=result.get("error", ""), runtime=result.get("runtime", "?"),
+                        matched=result.get("matched", "?"))
