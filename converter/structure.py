@@ -119,19 +119,17 @@ def _show(value):
 def keras_model_names(model):
     """(input names, output names) of a loaded Keras model (Keras 3 or tf_keras), as the
     converter names the TF.js model's inputs and outputs, in `model.inputs` / `model.outputs`
-    order. A functional model's config gives its structure; others keep their Keras names."""
+    order. A functional model's config gives its structure; others keep their Keras names.
+    StructureError for a structure the converter refuses (two leaves of the same name, ...)."""
     config = None
     try:
         config = model.get_config()
     except Exception:  # noqa: BLE001  (custom classes without a config: Keras names below)
         pass
     if isinstance(config, dict) and "input_layers" in config and "output_layers" in config:
-        try:
-            inputs = [name for name, _, _ in named_leaves(config["input_layers"], "inputs")]
-            outputs = [name for name, _, _ in named_leaves(config["output_layers"], "outputs")]
-        except StructureError:
-            inputs = outputs = None
-        if inputs is not None and len(inputs) == len(model.inputs) and len(outputs) == len(model.outputs):
+        inputs = [name for name, _, _ in named_leaves(config["input_layers"], "inputs")]
+        outputs = [name for name, _, _ in named_leaves(config["output_layers"], "outputs")]
+        if len(inputs) == len(model.inputs) and len(outputs) == len(model.outputs):
             return inputs, outputs
     return ([t.name.split(":")[0] for t in model.inputs],
             [getattr(t, "_keras_history")[0].name for t in model.outputs])

@@ -13,6 +13,8 @@ import re
 
 from tfjs_export.converter.errors import ConversionError
 from tfjs_export.converter.graph.nodes import safe_node_name
+from tfjs_export.converter.structure import StructureError, is_flat, keras_model_names, keras_model_structures
+from tfjs_export.converter.structure import metadata as structure_metadata
 
 
 @dataclasses.dataclass
@@ -23,6 +25,7 @@ class LoadedFunction:
     input_keys: list
     output_keys: list
     generated_by: str  # e.g. "TensorFlow 2.19.0" or "Keras 3.15.1"
+    user_metadata: dict = None  # model.json userDefinedMetadata: a dict / nested structure
 
 
 def load_function(path, input_format, signature_name="serving_default", tags=("serve",),
@@ -124,15 +127,22 @@ def _first_line(err):
 def _trace_keras_model(model, generated_by, input_shapes=None, path=None):
     import tensorflow as tf
 
-    keys, specs, functional = _input_specs(model, input_shapes, path)
-    output_keys = keras_output_keys(model) if functional else []
+    try:
+        keys, specs, functional = _input_specs(model, input_shapes, path)
+        output_keys = keras_output_keys(model) if functional else []
+    except StructureError as err:
+        raise ConversionError(f"cannot name the model's inputs and outputs: {err}", path) from None
+    struct = getattr(model, "_inputs_struct", getattr(model, "_nested_inputs", None)) if functional else None
 
     def call(*xs):
-        outputs = model(list(xs) if len(xs) > 1 else xs[0], training=False)
-        if isinstance(outputs, dict):  # a subclassed model may return a dict: its keys name the outputs
+        if isinstance(struct, dict) or isinstance(struct, (list, tuple)) and len(xs) > 1:
+            outputs = model(tf.nest.pack_sequence_as(struct, list(xs)), training=False)  # dicts, nesting
+        else:
+            outputs = model(list(xs) if len(xs) > 1 else xs[0], training=False)
+        if isinstance(outputs, dict) and not functional:  # a subclassed model's dict: its keys name the outputs
             output_keys[:] = sorted(outputs)
             outputs = [outputs[k] for k in output_keys]
-        outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        outputs = tf.nest.flatten(outputs)  # Keras' order (dict keys sorted): the order of output_keys
         if not functional and not output_keys:
             output_keys[:] = [f"output_{i}" for i in range(len(outputs))]
         # Identity ops named after the outputs give the graph readable output node names.
@@ -147,7 +157,19 @@ def _trace_keras_model(model, generated_by, input_shapes=None, path=None):
     if len(function.outputs) != len(output_keys):
         raise ConversionError(f"model has {len(function.outputs)} outputs but names for {len(output_keys)}", path)
     function._tfjs_keep_alive = model
-    return LoadedFunction(function, keys, output_keys, generated_by)
+    return LoadedFunction(function, keys, output_keys, generated_by,
+                          _structure_metadata(model, keys, output_keys) if functional else None)
+
+
+def _structure_metadata(model, input_keys, output_keys):
+    """userDefinedMetadata for a dict / nested structure (converter/structure.py); for dict
+    outputs also TF.js' own `structuredOutputKeys`, with which GraphModel.predict returns a
+    {name: tensor} map (its outputs are the signature's, in sorted key order: as ours)."""
+    inputs, outputs = keras_model_structures(model)
+    found = structure_metadata(inputs, outputs, input_keys, output_keys)
+    if found and isinstance(outputs, dict) and is_flat(list(outputs.values())):
+        found["structuredOutputKeys"] = sorted(output_keys)
+    return found
 
 
 def _input_specs(model, input_shapes, path):
@@ -161,7 +183,7 @@ def _input_specs(model, input_shapes, path):
     except (AttributeError, ValueError):  # Keras 3 subclassed models have no .inputs at all
         inputs = []
     if inputs:
-        keys = [_tensor_key(t, f"input_{i}") for i, t in enumerate(inputs)]
+        keys = keras_model_names(model)[0]  # dict keys for dict inputs (converter/structure.py)
         shapes = [list(t.shape) for t in inputs]
         if input_shapes:
             unknown = sorted(set(input_shapes) - set(keys))
@@ -206,13 +228,6 @@ def _tensor_key(tensor, fallback):
 
 
 def keras_output_keys(model):
-    """Output layer names (what Keras users call the outputs), else tensor names."""
-    names = list(getattr(model, "output_names", None) or [])
-    if len(names) == len(model.outputs) and not any(n.startswith("keras_tensor") for n in names):
-        return names
-    keys = []
-    for i, tensor in enumerate(model.outputs):
-        history = getattr(tensor, "_keras_history", None)
-        layer = history[0] if history else None
-        keys.append(getattr(layer, "name", None) or _tensor_key(tensor, f"output_{i}"))
-    return keys
+    """The names of a functional model's outputs, as converter/structure.py names them: dict keys,
+    else the output layer names (what Keras users call the outputs)."""
+    return keras_model_names(model)[1]
