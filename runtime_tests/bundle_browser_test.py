@@ -30,7 +30,7 @@ import pytest
 
 from examples import bars
 from runtime_tests import browser, parity
-from tools.testing import keras_models
+from tools.testing import keras_models, structure_models
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE = os.path.join(ROOT, "examples", "bars_cnn.keras")
@@ -52,6 +52,25 @@ def _cli(*args):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))  # the converter as this test sees it
     return subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", *args], capture_output=True, text=True,
                           env=env)
+
+
+def _structured_bundle(tmp, modules):
+    """A bundle of a model with dict inputs and dict outputs that uses a dict-I/O model as a layer
+    (tools/testing/structure_models.py), and its parity case as `verify` builds it (by name)."""
+    from tfjs_export.converter.model_dir import read_model_dir
+    from tfjs_export.converter.verify import _layers_reference
+    src = tmp / "model_in_model.keras"
+    structure_models.model_in_model().save(src)
+    model_dir = tmp / "dict_model"
+    assert _cli("convert", str(src), str(model_dir)).returncode == 0
+    bundle = _cli("bundle", str(model_dir), "--tfjs", str(modules))
+    assert bundle.returncode == 0, bundle.stderr
+    checked = read_model_dir(str(model_dir))
+    case = _layers_reference(str(src), checked, 2, 3)
+    case_dir = parity.write_case(tmp / "dict_case", model_dir / "model.json", case.inputs, case.expected,
+                                 name="model_in_model_bundle", input_names=case.input_names,
+                                 output_names=case.output_names, atol=1e-5, rtol=1e-5, why="float32 rounding only")
+    return model_dir, case_dir
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +98,12 @@ def scenarios(tmp_path_factory):
                                  [model.predict(inputs, verbose=0)], name="bars_cnn_bundle",
                                  input_names=["image"], output_names=["class_probs"],
                                  atol=1e-5, rtol=1e-5, why="float32 rounding only")
+    dict_bundle, dict_case = _structured_bundle(tmp, modules)
     shots = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR") or str(tmp / "shots")
     out = tmp / "scenarios.json"
     proc = subprocess.run([parity.node_binary(), "browser/bundle_scenarios.js", str(model_dir), str(out),
-                           shots, str(case_dir), str(image)], cwd=parity.find_runtime_dir(), capture_output=True,
+                           shots, str(case_dir), str(image), str(dict_bundle), str(dict_case)],
+                          cwd=parity.find_runtime_dir(), capture_output=True,
                           text=True, timeout=300, env=parity.node_env({"CHROMIUM": browser.CHROMIUM}))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     print(proc.stdout)  # the scenario timings
@@ -192,6 +213,20 @@ def test_demo_page_shows_the_picked_image_and_timings(scenarios):
     timings = dom["timings"]
     assert timings["shown"] and all(" ms" in timings[k] for k in ("load", "first", "warm")), timings
     assert timings["warm"].endswith(f"(median of 5, {dom['tfBackend']})")
+
+
+def test_dict_model_is_fed_and_read_by_name_through_the_loader(scenarios):
+    """A dict-in, dict-out model (with a dict-I/O model inside): the demo page predicts and names
+    its outputs; the loader's predict() takes the inputs as a dict and returns the outputs as a
+    dict keyed like the Keras model's, each matching Keras."""
+    s = scenarios["structured"]
+    assert s["visit"]["state"] == "ready" and not s["visit"]["pageErrors"], s["visit"]
+    assert [r["name"] for r in s["visit"]["result"]] == ["cls", "total"]
+    assert s["structure"] == structure_models.STRUCTURES["model_in_model"]
+    assert sorted(s["outputKeys"]) == ["cls", "total"]
+    assert s["parity"]["ok"], s["parity"]
+    assert [o["name"] for o in s["parity"]["outputs"]] == ["cls", "total"]
+    assert all(o["max_abs_err"] <= o["bound"] for o in s["parity"]["outputs"])
 
 
 def test_screenshots_saved(scenarios):
