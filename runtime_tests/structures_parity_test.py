@@ -7,7 +7,8 @@ another) is saved as `.keras` and Keras 3 `.h5`, converted to the Layers format 
 cases `verify` builds: inputs fed and outputs matched *by name* (the runner says so in
 result.json), against Keras' own predictions (float32 rounding only). Two more cases prove the
 matching is by name: the inputs of a case given in reversed order still pass, and a case whose
-names are not the model's fails with a message saying so.
+names are not the model's fails with a message saying so. The Bazel tfjs_parity_test rule's
+check runs on one model of each format.
 """
 
 import json
@@ -54,9 +55,13 @@ def _write(case_dir, checked, case, name, reverse_inputs=False, rename=None):
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def tmp(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("structures"))
+
+
+@pytest.fixture(scope="module")
+def results(tmp):
     """{case name: (result.json, model.json, ParityCase)} after one tfjs-node run over every case."""
-    tmp = str(tmp_path_factory.mktemp("structures"))
     for name in MODELS:
         model = structure_models.BUILDERS[name]()
         for ext in ("keras", "h5"):
@@ -113,3 +118,15 @@ def test_names_that_are_not_the_models_fail(results):
     result, _, _ = results["key_order_keras_layers_renamed"]
     assert not result["ok"]
     assert "must match by name" in result["error"] and "z" in result["error"], result
+
+
+@pytest.mark.parametrize("fmt", ["layers", "graph"])
+def test_the_bazel_parity_rule_matches_by_name(results, tmp, capsys, fmt):
+    """tfjs_parity_test's main (tools/bazel/parity_check.py) on the key-order model: passes, and
+    its table names the outputs after the dict keys."""
+    from tools.bazel import parity_check
+    src = os.path.join(tmp, "key_order.keras")
+    assert parity_check.main(["--model_dir", os.path.join(tmp, f"key_order_keras_{fmt}"), "--src", src,
+                              "--name", f"key_order_{fmt}"]) == 0
+    table = capsys.readouterr().out
+    assert "parity OK" in table and all(f"  {name} " in table for name in ("a_out", "z_out")), table

@@ -57,6 +57,8 @@ def check_model_config(config, path, where="model config"):
             continue
         try:
             leaves = flatten(refs, "inputs" if key == "input_layers" else "outputs")
+        except RecursionError:
+            raise ConversionError(f"{where}: {key} is nested too deeply", path) from None
         except StructureError as err:
             if isinstance(refs, (list, tuple, dict)) and refs:
                 raise ConversionError(f"{where}: {key}: {err}", path) from None
