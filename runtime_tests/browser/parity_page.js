@@ -83,7 +83,9 @@
     }
     // Fed and matched by name when the case's names are the model's (as converter/runtime/js does).
     const inNames = spec.inputs.map((s) => s.name);
-    const named = model.inputNames.every((n) => inNames.includes(n)) &&
+    const unique = (names) => new Set(names).size === names.length;
+    const named = unique(model.inputNames) && unique(model.outputNames) &&
+      model.inputNames.every((n) => inNames.includes(n)) &&
       model.outputNames.every((n) => spec.outputNames.includes(n));
     const feed = named ? model.inputNames.map((n) => xs[inNames.indexOf(n)]) : xs;
     const ys = [].concat(model.predict(feed.length === 1 ? feed[0] : feed));
