@@ -67,7 +67,20 @@ def model_in_model():
     return keras.Model({"y": y, "x": x}, {"total": total, "cls": o["cls"]})
 
 
-BUILDERS = {f.__name__: f for f in (dict_inputs, dict_outputs, dict_both, nested_outputs, key_order, model_in_model)}
+def outputs_from_models():
+    """Dict outputs taken straight from a nested functional model and a nested Sequential (Keras 3
+    counts their nodes differently in output_layers: translate.py)."""
+    keras, L = _keras()
+    a = keras.Input((3,), name="a")
+    inner = keras.Model(a, [L.Dense(1, name="s")(a), L.Dense(2, name="c")(a)], name="inner")
+    seq = keras.Sequential([keras.Input((3,)), L.Dense(2, name="sd")], name="seq")
+    x = keras.Input((3,), name="x")
+    pair = inner(x)
+    return keras.Model(x, {"from_inner": pair[1], "from_seq": seq(x), "head": L.Dense(1, name="head")(pair[0])})
+
+
+BUILDERS = {f.__name__: f for f in (dict_inputs, dict_outputs, dict_both, nested_outputs, key_order, model_in_model,
+                                    outputs_from_models)}
 
 # (input names, output names) of the TF.js models, in the documented order.
 NAMES = {
@@ -77,6 +90,7 @@ NAMES = {
     "nested_outputs": (["x"], ["a", "b", "c", "extra"]),
     "key_order": (["alpha", "zeta"], ["a_out", "z_out"]),
     "model_in_model": (["x", "y"], ["cls", "total"]),
+    "outputs_from_models": (["x"], ["from_inner", "from_seq", "head"]),
 }
 
 # model.json userDefinedMetadata.structure: each leaf replaced by its name (a single tensor: a name).
@@ -87,4 +101,6 @@ STRUCTURES = {
     "nested_outputs": {"inputs": "x", "outputs": ["a", ["b", "c"], {"extra": "extra"}]},
     "key_order": {"inputs": {"alpha": "alpha", "zeta": "zeta"}, "outputs": {"a_out": "a_out", "z_out": "z_out"}},
     "model_in_model": {"inputs": {"x": "x", "y": "y"}, "outputs": {"cls": "cls", "total": "total"}},
+    "outputs_from_models": {"inputs": "x", "outputs": {"from_inner": "from_inner", "from_seq": "from_seq",
+                                                       "head": "head"}},
 }
