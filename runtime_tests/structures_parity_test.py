@@ -130,3 +130,10 @@ def test_the_bazel_parity_rule_matches_by_name(results, tmp, capsys, fmt):
                               "--name", f"key_order_{fmt}"]) == 0
     table = capsys.readouterr().out
     assert "parity OK" in table and all(f"  {name} " in table for name in ("a_out", "z_out")), table
+
+
+def test_inspect_shows_the_structure(results, tmp):
+    from tfjs_export.converter.inspect_model import inspect_model
+    for fmt in ("layers", "graph"):
+        summary = inspect_model(os.path.join(tmp, f"nested_outputs_keras_{fmt}"))
+        assert summary["structure"] == structure_models.STRUCTURES["nested_outputs"]
