@@ -2,8 +2,9 @@
 
 Every model of tools/testing/structure_models.py (dict inputs, dict outputs, both, nested
 outputs, dict keys in another order than the layers, a model with dict I/O used as a layer of
-another, dict outputs straight from a nested functional model and a nested Sequential) is saved as `.keras` and Keras 3 `.h5`, converted to the Layers format and (from
-`.keras`, plus two from `.h5`) to the Graph format, and run in one tfjs-node process on the
+another, dict outputs straight from a nested functional model and a nested Sequential) is saved
+as `.keras` and Keras 3 `.h5`, converted to the Layers format and (from `.keras`, plus two from
+`.h5`) to the Graph format, and run in one tfjs-node process on the
 cases `verify` builds: inputs fed and outputs matched *by name* (the runner says so in
 result.json), against Keras' own predictions (float32 rounding only). Two more cases prove the
 matching is by name: the inputs of a case given in reversed order still pass, and a case whose

@@ -159,15 +159,19 @@
       const named = {};
       const walk = (shape, value) => {
         if (typeof shape === 'string') named[shape] = value;
-        else if (Array.isArray(shape)) shape.forEach((s, i) => walk(s, value[i]));
-        else Object.keys(shape).forEach((k) => walk(shape[k], value[k]));
+        else if (Array.isArray(shape)) shape.forEach((s, i) => walk(s, value && value[i]));
+        else Object.keys(shape).forEach((k) => walk(shape[k], value && value[k]));
       };
+      const nestedList = structure && Array.isArray(structure.inputs);
       if (feed instanceof tf.Tensor) named[inputs[0]] = feed;
-      else if (Array.isArray(feed) && !(structure && Array.isArray(structure.inputs))) inputs.forEach((n, i) => { named[n] = feed[i]; });
+      else if (Array.isArray(feed) && !nestedList) inputs.forEach((n, i) => { named[n] = feed[i]; });
       else if (structure && typeof structure.inputs !== 'string') walk(structure.inputs, feed);
       else Object.assign(named, feed);
       const missing = inputs.filter((n) => !(named[n] instanceof tf.Tensor));
-      if (missing.length) throw new BundleError('format', `no tensor given for input(s) ${missing.join(', ')} (the model's inputs: ${inputs.join(', ')})`);
+      if (missing.length) {
+        throw new BundleError('format', `no tensor given for input(s) ${missing.join(', ')} ` +
+          `(the model's inputs: ${inputs.join(', ')})`);
+      }
       return named;
     }
     async function predictByName(feed) {

@@ -116,19 +116,26 @@ async function structuredParity(page, url, caseDir) {
         Object.fromEntries(await Promise.all(Object.keys(v).map(async (k) => [k, await toJson(v[k])]))));
     return {structure: named.structure, outputs: await toJson(got)};
   }, inputs);
-  const leaves = {};
-  const walk = (shape, value) => (typeof shape === 'string' ? (leaves[shape] = value) :
-    Array.isArray(shape) ? shape.forEach((s, i) => walk(s, value[i])) : Object.keys(shape).forEach((k) => walk(shape[k], value[k])));
+  const leaves = {}; // output name -> {shape, values}, read back through the structure
+  const walk = (shape, value) => {
+    if (typeof shape === 'string') leaves[shape] = value;
+    else if (Array.isArray(shape)) shape.forEach((s, i) => walk(s, value[i]));
+    else Object.keys(shape).forEach((k) => walk(shape[k], value[k]));
+  };
   walk(answer.structure.outputs, answer.outputs);
-  const outputs = c.outputs.map((spec) => ({name: spec.name, ...(leaves[spec.name] ?
-    compareOutput(Float32Array.from(leaves[spec.name].values), leaves[spec.name].shape, spec.expected, spec.shape, c.tolerance) :
-    {ok: false, error: 'missing'})}));
+  const outputs = c.outputs.map((spec) => {
+    const got = leaves[spec.name];
+    if (!got) return {name: spec.name, ok: false, error: 'missing'};
+    return {name: spec.name, ...compareOutput(Float32Array.from(got.values), got.shape, spec.expected, spec.shape,
+      c.tolerance)};
+  });
   return {visit: visited, structure: answer.structure, outputKeys: Object.keys(answer.outputs),
     parity: {ok: outputs.every((o) => o.ok), outputs}};
 }
 
 async function firstVisitAndOffline(bundleDir, shots, out, caseDir, structured) {
-  const server = await startServer(structured ? {'/app/': bundleDir, '/dict/': structured.bundleDir} : {'/app/': bundleDir});
+  const mounts = structured ? {'/app/': bundleDir, '/dict/': structured.bundleDir} : {'/app/': bundleDir};
+  const server = await startServer(mounts);
   const browser = await launch({webgl: false});
   try {
     const page = await browser.context.newPage();

@@ -31,7 +31,8 @@ def dict_both():
     keras, L = _keras()
     age, feat = keras.Input((3,), name="age"), keras.Input((4,), name="feat")
     h = L.Dense(5, activation="relu", name="h")(L.Concatenate(name="cat")([age, feat]))
-    return keras.Model({"feat": feat, "age": age}, {"score": L.Dense(1, name="score")(h), "cls": L.Dense(2, name="c")(h)})
+    return keras.Model({"feat": feat, "age": age},
+                       {"score": L.Dense(1, name="score")(h), "cls": L.Dense(2, name="c")(h)})
 
 
 def nested_outputs():
