@@ -84,7 +84,8 @@
     // Fed and matched by name when the case's names are the model's (as converter/runtime/js does).
     const inNames = spec.inputs.map((s) => s.name);
     const unique = (names) => new Set(names).size === names.length;
-    const named = unique(model.inputNames) && unique(model.outputNames) &&
+    const named = model.inputNames.length === xs.length && model.outputNames.length === spec.outputNames.length &&
+      unique(model.inputNames) && unique(model.outputNames) &&
       model.inputNames.every((n) => inNames.includes(n)) &&
       model.outputNames.every((n) => spec.outputNames.includes(n));
     const feed = named ? model.inputNames.map((n) => xs[inNames.indexOf(n)]) : xs;
