@@ -188,10 +188,10 @@ def _graph_reference(src, checked, samples, seed, signature_name, saved_model_ta
 
     from tfjs_export.converter.graph.load import load_function
     from tfjs_export.converter.graph.reference import run_written_graph_model
-    from tfjs_export.converter.readers import detect_format
+    from tfjs_export.converter.readers import detect_format, graph_loader_format
     from tfjs_export.converter.graph.input_shapes import parse_input_shapes
     signature = checked.model_json["signature"]
-    loaded = load_function(src, detect_format(src), signature_name, saved_model_tags, unsafe_deserialization,
+    loaded = load_function(src, graph_loader_format(detect_format(src)), signature_name, saved_model_tags, unsafe_deserialization,
                            parse_input_shapes(input_shapes))
     function = loaded.function
     specs = tf.nest.flatten(function.structured_input_signature)  # flat, in input_keys order

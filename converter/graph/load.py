@@ -13,7 +13,7 @@ import re
 
 from tfjs_export.converter.errors import ConversionError
 from tfjs_export.converter.graph.nodes import safe_node_name
-from tfjs_export.converter.structure import StructureError, is_flat, keras_model_names, keras_model_structures
+from tfjs_export.converter.structure import StructureError, keras_model_names, keras_model_structures
 from tfjs_export.converter.structure import metadata as structure_metadata
 
 
@@ -157,19 +157,9 @@ def _trace_keras_model(model, generated_by, input_shapes=None, path=None):
     if len(function.outputs) != len(output_keys):
         raise ConversionError(f"model has {len(function.outputs)} outputs but names for {len(output_keys)}", path)
     function._tfjs_keep_alive = model
-    return LoadedFunction(function, keys, output_keys, generated_by,
-                          _structure_metadata(model, keys, output_keys) if functional else None)
-
-
-def _structure_metadata(model, input_keys, output_keys):
-    """userDefinedMetadata for a dict / nested structure (converter/structure.py); for dict
-    outputs also TF.js' own `structuredOutputKeys`, with which GraphModel.predict returns a
-    {name: tensor} map (its outputs are the signature's, in sorted key order: as ours)."""
-    inputs, outputs = keras_model_structures(model)
-    found = structure_metadata(inputs, outputs, input_keys, output_keys)
-    if found and isinstance(outputs, dict) and is_flat(list(outputs.values())):
-        found["structuredOutputKeys"] = sorted(output_keys)
-    return found
+    # A dict / nested structure is recorded in userDefinedMetadata (converter/structure.py).
+    user_metadata = structure_metadata(*keras_model_structures(model), keys, output_keys) if functional else None
+    return LoadedFunction(function, keys, output_keys, generated_by, user_metadata)
 
 
 def _input_specs(model, input_shapes, path):
