@@ -121,14 +121,10 @@ def keras_model_names(model):
     converter names the TF.js model's inputs and outputs, in `model.inputs` / `model.outputs`
     order. A functional model's config gives its structure; others keep their Keras names.
     StructureError for a structure the converter refuses (two leaves of the same name, ...)."""
-    config = None
-    try:
-        config = model.get_config()
-    except Exception:  # noqa: BLE001  (custom classes without a config: Keras names below)
-        pass
-    if isinstance(config, dict) and "input_layers" in config and "output_layers" in config:
-        inputs = [name for name, _, _ in named_leaves(config["input_layers"], "inputs")]
-        outputs = [name for name, _, _ in named_leaves(config["output_layers"], "outputs")]
+    input_struct, output_struct = keras_model_structures(model)
+    if input_struct is not None and output_struct is not None:
+        inputs = [name for name, _, _ in named_leaves(input_struct, "inputs")]
+        outputs = [name for name, _, _ in named_leaves(output_struct, "outputs")]
         if len(inputs) == len(model.inputs) and len(outputs) == len(model.outputs):
             return inputs, outputs
     return ([t.name.split(":")[0] for t in model.inputs],
@@ -140,7 +136,7 @@ def keras_model_structures(model):
     model without one (Sequential, subclassed)."""
     try:
         config = model.get_config()
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001  (custom classes without a config: no structure to read)
         return None, None
     if not isinstance(config, dict):
         return None, None
