@@ -240,11 +240,19 @@ def test_tf1_hub_module_directory_to_graph(tmp_path):
     assert report.ok and report.backend == "tensorflow", report.table()
 
 
-def test_tfjs_model_to_keras_saved_model(tmp_path, trained):
+def test_tfjs_model_and_keras_file_to_keras_saved_model(tmp_path, trained):
     model_dir, inputs, expected = trained["lstm_default"]
     convert(model_dir, tmp_path / "sm", output_format="keras_saved_model")
     import tf_keras
     _assert_close(_predict(tf_keras.models.load_model(tmp_path / "sm", compile=False), inputs), expected)
+    # the official's keras -> keras_saved_model: a tf_keras .h5
+    tf_keras.utils.set_random_seed(4)
+    model = tf_keras.Sequential([tf_keras.Input((5,)), tf_keras.layers.Dense(3, activation="relu"),
+                                 tf_keras.layers.BatchNormalization(), tf_keras.layers.Dense(2)])
+    model.save(tmp_path / "m.h5")
+    convert(tmp_path / "m.h5", tmp_path / "sm2", input_format="keras", output_format="keras_saved_model")
+    x = np.random.default_rng(2).normal(size=(4, 5)).astype("float32")
+    _assert_close(_predict(tf_keras.models.load_model(tmp_path / "sm2", compile=False), [x]), [model.predict(x)])
 
 
 def test_keras_output_file_is_never_clobbered(tmp_path, trained):
