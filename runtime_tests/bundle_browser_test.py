@@ -54,23 +54,29 @@ def _cli(*args):
                           env=env)
 
 
-def _structured_bundle(tmp, modules):
-    """A bundle of a model with dict inputs and dict outputs that uses a dict-I/O model as a layer
-    (tools/testing/structure_models.py), and its parity case as `verify` builds it (by name)."""
+def _structured_bundles(tmp, modules):
+    """Bundles of a model with dict inputs and dict outputs that uses a dict-I/O model as a layer
+    (tools/testing/structure_models.py), Layers then Graph format, each with its parity case as
+    `verify` builds it (by name): [bundle dir, case dir, ...]."""
     from tfjs_export.converter.model_dir import read_model_dir
-    from tfjs_export.converter.verify import _layers_reference
+    from tfjs_export.converter.verify import _graph_reference, _layers_reference
     src = tmp / "model_in_model.keras"
     structure_models.model_in_model().save(src)
-    model_dir = tmp / "dict_model"
-    assert _cli("convert", str(src), str(model_dir)).returncode == 0
-    bundle = _cli("bundle", str(model_dir), "--tfjs", str(modules))
-    assert bundle.returncode == 0, bundle.stderr
-    checked = read_model_dir(str(model_dir))
-    case = _layers_reference(str(src), checked, 2, 3)
-    case_dir = parity.write_case(tmp / "dict_case", model_dir / "model.json", case.inputs, case.expected,
-                                 name="model_in_model_bundle", input_names=case.input_names,
-                                 output_names=case.output_names, atol=1e-5, rtol=1e-5, why="float32 rounding only")
-    return model_dir, case_dir
+    args = []
+    for fmt in ("tfjs_layers_model", "tfjs_graph_model"):
+        model_dir = tmp / f"dict_model_{fmt}"
+        assert _cli("convert", str(src), str(model_dir), "--output_format", fmt).returncode == 0
+        bundle = _cli("bundle", str(model_dir), "--tfjs", str(modules))
+        assert bundle.returncode == 0, bundle.stderr
+        checked = read_model_dir(str(model_dir))
+        case = (_graph_reference(str(src), checked, 2, 3, "serving_default", ("serve",), False)
+                if fmt == "tfjs_graph_model" else _layers_reference(str(src), checked, 2, 3))
+        case_dir = parity.write_case(tmp / f"dict_case_{fmt}", model_dir / "model.json", case.inputs, case.expected,
+                                     name=f"model_in_model_{fmt}", input_names=case.input_names,
+                                     output_names=case.output_names, fmt=checked.format, atol=1e-5, rtol=1e-5,
+                                     why="float32 rounding only")
+        args += [str(model_dir), str(case_dir)]
+    return args
 
 
 @pytest.fixture(scope="module")
@@ -98,11 +104,11 @@ def scenarios(tmp_path_factory):
                                  [model.predict(inputs, verbose=0)], name="bars_cnn_bundle",
                                  input_names=["image"], output_names=["class_probs"],
                                  atol=1e-5, rtol=1e-5, why="float32 rounding only")
-    dict_bundle, dict_case = _structured_bundle(tmp, modules)
+    dict_bundles = _structured_bundles(tmp, modules)
     shots = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR") or str(tmp / "shots")
     out = tmp / "scenarios.json"
     proc = subprocess.run([parity.node_binary(), "browser/bundle_scenarios.js", str(model_dir), str(out),
-                           shots, str(case_dir), str(image), str(dict_bundle), str(dict_case)],
+                           shots, str(case_dir), str(image), *dict_bundles],
                           cwd=parity.find_runtime_dir(), capture_output=True,
                           text=True, timeout=300, env=parity.node_env({"CHROMIUM": browser.CHROMIUM}))
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -215,11 +221,13 @@ def test_demo_page_shows_the_picked_image_and_timings(scenarios):
     assert timings["warm"].endswith(f"(median of 5, {dom['tfBackend']})")
 
 
-def test_dict_model_is_fed_and_read_by_name_through_the_loader(scenarios):
-    """A dict-in, dict-out model (with a dict-I/O model inside): the demo page predicts and names
-    its outputs; the loader's predict() takes the inputs as a dict and returns the outputs as a
-    dict keyed like the Keras model's, each matching Keras."""
-    s = scenarios["structured"]
+@pytest.mark.parametrize("index, fmt", [(0, "layers-model"), (1, "graph-model")])
+def test_dict_model_is_fed_and_read_by_name_through_the_loader(scenarios, index, fmt):
+    """A dict-in, dict-out model (with a dict-I/O model inside), in each format: the demo page
+    predicts and names its outputs; the loader's predict() takes the inputs as a dict and returns
+    the outputs as a dict keyed like the Keras model's, each matching Keras."""
+    s = scenarios["structured"][index]
+    assert s["visit"]["info"]["format"] == fmt
     assert s["visit"]["state"] == "ready" and not s["visit"]["pageErrors"], s["visit"]
     assert [r["name"] for r in s["visit"]["result"]] == ["cls", "total"]
     assert s["structure"] == structure_models.STRUCTURES["model_in_model"]

@@ -15,10 +15,10 @@
  *                   values), the image beside them and the timings as the DOM shows them,
  *                   and a screenshot
  *
- *   node browser/bundle_scenarios.js BUNDLE_DIR OUT.json SCREENSHOT_DIR [CASE_DIR [IMAGE_FILE [DICT_BUNDLE DICT_CASE]]]
- * With DICT_BUNDLE and DICT_CASE (a bundle of a model with dict / nested inputs and outputs, and
- * its parity case), the first visit's browser also loads that bundle and runs the loader's
- * predict() by name (structuredParity).
+ *   node browser/bundle_scenarios.js BUNDLE_DIR OUT.json SCREENSHOT_DIR [CASE_DIR [IMAGE_FILE [DICT_BUNDLE DICT_CASE]...]]
+ * With DICT_BUNDLE DICT_CASE pairs (bundles of a model with dict / nested inputs and outputs, and
+ * their parity cases), the first visit's browser also loads each bundle and runs the loader's
+ * predict() by name (structuredParity); out.structured lists the results in order.
  * With CASE_DIR (a parity.py case for the same model), the model the loader assembled from the
  * cached shards is also run on the case's inputs and compared (first visit and offline reload).
  * Exit 0 when every scenario ran (pass/fail is judged by the Python test on OUT.json).
@@ -134,7 +134,8 @@ async function structuredParity(page, url, caseDir) {
 }
 
 async function firstVisitAndOffline(bundleDir, shots, out, caseDir, structured) {
-  const mounts = structured ? {'/app/': bundleDir, '/dict/': structured.bundleDir} : {'/app/': bundleDir};
+  const mounts = {'/app/': bundleDir};
+  structured.forEach((s, i) => { mounts[`/dict${i}/`] = s.bundleDir; });
   const server = await startServer(mounts);
   const browser = await launch({webgl: false});
   try {
@@ -144,9 +145,10 @@ async function firstVisitAndOffline(bundleDir, shots, out, caseDir, structured) 
     out.first_visit.requests = modelRequests(server.log);
     out.first_visit.parity = await caseParity(page, caseDir);
     await page.screenshot({path: path.join(shots, 'bundle_demo.png'), fullPage: true});
-    if (structured) {
-      out.structured = await structuredParity(page, `${server.url}/dict/index.html?backend=cpu`, structured.caseDir);
-      await page.screenshot({path: path.join(shots, 'bundle_demo_dict.png'), fullPage: true});
+    out.structured = [];
+    for (const [i, s] of structured.entries()) {
+      out.structured.push(await structuredParity(page, `${server.url}/dict${i}/index.html?backend=cpu`, s.caseDir));
+      if (i === 0) await page.screenshot({path: path.join(shots, 'bundle_demo_dict.png'), fullPage: true});
     }
 
     server.log.length = 0;
@@ -259,7 +261,7 @@ async function demoPage(bundleDir, shots, out, image) {
 }
 
 async function main() {
-  const [bundleDir, outFile, shots, caseDir, image, dictBundle, dictCase] = process.argv.slice(2);
+  const [bundleDir, outFile, shots, caseDir, image, ...dictPairs] = process.argv.slice(2);
   if (!bundleDir || !outFile || !shots) {
     console.error('usage: node browser/bundle_scenarios.js BUNDLE_DIR OUT.json SCREENSHOT_DIR');
     process.exit(2);
@@ -269,7 +271,10 @@ async function main() {
   const dir = path.resolve(bundleDir);
   const t0 = Date.now();
   const lap = (what) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const structured = dictBundle ? {bundleDir: path.resolve(dictBundle), caseDir: path.resolve(dictCase)} : null;
+  const structured = [];
+  for (let i = 0; i + 1 < dictPairs.length; i += 2) {
+    structured.push({bundleDir: path.resolve(dictPairs[i]), caseDir: path.resolve(dictPairs[i + 1])});
+  }
   await firstVisitAndOffline(dir, shots, out, caseDir, structured);
   lap('first visit, wasm visit, offline reload');
   await resume(dir, out);
