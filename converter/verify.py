@@ -115,12 +115,17 @@ def _predict(model, inputs):
     `model.inputs` order: packed into the model's dict / nested input structure when it has one
     (one input is passed bare: Keras warns otherwise)."""
     import keras
+    outputs = model.predict(_pack_inputs(model, inputs, keras.tree), verbose=0)
+    return [np.asarray(o) for o in keras.tree.flatten(outputs)]
+
+
+def _pack_inputs(model, inputs, tree):
+    """Flat `inputs` (model.inputs order) as the model takes them: in its dict / nested input
+    structure when it has one (`tree`: keras.tree or tf.nest), else bare or as a list."""
     struct = getattr(model, "_inputs_struct", None)
-    if isinstance(struct, (dict, list, tuple)) and len(inputs) > 1 or isinstance(struct, dict):
-        packed = keras.tree.pack_sequence_as(struct, list(inputs))
-    else:
-        packed = inputs[0] if len(inputs) == 1 else inputs
-    return [np.asarray(o) for o in keras.tree.flatten(model.predict(packed, verbose=0))]
+    if isinstance(struct, dict) or isinstance(struct, (list, tuple)) and len(inputs) > 1:
+        return tree.pack_sequence_as(struct, list(inputs))
+    return inputs[0] if len(inputs) == 1 else list(inputs)
 
 
 @dataclasses.dataclass
@@ -250,9 +255,8 @@ def _graph_reference(src, checked, samples, seed, signature_name, saved_model_ta
     others = {}
     if loaded.source is not None:  # a Keras model traced computing in float32 (load.py)
         label, model = loaded.source
-        own = model([by_key[k] for k in loaded.input_keys] if len(loaded.input_keys) > 1
-                    else by_key[loaded.input_keys[0]], training=False)
-        own = dict(zip(loaded.output_keys, _as_list(list(own.values()) if isinstance(own, dict) else own)))
+        own = model(_pack_inputs(model, [by_key[k] for k in loaded.input_keys], tf.nest), training=False)
+        own = dict(zip(loaded.output_keys, (np.asarray(o) for o in tf.nest.flatten(own))))
         others[label] = [own[k] for k in output_keys]
     expected = [np.asarray(o) for o in run_written_graph_model(checked, inputs)] if checked.quantized \
         else float_outputs
