@@ -15,7 +15,7 @@ sha() { sha256sum "$@" | sha256sum | cut -c1-64; }
 
 # ---- 1. system packages -------------------------------------------------------------------
 STEP="apt packages"
-APT_PACKAGES=(bazel-bootstrap bazel-rules-java openjdk-17-jdk-headless build-essential chromium)
+APT_PACKAGES=(bazel-bootstrap bazel-rules-java openjdk-17-jdk-headless build-essential chromium nginx-light)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
