@@ -1,9 +1,11 @@
 #!/bin/sh
 # The tarball of the tfjs_bundle holds the whole web bundle as regular files: model.json, every
-# shard it names, the bundle's page/loader/service worker, TF.js, and an integrity.json whose
-# SHA-256 sums match the files.
+# shard it names (the very files of the model directory MODEL_DIR), the bundle's page, loader
+# and service worker, TF.js, and an integrity.json whose SHA-256 sums match the files.
+#   web_models_tar_test.sh TAR MODEL_DIR
 set -eu
 tar="$1"
+model="$2"
 dir=models/sensor_bundle
 [ -z "$(tar -tvf "$tar" | grep '^l')" ] || { echo "$tar holds symlinks, not files" >&2; exit 1; }
 listing=$(tar -tf "$tar")
@@ -21,5 +23,6 @@ for s in model.json $shards; do
   want=$(grep -A2 "\"$s\"" "$out/$dir/integrity.json" | grep -o '"sha256": "[0-9a-f]*"' | cut -d'"' -f4)
   got=$(sha256sum "$out/$dir/$s" | cut -d' ' -f1)
   [ -n "$want" ] && [ "$want" = "$got" ] || { echo "$s: sha256 $got, integrity.json says '$want'" >&2; exit 1; }
+  cmp "$out/$dir/$s" "$model/$s" || { echo "$s differs from $model/$s" >&2; exit 1; }
 done
-echo "ok: model.json + $(echo "$shards" | wc -l) shards, all in integrity.json, + page, loader, TF.js"
+echo "ok: model.json + $(echo "$shards" | wc -l) shards (= $model's), all in integrity.json, + page, loader, TF.js"
