@@ -22,11 +22,9 @@ ACTION_ENV = {
     "CUDA_VISIBLE_DEVICES": "",
 }
 
-ACTION_EXECUTION = {"block-network": "1"}
-
 def source_attrs():
     """The attributes naming a source model and what loading it needs, plus the action's tools."""
-    return {
+    return dict({
         "src": attr.label(
             mandatory = True,
             allow_single_file = True,
@@ -46,6 +44,11 @@ def source_attrs():
             allow_files = True,
             doc = "Other files the conversion reads, e.g. modules the custom_objects files import.",
         ),
+    }, **tool_attrs())
+
+def tool_attrs():
+    """The attributes every converting rule has: the action's entry point and the versions."""
+    return {
         "_action": attr.label(
             default = Label("//tools/bazel:action"),
             executable = True,
@@ -59,6 +62,19 @@ def source_attrs():
             cfg = "exec",
         ),
     }
+
+def run_action(ctx, out, args, inputs, mnemonic, progress_message):
+    """Run tools/bazel/action.py with `args` as the action writing `out`, hermetically (above)."""
+    ctx.actions.run(
+        executable = ctx.executable._action,
+        arguments = [args],
+        inputs = inputs + ctx.files._versions,
+        outputs = [out],
+        mnemonic = mnemonic,
+        progress_message = progress_message,
+        env = ACTION_ENV,
+        execution_requirements = {"block-network": "1"},
+    )
 
 def source_inputs(ctx):
     """struct(path: the path to pass as SRC, inputs: list of Files, custom_objects: list of Files);
@@ -76,7 +92,6 @@ def source_inputs(ctx):
         path = src.dirname
     return struct(
         path = path,
-        inputs = [src] + ctx.files.saved_model_files + ctx.files.custom_objects + ctx.files.data +
-                 ctx.files._versions,
+        inputs = [src] + ctx.files.saved_model_files + ctx.files.custom_objects + ctx.files.data,
         custom_objects = ctx.files.custom_objects,
     )

@@ -3,7 +3,7 @@
 Public through @tfjs_export//:defs.bzl.
 """
 
-load(":source.bzl", "ACTION_ENV", "ACTION_EXECUTION")
+load(":source.bzl", "run_action", "tool_attrs")
 
 _TF_MIN_JS = "@tensorflow/tfjs/dist/tf.min.js"
 
@@ -25,16 +25,8 @@ def _tfjs_bundle_impl(ctx):
     if ctx.file.labels:
         args.add("--labels", ctx.file.labels)
     args.add("--quiet")
-    ctx.actions.run(
-        executable = ctx.executable._action,
-        arguments = [args],
-        inputs = [model] + ctx.files.tfjs + ctx.files.labels + ctx.files._versions,
-        outputs = [out],
-        mnemonic = "TfjsBundle",
-        progress_message = "Bundling %s for the web (%s)" % (model.short_path, ctx.label),
-        env = ACTION_ENV,
-        execution_requirements = ACTION_EXECUTION,
-    )
+    run_action(ctx, out, args, [model] + ctx.files.tfjs + ctx.files.labels, "TfjsBundle",
+               "Bundling %s for the web (%s)" % (model.short_path, ctx.label))
     return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
 
 tfjs_bundle = rule(
@@ -43,7 +35,7 @@ tfjs_bundle = rule(
 the model's files, integrity.json, tfjs-bundle-loader.js, the service worker, index.html (demo
 page) and tfjs/ (TF.js and its WASM backend, plus WebGPU when installed). Serve it as it is, or
 put the target in a filegroup / pkg_tar.""",
-    attrs = {
+    attrs = dict({
         "model": attr.label(
             mandatory = True,
             allow_single_file = True,
@@ -60,17 +52,5 @@ put the target in a filegroup / pkg_tar.""",
             doc = "The TF.js files copied into tfjs/: a node_modules tree's files (default: the " +
                   "node_modules tfjs_export_workspace() found, see docs/bazel.md).",
         ),
-        "_action": attr.label(
-            default = Label("//tools/bazel:action"),
-            executable = True,
-            # Built for the target configuration, like the tests: one codec build serves the
-            # conversions and the parity tests (this tool runs where the build does).
-            cfg = "target",
-        ),
-        "_versions": attr.label(
-            default = Label("@local_config_python//:versions"),
-            allow_files = True,
-            cfg = "exec",
-        ),
-    },
+    }, **tool_attrs()),
 )

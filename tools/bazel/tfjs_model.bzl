@@ -7,7 +7,7 @@ more than a flag: the source files, quantisation and the action itself.
 """
 
 load(":options.bzl", "CONVERT_OPTIONS", "SOURCE_OPTIONS", "option_args", "option_attrs")
-load(":source.bzl", "ACTION_ENV", "ACTION_EXECUTION", "source_attrs", "source_inputs")
+load(":source.bzl", "run_action", "source_attrs", "source_inputs")
 
 # The quantize_* attributes take weight-name globs (fnmatch on TF.js names, e.g. "dense*/kernel").
 # ALL_WEIGHTS (["*"]) is special: it means "every float32 weight no other quantize_* attribute
@@ -61,16 +61,8 @@ def _tfjs_model_impl(ctx):
     if ctx.file.labels:
         args.add("--labels", ctx.file.labels)
     args.add("--quiet")
-    ctx.actions.run(
-        executable = ctx.executable._action,
-        arguments = [args],
-        inputs = source.inputs + ctx.files.labels,
-        outputs = [out],
-        mnemonic = "TfjsConvert",
-        progress_message = "Converting %s to TF.js (%s)" % (ctx.file.src.short_path, ctx.label),
-        env = ACTION_ENV,
-        execution_requirements = ACTION_EXECUTION,
-    )
+    run_action(ctx, out, args, source.inputs + ctx.files.labels, "TfjsConvert",
+               "Converting %s to TF.js (%s)" % (ctx.file.src.short_path, ctx.label))
     return [
         DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out])),
         TfjsModelInfo(model_dir = out, src = ctx.file.src, output_format = ctx.attr.output_format),

@@ -117,3 +117,21 @@ def test_parity_check_passes_on_the_graph_model(capsys, tmp_path):
     assert "parity OK" in capsys.readouterr().out
     (case,) = ET.parse(tmp_path / "test.xml").getroot().iter("testcase")
     assert case.get("name") == "graph" and case.find("failure") is None
+
+
+def test_the_action_key_holds_the_interpreter_and_the_package_versions():
+    """@local_config_python//:versions, an input of every converting action, is the running
+    interpreter's binary and the METADATA of the installed TensorFlow, Keras, numpy, h5py."""
+    from importlib import metadata
+    versions = os.path.join("..", "local_config_python")
+    with open(os.path.join(versions, "interpreter"), "rb") as f, open(os.path.realpath(sys.executable), "rb") as g:
+        assert f.read() == g.read()
+    found = {}
+    for name in os.listdir(os.path.join(versions, "site_packages")):
+        path = os.path.join(versions, "site_packages", name, "METADATA")
+        if name.endswith(".dist-info") and os.path.isfile(path):
+            fields = dict(line.split(": ", 1) for line in open(path).read().split("\n\n")[0].splitlines()
+                          if ": " in line)
+            found[fields["Name"].lower().replace("-", "_")] = fields["Version"]
+    for dist in ("tensorflow", "keras", "numpy", "h5py"):
+        assert found.get(dist) == metadata.version(dist), dist
