@@ -3,6 +3,7 @@
 Writes, with fixed seeds and randomised weights (biases and BatchNormalization statistics too, so
 a misplaced weight changes the outputs):
     OUT_DIR/sensor.keras    two inputs, BatchNormalization, Concatenate, two heads (Layers format)
+    OUT_DIR/sensor.h5       the same model in Keras' legacy HDF5 format
     OUT_DIR/text_gru.keras  token ids -> Embedding -> GRU (Keras' default reset_after=True, which
                             TF.js Layers refuses) -> the custom Scale layer -> softmax (Graph format)
     OUT_DIR/ranker/         a TensorFlow SavedModel (no Keras) whose signature is "rank" (Graph)
@@ -73,7 +74,9 @@ class Ranker(tf.Module):
 def main(out_dir):
     keras.utils.set_random_seed(11)
     rng = np.random.default_rng(11)
-    randomise(sensor(), rng).save(os.path.join(out_dir, "sensor.keras"))
+    sensor_model = randomise(sensor(), rng)
+    sensor_model.save(os.path.join(out_dir, "sensor.keras"))
+    sensor_model.save(os.path.join(out_dir, "sensor.h5"))
     randomise(text_gru(), rng).save(os.path.join(out_dir, "text_gru.keras"))
     ranker = Ranker(rng)
     tf.saved_model.save(ranker, os.path.join(out_dir, "ranker"), signatures={"rank": ranker.rank})
