@@ -60,8 +60,13 @@ def _tfjs_model_impl(ctx):
     args.add_all(source.custom_objects, before_each = "--custom_objects")
     if ctx.file.labels:
         args.add("--labels", ctx.file.labels)
+    if ctx.attr.metadata_files:
+        if ctx.attr.metadata:
+            fail("metadata and metadata_files are the same CLI option (--metadata): use one")
+        args.add("--metadata=" + ",".join(["%s:%s" % (key, target.files.to_list()[0].path)
+                                           for target, key in ctx.attr.metadata_files.items()]))
     args.add("--quiet")
-    run_action(ctx, out, args, source.inputs + ctx.files.labels, "TfjsConvert",
+    run_action(ctx, out, args, source.inputs + ctx.files.labels + ctx.files.metadata_files, "TfjsConvert",
                "Converting %s to TF.js (%s)" % (ctx.file.src.short_path, ctx.label))
     return [
         DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out])),
@@ -77,6 +82,11 @@ _ATTRS = dict(
     labels = attr.label(
         allow_single_file = True,
         doc = "Class names, one per line in output order, kept in model.json (the CLI's --labels).",
+    ),
+    metadata_files = attr.label_keyed_string_dict(
+        allow_files = [".json"],
+        doc = "{\"meta.json\": \"KEY\"}: each JSON file's content under KEY in userDefinedMetadata " +
+              "(the CLI's --metadata=KEY:FILE).",
     ),
     **source_attrs()
 )

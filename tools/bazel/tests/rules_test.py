@@ -53,6 +53,9 @@ def _tree(directory):
     ("bars_cnn_web_quantized", {"quantize_float16": ["class_probs/*"], "quantize_uint8": None,
                                 "weight_shard_size_bytes": 1024}),
     ("bars_cnn_graph", {"output_format": "tfjs_graph_model", "quantize_uint16": None}),
+    ("bars_cnn_web_split", {"split_weights_by_layer": True, "quantize_uint16": None,
+                            "labels": ["horizontal", "vertical", "diagonal"],
+                            "extra_metadata": {"app_info": {"app": "bars demo", "version": 3}}}),
 ])
 def test_tfjs_model_output_equals_the_converter_output(tmp_path, target, options):
     built = os.path.join(EXAMPLES, target)
