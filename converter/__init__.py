@@ -209,12 +209,17 @@ def _read_graph(src, input_format, plan, opts):
     """The Graph path (converter/graph/): loads with TensorFlow, so imported only here. Returns
     (ModelSpec, the plan with the tables' weights kept unquantised)."""
     from tfjs_export.converter.graph import read_graph_model
-    from tfjs_export.converter.readers import INPUT_FORMATS
+    from tfjs_export.converter.readers import INPUT_FORMATS, TF_HUB_MODULE_FILE, graph_loader_format
 
     if input_format not in INPUT_FORMATS:
         raise ConversionError(f"unknown input format {input_format!r} (one of {', '.join(INPUT_FORMATS)})", src)
-    if input_format in ("tf_hub", "keras_saved_model"):  # a local Hub module or Keras SavedModel directory
-        input_format = "tf_saved_model"
+    if input_format == "tf_hub" and os.path.isfile(os.path.join(src, TF_HUB_MODULE_FILE)) and \
+            (opts.saved_model_tags, opts.signature_name) == (("serve",), "serving_default"):
+        # A TF1 Hub-format module: its inference graph has no tags and its signature is "default"
+        # (what hub.load picks), unless the user named others.
+        import dataclasses
+        opts = dataclasses.replace(opts, saved_model_tags=(), signature_name="default")
+    input_format = graph_loader_format(input_format)
     if input_format == "tfjs_graph_model":  # TF.js -> TF.js: re-quantise, re-shard
         from tfjs_export.converter.readers.tfjs_model import read_tfjs_model
         opts.say(f"reading {src}")

@@ -9,8 +9,8 @@ converter does):
   codec's rounding of the decoded ones, and the model runs in tfjs-node (verify);
 - TF.js Layers -> Graph, and Graph -> Graph re-quantised, run in tfjs-node (verify);
 - frozen GraphDefs (`tf_frozen_model` + `--output_node_names`), a Keras SavedModel directory
-  (`keras_saved_model`) and a local Hub module directory (`tf_hub`) -> Graph, in tfjs-node
-  against TensorFlow running the same graph.
+  (`keras_saved_model`) and local Hub module directories (`tf_hub`: TF2 SavedModel form and TF1
+  Hub format) -> Graph, in tfjs-node against TensorFlow running the same graph.
 """
 
 import json
@@ -217,11 +217,42 @@ def test_keras_saved_model_and_hub_directories_to_graph(tmp_path):
     parity.assert_within_bounds(parity.read_result(case))
 
 
-def test_tfjs_model_to_keras_saved_model(tmp_path, trained):
+def test_tf1_hub_module_directory_to_graph(tmp_path):
+    """A TF1 Hub-format module (tfhub_module.pb; an untagged MetaGraph with a "default" signature,
+    what hub.load picks): detected, and converted with those defaults."""
+    import tensorflow as tf
+    graph = tf.Graph()
+    module = tmp_path / "module"
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 4], name="x")
+        w = tf.compat.v1.get_variable("w", initializer=np.arange(12, dtype="float32").reshape(4, 3) / 10)
+        y = tf.nn.relu(tf.matmul(x, w) - 0.5, name="y")
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            builder = tf.compat.v1.saved_model.Builder(str(module))
+            signature = tf.compat.v1.saved_model.predict_signature_def({"default": x}, {"default": y})
+            builder.add_meta_graph_and_variables(session, [], signature_def_map={"default": signature})
+            builder.save()
+    (module / "tfhub_module.pb").write_bytes(b"\x08\x03")  # ModuleDef{format: 3}, as Hub writes it
+    summary = convert(module, tmp_path / "web", output_format="tfjs_graph_model")
+    assert summary.input_format == "tf_hub"
+    report = verify(module, tmp_path / "web", signature_name="default", saved_model_tags=())
+    assert report.ok and report.backend == "tensorflow", report.table()
+
+
+def test_tfjs_model_and_keras_file_to_keras_saved_model(tmp_path, trained):
     model_dir, inputs, expected = trained["lstm_default"]
     convert(model_dir, tmp_path / "sm", output_format="keras_saved_model")
     import tf_keras
     _assert_close(_predict(tf_keras.models.load_model(tmp_path / "sm", compile=False), inputs), expected)
+    # the official's keras -> keras_saved_model: a tf_keras .h5
+    tf_keras.utils.set_random_seed(4)
+    model = tf_keras.Sequential([tf_keras.Input((5,)), tf_keras.layers.Dense(3, activation="relu"),
+                                 tf_keras.layers.BatchNormalization(), tf_keras.layers.Dense(2)])
+    model.save(tmp_path / "m.h5")
+    convert(tmp_path / "m.h5", tmp_path / "sm2", input_format="keras", output_format="keras_saved_model")
+    x = np.random.default_rng(2).normal(size=(4, 5)).astype("float32")
+    _assert_close(_predict(tf_keras.models.load_model(tmp_path / "sm2", compile=False), [x]), [model.predict(x)])
 
 
 def test_keras_output_file_is_never_clobbered(tmp_path, trained):

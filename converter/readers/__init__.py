@@ -75,6 +75,12 @@ def canonical_format(fmt, path):
     return {"keras_keras": "keras"}.get(fmt, fmt)
 
 
+def graph_loader_format(fmt):
+    """The format the Graph path loads an input as: Hub module and Keras SavedModel directories
+    are SavedModels to TensorFlow."""
+    return "tf_saved_model" if fmt in ("tf_hub", "keras_saved_model") else fmt
+
+
 def _tfjs_format(model_json):
     """The TF.js input format of a model.json file, from its `format` field."""
     from tfjs_export.converter.model_dir import load_model_json
