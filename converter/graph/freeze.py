@@ -48,6 +48,7 @@ class FrozenGraph:
     graph_def: object  # tf.compat.v1.GraphDef
     inputs: list  # TensorInfo, signature order
     outputs: list
+    user_metadata: dict = None  # model.json userDefinedMetadata (a Keras model's dict/nested structure)
 
 
 def freeze(loaded):
@@ -109,7 +110,7 @@ def _check_inputs(inputs, loaded):
 def _frozen(graph_def, inputs, outputs, loaded):
     """FrozenGraph with the signature: the loaded function's keys, the graph's tensors."""
     return FrozenGraph(graph_def, [_info(k, t) for k, t in zip(loaded.input_keys, inputs)],
-                       [_info(k, t) for k, t in zip(loaded.output_keys, outputs)])
+                       [_info(k, t) for k, t in zip(loaded.output_keys, outputs)], loaded.user_metadata)
 
 
 def _info(key, tensor):
