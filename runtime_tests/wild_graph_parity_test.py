@@ -1,7 +1,7 @@
 """Graphs from the wild in tfjs-node: every cell of the corpus (tools/testing/wild_models.py,
 cells in wild_cells.py) converted to the Graph format by our converter, loaded with
 tf.loadGraphModel, fed and fetched by signature key, and compared with TensorFlow running the
-source itself.
+source itself (or the Keras model it was saved from: see wild_cells.Sources).
 
 Each cell has exactly one expected outcome, and the test fails if the outcome changes:
 - passes: float32 within 1e-5 + 1e-5 x max|y| (quantised cells: against TensorFlow running our
