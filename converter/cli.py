@@ -24,6 +24,8 @@ def _modules():
 
 def _parser(modules):
     parser = argparse.ArgumentParser(prog=PROG, description="Convert Keras/TensorFlow models to TensorFlow.js.")
+    parser.add_argument("--version", "-v", action=_Versions, nargs=0,
+                        help="show the versions of tfjs-export and of the libraries it would use, and exit")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in modules:
         sub = subparsers.add_parser(module.NAME, help=module.HELP,
@@ -33,6 +35,29 @@ def _parser(modules):
                          help="show tracebacks for errors, and TensorFlow's own log lines (hidden otherwise)")
         sub.set_defaults(run=module.run)
     return parser
+
+
+class _Versions(argparse.Action):
+    """--version: print versions_text() as it is (argparse's own action reflows it) and exit."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(versions_text())
+        parser.exit()
+
+
+def versions_text():
+    """tfjs-export's version and those of the libraries it uses when installed (read from their
+    package metadata: nothing is imported)."""
+    from importlib import metadata
+
+    from tfjs_export.converter.version import __version__
+    lines = [f"{PROG} {__version__}"]
+    for package in ("numpy", "h5py", "keras", "tensorflow", "tf_keras", "jax"):
+        try:
+            lines.append(f"  {package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            lines.append(f"  {package} not installed")
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -55,6 +80,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `tfjs-export inspect DIR | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141
     except Exception as err:  # the last line of defence: a bug of ours, never a traceback
         if args.debug:
             raise

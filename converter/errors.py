@@ -21,6 +21,22 @@ class ConversionError(Exception):
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
+_BRIEF_CHARS = 40  # a value longer than this in a message is cut: refusals stay one readable line
+
+
+def brief(value):
+    """How a message names a config value: a serialized Keras object by its class name, a plain
+    dict or a long list by what it is, anything else by its repr cut to a few dozen characters;
+    never a whole config dict or a Python object id."""
+    if isinstance(value, dict):
+        name = value.get("class_name")
+        return str(name)[:_BRIEF_CHARS] if isinstance(name, str) else f"a dict of {len(value)} keys"
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (dict, list, tuple)) for v in value):
+        return f"a list of {len(value)} items"
+    text = repr(value)
+    return text if len(text) <= _BRIEF_CHARS else text[:_BRIEF_CHARS - 3] + "..."
+
+
 class UnsupportedLayerError(ConversionError):
     """A layer (or a setting of one) that the Layers format cannot express."""
 

@@ -11,6 +11,7 @@ import json
 import os
 
 from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.small_files import read_small_file
 
 MAX_LABELS = 100000
 MAX_BYTES = 16 << 20
@@ -25,17 +26,7 @@ def add_labels_option(parser):
 
 def read_labels(path):
     """The class names in a labels file; ConversionError naming the file for a bad one."""
-    try:
-        if os.path.getsize(path) > MAX_BYTES:
-            raise ConversionError(f"labels file is over {MAX_BYTES:,} bytes", path)
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise ConversionError("labels file not found", path) from None
-    except IsADirectoryError:
-        raise ConversionError("labels file is a directory", path) from None
-    except OSError as err:
-        raise ConversionError(f"cannot read the labels file: {err.strerror}", path) from None
+    data = read_small_file(path, "labels file", MAX_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -401,30 +401,36 @@ class _ShardStream:
 # ----------------------------------------------------------------------------- writing
 
 def write_model_dir(spec, out_dir, plan, shard_size=codec.DEFAULT_SHARD_SIZE, overwrite=False, progress=None,
-                    user_metadata=None):
+                    user_metadata=None, weight_groups=None):
     """Write the ModelSpec `spec` (either format) into `out_dir` atomically; return (files written,
-    manifest group). `plan.dtype_for(name, array)` picks each weight's quantisation;
-    `progress(bytes_written, total)` follows the shards; `user_metadata(group)`, if given, returns
-    model.json's userDefinedMetadata."""
+    manifest: the list of weight groups). `plan.dtype_for(name, array)` picks each weight's
+    quantisation; `progress(bytes_written, total)` follows the shards (per group);
+    `user_metadata(manifest)`, if given, returns model.json's userDefinedMetadata; `weight_groups`
+    (lists of the spec's weights, default one group of all) become manifest groups 1, 2, ... with
+    their own shard files (--split_weights_by_layer)."""
     from tfjs_export.converter.version import CONVERTED_BY
     from tfjs_export.converter.writers.atomic_dir import atomic_output_dir
 
     with atomic_output_dir(out_dir, overwrite) as tmp:
-        group = codec.write_weights([(w.name, w.array, plan.dtype_for(w.name, w.array)) for w in spec.weights],
-                                    tmp, shard_size=shard_size, progress=progress)
+        manifest = []
+        for number, weights in enumerate(weight_groups or [spec.weights], 1):
+            group = codec.write_weights([(w.name, w.array, plan.dtype_for(w.name, w.array)) for w in weights],
+                                        tmp, shard_size=shard_size, group=number, progress=progress)
+            if group["weights"]:
+                manifest.append(group)
         model_json = {"format": spec.format, "generatedBy": spec.generated_by, "convertedBy": CONVERTED_BY,
                       "modelTopology": spec.topology}
         model_json.update(spec.extra)  # graph models: signature, modelInitializer, initializerSignature
-        model_json["weightsManifest"] = [group] if group["weights"] else []
+        model_json["weightsManifest"] = manifest
         if user_metadata:
-            model_json["userDefinedMetadata"] = user_metadata(group)
+            model_json["userDefinedMetadata"] = user_metadata(manifest)
         # Written last: a directory with a model.json is a complete model. Graph models sort keys:
         # a GraphDef's attribute maps have no stable order of their own.
         with open(os.path.join(tmp, MODEL_JSON), "w", encoding="utf-8") as f:
             json.dump(model_json, f, separators=(",", ":"), allow_nan=False,
                       sort_keys=spec.format == "graph-model")
-        files = [MODEL_JSON] + list(group["paths"])
-    return files, group
+        files = [MODEL_JSON] + [p for group in manifest for p in group["paths"]]
+    return files, manifest
 
 
 def looks_like_model_dir(path):

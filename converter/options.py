@@ -6,7 +6,9 @@ import dataclasses
 
 from tfjs_export import codec
 
-OUTPUT_FORMATS = ("tfjs_layers_model", "tfjs_graph_model")
+OUTPUT_FORMATS = ("tfjs_layers_model", "tfjs_graph_model", "keras", "keras_keras", "keras_saved_model")
+# Outputs that are Keras models (an .h5 file, a .keras file, a tf_keras SavedModel directory).
+KERAS_OUTPUT_FORMATS = ("keras", "keras_keras", "keras_saved_model")
 
 
 def parse_tags(tags):
@@ -30,12 +32,16 @@ class ConvertOptions:
     metadata: bool = False
     allow_custom_layers: bool = False
     labels: object = None  # class names, kept in model.json's userDefinedMetadata.labels
+    extra_metadata: dict = dataclasses.field(default_factory=dict)  # {key: JSON value} for userDefinedMetadata
+    split_weights_by_layer: bool = False  # Layers format: one manifest group per top-level layer
     # The Graph format (the model is loaded with TensorFlow/Keras):
     signature_name: str = "serving_default"
     saved_model_tags: tuple = ("serve",)
     skip_op_check: bool = False
     unsafe_deserialization: bool = False
     input_shapes: object = None  # {name: dims} or "name:1x12x12x3,...": to trace a Keras model with
+    output_node_names: object = None  # a frozen GraphDef's outputs: "a,b:1" or a list
+    use_structured_outputs_names: bool = False  # Graph: predict() returns {output key: tensor}
     keep_scales_apart: bool = False  # set by the Graph path for quantised output (graph/pipeline.py)
     # Reporting: `progress(message)` at the start of each step; `progress_bar` follows bytes.
     progress: object = None
@@ -58,6 +64,11 @@ class ConvertOptions:
     def graph(self):
         """True for the Graph format."""
         return self.output_format == "tfjs_graph_model"
+
+    @property
+    def keras_output(self):
+        """True when the output is a Keras model (file or SavedModel), not a TF.js model."""
+        return self.output_format in KERAS_OUTPUT_FORMATS
 
     def say(self, message):
         """Report the start of a step (no-op without a `progress` callback)."""

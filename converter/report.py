@@ -23,20 +23,27 @@ class ConversionSummary:
     weight_bytes_written: int = 0
     quantized: dict = dataclasses.field(default_factory=dict)  # dtype -> tensor count
 
+    def as_dict(self):
+        """The summary as JSON-able data (`convert --json`)."""
+        return dataclasses.asdict(self)
+
     def block(self):
         """The short closing report printed by `convert`."""
-        shards = len(self.files) - 1
         quantized = ", ".join(f"{n} {d}" for d, n in sorted(self.quantized.items()))
         saved = self.weight_bytes_unquantized - self.weight_bytes_written
         weights = f"{self.tensors} tensors, {self.weight_bytes_written:,} bytes"
         if quantized:
             weights += (f" ({quantized} quantised; {self.weight_bytes_unquantized:,} bytes unquantised, "
                         f"{saved / max(self.weight_bytes_unquantized, 1):.0%} saved)")
+        if self.output_format.startswith("tfjs_"):
+            shards = len(self.files) - 1
+            output = f"model.json + {shards} shard{'s' * (shards != 1)}"
+        else:  # a Keras file, or a SavedModel directory
+            output = self.files[0] if len(self.files) == 1 else f"{len(self.files)} files"
         return "\n".join([
             f"converted {self.src} ({self.input_format}) -> {self.out_dir} ({self.output_format})",
             f"  weights  {weights}",
-            f"  output   model.json + {shards} shard{'s' * (shards != 1)}, {self.total_bytes:,} bytes, "
-            f"in {self.seconds:.2f} s",
+            f"  output   {output}, {self.total_bytes:,} bytes, in {self.seconds:.2f} s",
         ])
 
 

@@ -9,8 +9,12 @@ import dataclasses
 
 import numpy as np
 
-# TF.js has no 64-bit types: narrow them the way the official converter does.
-_NARROWING = {np.dtype("float64"): np.dtype("float32"), np.dtype("int64"): np.dtype("int32")}
+# TF.js has no 64-bit types: narrow them the way the official converter does. Nor does it have
+# float16 tensors: widen them (exact; --quantize_float16 stores them as float16 again, exactly).
+_NARROWING = {np.dtype("float64"): np.dtype("float32"), np.dtype("int64"): np.dtype("int32"),
+              np.dtype("float16"): np.dtype("float32")}
+_WHY = {"float64": "TF.js has no 64-bit tensors", "int64": "TF.js has no 64-bit tensors",
+        "float16": "TF.js computes in float32"}
 
 
 @dataclasses.dataclass
@@ -34,7 +38,9 @@ class ModelSpec:
     extra: dict = dataclasses.field(default_factory=dict)
 
     def narrow_dtypes(self):
-        """Convert float64/int64 weights to float32/int32 in place, adding a notice for each."""
+        """Convert float64/int64/float16 weights to float32/int32 in place, adding a notice for
+        each (one for all the float16 ones: a float16 model has many)."""
+        halves = []
         for weight in self.weights:
             target = _NARROWING.get(weight.array.dtype)
             if target is None:
@@ -43,6 +49,13 @@ class ModelSpec:
                 info = np.iinfo(target)
                 if weight.array.size and (weight.array.min() < info.min or weight.array.max() > info.max):
                     raise ValueError(f"weight '{weight.name}' has int64 values outside the int32 range")
-            self.notices.append(f"weight '{weight.name}': {weight.array.dtype} stored as {target} "
-                                "(TF.js has no 64-bit tensors)")
+            if weight.array.dtype == np.float16:
+                halves.append(weight.name)
+            else:
+                self.notices.append(f"weight '{weight.name}': {weight.array.dtype} stored as {target} "
+                                    f"({_WHY[weight.array.dtype.name]})")
             weight.array = weight.array.astype(target)
+        if halves:
+            which = f"'{halves[0]}'" if len(halves) == 1 else f"{len(halves)} weights ('{halves[0]}', ...)"
+            self.notices.append(f"{which}: float16 stored as float32 ({_WHY['float16']}; "
+                                "--quantize_float16 keeps them float16, exactly)")

@@ -6,7 +6,11 @@ function for Graph models), output by output.
 For quantised weights the reference is the source model run on the weights *as TF.js decodes
 them* (read back from the shards): TF.js must match that to float32 rounding, so a wrong scale or
 a misplaced byte shows; the error against the float model is reported for information
-(docs/architecture.md, "Quantisation"). Imports Keras (lazily): verify is where the source model must run.
+(docs/architecture.md, "Quantisation"). Models with float16 / bfloat16 dtype policies or layers
+quantised by Keras are compared with the copy of the source that computes as TF.js does
+(converter/keras_reference.py); the difference from the source as it is (its own policy, Keras'
+quantised inference) is reported for information. Imports Keras (lazily): verify is where the
+source model must run.
 """
 
 import dataclasses
@@ -26,17 +30,20 @@ class VerifyReport:
     """The outcome of one verification: ok, and per output the errors and bound."""
 
     ok: bool
-    outputs: list  # [{"name", "max_abs_err", "bound", "max_abs_expected", "max_abs_err_vs_float"?}]
+    outputs: list  # [{"name", "max_abs_err", "bound", "max_abs_expected", "max_abs_err_vs_float"?, "vs"?}]
     backend: str
     tfjs_version: str
     samples: int
     quantized: bool
     error: str = ""
     runtime: str = "tfjs-node"  # the npm package that ran the model: tfjs-node or tfjs (WASM)
+    computes_as: str = ""  # what the source computes that TF.js does not (e.g. "mixed_float16 policy")
 
     def table(self):
         """A short human-readable table, one line per output."""
         reference = "the source model" + (" run on the weights as TF.js decodes them" if self.quantized else "")
+        if self.computes_as:
+            reference += " computing in float32 as TF.js does"
         lines = [f"parity in {self.runtime} {self.tfjs_version} (backend {self.backend}), {self.samples} "
                  f"random samples, reference: {reference}"]
         if self.error:
@@ -46,6 +53,7 @@ class VerifyReport:
             vs_float = out.get("max_abs_err_vs_float")
             lines.append(f"  {out['name']:<24} max |diff| {_fmt(err)}  bound {_fmt(out['bound'])}"
                          + (f"  (vs float model {_fmt(vs_float)})" if vs_float is not None else "")
+                         + "".join(f"  (vs {label} {_fmt(err)})" for label, err in (out.get("vs") or {}).items())
                          + ("" if out.get("ok") else "  FAILED"))
         lines.append("parity OK" if self.ok else "parity FAILED")
         return "\n".join(lines)
@@ -119,6 +127,9 @@ class ParityCase:
     input_names: list
     output_names: list
     float_outputs: list  # the float model's outputs (== expected unless quantised)
+    # {label: outputs} of the source as it is, where it computes otherwise than TF.js (its own
+    # policy, Keras' quantised inference): reported, never checked
+    others: dict = dataclasses.field(default_factory=dict)
 
 
 def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DEFAULT_TOLERANCE,
@@ -130,36 +141,49 @@ def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DE
     installed). Graph models: TensorFlow running the source's function (signature_name,
     saved_model_tags, unsafe_deserialization, input_shapes: as for convert). node_modules: where the TF.js
     runtime is (converter/runtime/node.py says how it is found when None)."""
-    from tfjs_export.converter.model_dir import read_model_dir
     from tfjs_export.converter.options import parse_tags
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    checked, case = parity_case(src, model_dir, samples=samples, seed=seed, signature_name=signature_name,
+                                saved_model_tags=parse_tags(saved_model_tags),
+                                unsafe_deserialization=unsafe_deserialization, input_shapes=input_shapes)
+    return _run_case(checked, case, samples, atol, rtol, node_modules)
+
+
+def parity_case(src, model_dir, *, samples=4, seed=0, signature_name="serving_default", saved_model_tags=("serve",),
+                unsafe_deserialization=False, input_shapes=None):
+    """(model_dir.ModelDir, ParityCase): what verify compares, before any TF.js runs (tests
+    gather many cases for one runner launch)."""
+    from tfjs_export.converter.model_dir import read_model_dir
     checked = read_model_dir(model_dir)  # a broken directory is named before any model runs
     if checked.format == "graph-model":
         if "signature" not in checked.model_json:
             raise ConversionError("model.json: signature: missing (a graph model needs one to be fed)", model_dir)
-        case = _graph_reference(src, checked, samples, seed, signature_name, parse_tags(saved_model_tags),
+        case = _graph_reference(src, checked, samples, seed, signature_name, tuple(saved_model_tags),
                                 unsafe_deserialization, input_shapes)
     else:
         case = _layers_reference(src, checked, samples, seed)
-    return _run_case(checked, case, samples, atol, rtol, node_modules)
+    return checked, case
 
 
 def _layers_reference(src, checked, samples, seed):
-    """The ParityCase of a Layers model: Keras runs the source (on the weights as TF.js decodes
-    them when quantised)."""
+    """The ParityCase of a Layers model: Keras runs the source computing as TF.js does (float32;
+    keras_reference.py), on the weights as TF.js decodes them when quantised."""
+    from tfjs_export.converter.keras_reference import reference_model
     keras = import_keras()
     try:
         model = keras.saving.load_model(src, compile=False)
     except Exception as err:  # Keras raises many types for unreadable files
         raise ConversionError(f"Keras cannot load the source model: {str(err).splitlines()[0]}", src) from None
     inputs = sample_inputs(model, samples, seed)
-    float_outputs = _predict(model, inputs)
+    reference, label = reference_model(model)
+    float_outputs = _predict(reference, inputs)
     expected = float_outputs
     if checked.quantized:
-        set_weights_as_tfjs_reads_them(model, checked, src)
-        expected = _predict(model, inputs)
+        set_weights_as_tfjs_reads_them(reference, checked, src)
+        expected = _predict(reference, inputs)
+    others = {label: _predict(model, inputs)} if label else {}
     return ParityCase(inputs, expected, [t.name for t in model.inputs],
-                      [t._keras_history[0].name for t in model.outputs], float_outputs)
+                      [t._keras_history[0].name for t in model.outputs], float_outputs, others)
 
 
 def import_keras():
@@ -183,10 +207,10 @@ def _graph_reference(src, checked, samples, seed, signature_name, saved_model_ta
 
     from tfjs_export.converter.graph.load import load_function
     from tfjs_export.converter.graph.reference import run_written_graph_model
-    from tfjs_export.converter.readers import detect_format
+    from tfjs_export.converter.readers import detect_format, graph_loader_format
     from tfjs_export.converter.graph.input_shapes import parse_input_shapes
     signature = checked.model_json["signature"]
-    loaded = load_function(src, detect_format(src), signature_name, saved_model_tags, unsafe_deserialization,
+    loaded = load_function(src, graph_loader_format(detect_format(src)), signature_name, saved_model_tags, unsafe_deserialization,
                            parse_input_shapes(input_shapes))
     function = loaded.function
     specs = tf.nest.flatten(function.structured_input_signature)  # flat, in input_keys order
@@ -218,9 +242,16 @@ def _graph_reference(src, checked, samples, seed, signature_name, saved_model_ta
                               checked.path)
     inputs = [by_key[k] for k in input_keys]
     float_outputs = [outputs[k] for k in output_keys]
+    others = {}
+    if loaded.source is not None:  # a Keras model traced computing in float32 (load.py)
+        label, model = loaded.source
+        own = model([by_key[k] for k in loaded.input_keys] if len(loaded.input_keys) > 1
+                    else by_key[loaded.input_keys[0]], training=False)
+        own = dict(zip(loaded.output_keys, _as_list(list(own.values()) if isinstance(own, dict) else own)))
+        others[label] = [own[k] for k in output_keys]
     expected = [np.asarray(o) for o in run_written_graph_model(checked, inputs)] if checked.quantized \
         else float_outputs
-    return ParityCase(inputs, expected, input_keys, output_keys, float_outputs)
+    return ParityCase(inputs, expected, input_keys, output_keys, float_outputs, others)
 
 
 def _run_case(checked, case, samples, atol, rtol, node_modules=None):
@@ -237,6 +268,7 @@ def _run_case(checked, case, samples, atol, rtol, node_modules=None):
         try:
             run = node.run_predict(case_dir, node_modules=node_modules)
             result = cases.read_result(case_dir)
+            add_differences(result, case_dir, case.others)
         except node.RuntimeMissing as err:
             raise ConversionError(f"cannot run the converted model: {err}", checked.path) from None
         except FileNotFoundError:
@@ -244,4 +276,22 @@ def _run_case(checked, case, samples, atol, rtol, node_modules=None):
             raise ConversionError(f"the TF.js runner failed: {last}", checked.path) from None
     return VerifyReport(ok=bool(result["ok"]), outputs=result["outputs"], backend=result.get("backend", "?"),
                         tfjs_version=result.get("tfjs_version", "?"), samples=samples, quantized=checked.quantized,
-                        error=result.get("error", ""), runtime=result.get("runtime", "?"))
+                        error=result.get("error", ""), runtime=result.get("runtime", "?"),
+                        computes_as=" + ".join(case.others))
+
+
+def add_differences(result, case_dir, others):
+    """Add to each output of the runner's `result` its max |diff| from each of `others` ({label:
+    outputs}), as out["vs"] = {label: error}, reading the runner's actual_{i}.bin."""
+    if not others or result.get("error"):
+        return
+    for i, out in enumerate(result["outputs"]):
+        path = os.path.join(case_dir, out.get("file", ""))
+        if not os.path.isfile(path):
+            continue
+        actual = np.fromfile(path, dtype="<f4" if out.get("dtype") == "float32" else "<i4").astype(np.float64)
+        out["vs"] = {}
+        for label, outputs in others.items():
+            theirs = np.asarray(outputs[i], np.float64).reshape(-1)
+            out["vs"][label] = float(np.max(np.abs(actual - theirs))) if theirs.size == actual.size and theirs.size \
+                else None

@@ -8,12 +8,16 @@ from tfjs_export.converter.commands.common import PROG, add_graph_source_options
 from tfjs_export.converter.commands.verify import add_verify_options, report
 from tfjs_export.converter.custom_objects import add_custom_objects_option
 from tfjs_export.converter.labels import add_labels_option
+from tfjs_export.converter.options import OUTPUT_FORMATS
+from tfjs_export.converter.readers import INPUT_FORMATS
 
 NAME = "convert"
 HELP = "convert a model file to a TF.js model directory"
-DESCRIPTION = ("Convert SRC (a Keras .keras or .h5 model file) to a TF.js Layers model in OUT_DIR "
-               "(model.json + groupN-shardMofK.bin files); with --output_format tfjs_graph_model, "
-               "SRC may also be a SavedModel directory (needs TensorFlow).")
+DESCRIPTION = ("Convert SRC (a Keras .keras or .h5 model file, a TF.js model directory or its model.json; "
+               "with --output_format tfjs_graph_model also a SavedModel, Hub module or frozen .pb) to a TF.js "
+               "Layers model in OUT_DIR (model.json + groupN-shardMofK.bin files), a Graph model, or back to "
+               "Keras (--output_format keras | keras_keras | keras_saved_model: OUT is then the file or "
+               "SavedModel directory to write).")
 QUANTIZE_OPTIONS = ("--quantize_float16", "--quantize_uint8", "--quantize_uint16")
 _ALL_WEIGHTS = "\0all"  # stands for a bare --quantize_X after normalise_argv
 
@@ -30,50 +34,86 @@ class _HelpFormatter(argparse.HelpFormatter):
 def add_arguments(parser):
     parser.formatter_class = _HelpFormatter
     parser.usage = "%(prog)s SRC OUT_DIR [options]"  # argparse's would show `--quantize_X GLOBS`
-    parser.add_argument("src", metavar="SRC", help="the model file (.keras or .h5), or a SavedModel directory "
-                                                   "for --output_format tfjs_graph_model")
-    parser.add_argument("out_dir", metavar="OUT_DIR", help="the output directory (created atomically)")
-    parser.add_argument("--input_format", choices=("keras", "keras_h5", "tf_saved_model"),
-                        help="force the input format (default: detected from the file's content)")
-    parser.add_argument("--output_format", default="tfjs_layers_model", choices=("tfjs_layers_model", "tfjs_graph_model"),
-                        help="the TF.js format to write (default: %(default)s)")
+    parser.add_argument("src", metavar="SRC", help="the model: a .keras or .h5 file, a TF.js model directory or "
+                                                   "its model.json; for --output_format tfjs_graph_model also a "
+                                                   "SavedModel or Hub module directory or a frozen GraphDef (.pb)")
+    parser.add_argument("out_dir", metavar="OUT_DIR", help="the output directory (created atomically); for "
+                                                           "keras / keras_keras the .h5 / .keras file")
+    parser.add_argument("--input_format", choices=INPUT_FORMATS,
+                        help="force the input format (default: detected from the content; 'keras' is any Keras "
+                             "file, as in the official converter)")
+    parser.add_argument("--output_format", default="tfjs_layers_model", choices=OUTPUT_FORMATS,
+                        help="the format to write (default: %(default)s; keras = a Keras .h5, keras_keras = a "
+                             "Keras 3 .keras, keras_saved_model = a tf_keras SavedModel)")
     for option in QUANTIZE_OPTIONS:
         dtype = option.rsplit("_", 1)[1]
         parser.add_argument(option, metavar="GLOBS", default=False,
                             help=f"quantise float32 weights to {dtype}: all of them when given alone, "
                                  f"or only those whose names match {option}=GLOB[,GLOB...] "
                                  "(e.g. 'dense*/kernel')")
+    parser.add_argument("--quantization_bytes", type=int, choices=(1, 2), default=None, metavar="{1,2}",
+                        help="(the official converter's deprecated spelling) 1 = --quantize_uint8, "
+                             "2 = --quantize_uint16, for every weight")
     parser.add_argument("--weight_shard_size_bytes", type=int, default=DEFAULT_SHARD_SIZE, metavar="N",
                         help="size of each weight shard file in bytes (default: %(default)s)")
+    parser.add_argument("--split_weights_by_layer", action="store_true",
+                        help="Layers format: one weight group (its own shard files) per layer, so an app can "
+                             "fetch layers lazily")
     graph = parser.add_argument_group("graph model options (--output_format tfjs_graph_model)")
     add_graph_source_options(graph)
     graph.add_argument("--skip_op_check", action="store_true",
                        help="write the model even if it uses ops TF.js cannot execute")
+    graph.add_argument("--output_node_names", default=None, metavar="NAMES",
+                       help="a frozen GraphDef's outputs: comma-separated node names (NAME or NAME:INDEX)")
+    graph.add_argument("--use_structured_outputs_names", type=_flag, default=False, metavar="BOOL",
+                       help="True: model.predict() in TF.js returns {output name: tensor} instead of a list "
+                            "(userDefinedMetadata.structuredOutputKeys, as the official converter writes it)")
+    graph.add_argument("--strip_debug_ops", type=_flag, default=True, metavar="BOOL",
+                       help="accepted for the official converter's scripts: Assert, CheckNumerics and Print "
+                            "ops are always removed (TF.js cannot run them)")
+    graph.add_argument("--control_flow_v2", type=_flag, default=False, metavar="BOOL",
+                       help="accepted for the official converter's scripts: only False (the default) is "
+                            "supported; loops and conditionals are written as Switch/Merge/Enter/Exit")
     parser.add_argument("--allow_custom_layers", action="store_true",
                         help="Layers format: keep custom layer classes (class name + config) for a JS class "
                              "registered with tf.serialization.registerClass, instead of refusing them")
     add_custom_objects_option(parser)
     parser.add_argument("--overwrite", action="store_true",
                         help="replace OUT_DIR if it holds a converted model (never the input, nor other files)")
-    parser.add_argument("--metadata", action="store_true",
-                        help="record the conversion facts (tensors, bytes, quantisation) in model.json's "
-                             "userDefinedMetadata (off by default)")
+    parser.add_argument("--metadata", metavar="KEY:FILE[,...]", default=False,
+                        help="alone: record the conversion facts (tensors, bytes, quantisation) in model.json's "
+                             "userDefinedMetadata (off by default); --metadata=KEY:FILE.json[,...] (the official "
+                             "form) adds each JSON file's content under KEY")
     add_labels_option(parser)
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("--json", action="store_true",
+                        help="print the closing report as one JSON object on stdout (for scripts)")
     parser.add_argument("--verify", action="store_true",
                         help="then run the result in TF.js under Node.js and compare with the source model (imports Keras)")
     add_verify_options(parser)
 
 
 def normalise_argv(argv):
-    """A bare --quantize_X means "all weights". It must never take the next argument as its value
-    (the official CLI swallows the input path that way), so only `--quantize_X=GLOBS` has one."""
-    return [f"{a}={_ALL_WEIGHTS}" if a in QUANTIZE_OPTIONS else a for a in argv]
+    """A bare --quantize_X means "all weights", a bare --metadata "the conversion facts". They must
+    never take the next argument as their value (the official CLI swallows the input path that
+    way), so only `--quantize_X=GLOBS` / `--metadata=KEY:FILE` have one."""
+    return [f"{a}={_ALL_WEIGHTS}" if a in QUANTIZE_OPTIONS or a == "--metadata" else a for a in argv]
+
+
+def _flag(text):
+    """The official converter's boolean option values (True/False, 1/0, yes/no)."""
+    import argparse
+    value = text.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected True or False, got {text!r}")
 
 
 def run(args):
     """Convert; print progress and notices on stderr and the closing report on stdout."""
-    from tfjs_export.converter import convert_with
+    from tfjs_export.converter import ConversionError, convert_with
     from tfjs_export.converter.options import ConvertOptions
     from tfjs_export.converter.progress import ProgressBar
     from tfjs_export.converter.quantization_plan import parse_globs
@@ -100,6 +140,15 @@ def run(args):
     for option in QUANTIZE_OPTIONS:
         value = getattr(args, option[2:])
         quantize[option[2:]] = value if value is False else parse_globs(None if value == _ALL_WEIGHTS else value)
+    if args.quantization_bytes:
+        quantize["quantize_uint8" if args.quantization_bytes == 1 else "quantize_uint16"] = None
+    if args.control_flow_v2:
+        raise ConversionError("--control_flow_v2 True is not supported: loops and conditionals are written "
+                              "as Switch/Merge/Enter/Exit (control flow v1), which every TF.js backend runs")
+    extra_metadata = {}
+    if args.metadata not in (False, _ALL_WEIGHTS):
+        from tfjs_export.converter.user_metadata import read_metadata_files
+        extra_metadata = read_metadata_files(args.metadata, resolve_path)
     # Steps and progress bars go to a terminal only (ProgressBar checks), never with --quiet.
     with tensorflow_logs_silenced(graph and not args.debug) as stderr:
         bar = None if args.quiet else ProgressBar(PROG, stream=stderr)
@@ -107,7 +156,10 @@ def run(args):
             options = ConvertOptions(
                 input_format=args.input_format, output_format=args.output_format,
                 weight_shard_size_bytes=args.weight_shard_size_bytes, overwrite=args.overwrite,
-                metadata=args.metadata, allow_custom_layers=args.allow_custom_layers,
+                metadata=args.metadata == _ALL_WEIGHTS, extra_metadata=extra_metadata,
+                split_weights_by_layer=args.split_weights_by_layer, output_node_names=args.output_node_names,
+                use_structured_outputs_names=args.use_structured_outputs_names,
+                allow_custom_layers=args.allow_custom_layers,
                 signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
                 skip_op_check=args.skip_op_check, unsafe_deserialization=args.unsafe_deserialization,
                 input_shapes=args.input_shapes, labels=labels, progress=bar.step if bar else None, progress_bar=bar, **quantize)
@@ -115,10 +167,16 @@ def run(args):
         finally:
             if bar:
                 bar.close()
+    if not args.strip_debug_ops and not args.quiet:
+        print(f"{PROG}: note: --strip_debug_ops False: debug ops were removed anyway (TF.js cannot run them)",
+              file=sys.stderr)
     for notice in summary.notices:
         if not args.quiet:
             print(f"{PROG}: note: {notice}", file=sys.stderr)
-    if not args.quiet:
+    if args.json:
+        import json
+        print(json.dumps(summary.as_dict(), sort_keys=True))
+    elif not args.quiet:
         print(summary.block())
     if args.verify:
         return report(resolve_path(args.src), summary.out_dir, args)

@@ -37,6 +37,12 @@ def build_graph(src, input_format, options, say=lambda message: None):
     from tfjs_export.converter.graph.saved_model import NotFreezable, freeze_saved_model
 
     frozen, found_tables = None, {}
+    if input_format == "tf_frozen_model":
+        from tfjs_export.converter.graph.frozen_model import read_frozen_model
+        say(f"reading the frozen graph {src}")
+        frozen = read_frozen_model(src, options.output_node_names)
+        import tensorflow as tf
+        generated_by = f"TensorFlow {tf.__version__}"
     if input_format == "tf_saved_model":
         say(f"reading {src} and freezing its variables")
         try:

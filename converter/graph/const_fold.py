@@ -19,7 +19,10 @@ from tfjs_export.converter.graph.tensors import NUMPY_DTYPES, to_numpy, to_tenso
 
 
 def _cast(node, x):
-    return x.astype(NUMPY_DTYPES[node.attr["DstT"].type])
+    target = NUMPY_DTYPES.get(node.attr["DstT"].type)
+    if target is None:  # bfloat16, float8, ...: no numpy dtype here; left to the graph
+        raise TypeError(f"no numpy dtype for DataType {node.attr['DstT'].type}")
+    return x.astype(target)
 
 
 def _squeeze(node, x):

@@ -4,6 +4,10 @@ A SavedModel gives its signature's function directly. A Keras model (Keras 3 `.k
 or a Keras 2 `.h5` through tf_keras) is called once inside a `tf.function` with the model's own
 input specs (batch dimension left open) and `training=False`, which traces the inference graph.
 
+A Keras 3 model whose layers compute in float16 or bfloat16 (dtype policies `mixed_float16`,
+`float16`, ...) is traced as its float32-policy copy (converter/keras_reference.py): TF.js
+computes in float32 only, so the graph says so and verify compares like with like.
+
 The result names inputs and outputs by *signature key*: the SavedModel's signature keys, or the
 Keras input names and output layer names. TF.js users feed and fetch by those names.
 """
@@ -23,6 +27,7 @@ class LoadedFunction:
     input_keys: list
     output_keys: list
     generated_by: str  # e.g. "TensorFlow 2.19.0" or "Keras 3.15.1"
+    source: object = None  # (label, the Keras model as it is) when its float32-policy copy was traced
 
 
 def load_function(path, input_format, signature_name="serving_default", tags=("serve",),
@@ -33,7 +38,15 @@ def load_function(path, input_format, signature_name="serving_default", tags=("s
         return _load_saved_model(path, signature_name, tags)
     if input_format in ("keras", "keras_h5"):
         model, keras_name = _load_keras_model(path, input_format, unsafe_deserialization)
-        return _trace_keras_model(model, keras_name, input_shapes, path)
+        source = None
+        _refuse_float8(model, path)
+        if keras_name.startswith("Keras "):
+            from tfjs_export.converter.keras_reference import reference_model
+            traced, label = reference_model(model, quantized=False)
+            source, model = ((label, model), traced) if label else (None, model)
+        loaded = _trace_keras_model(model, keras_name, input_shapes, path)
+        loaded.source = source
+        return loaded
     raise ConversionError(f"input format {input_format!r} cannot be converted to a graph model", path)
 
 
@@ -60,6 +73,19 @@ def _load_saved_model(path, signature_name, tags):
     output_keys = sorted(outputs) if isinstance(outputs, dict) else [t.name for t in function.outputs]
     function._tfjs_keep_alive = model  # the function's variables belong to `model`
     return LoadedFunction(function, input_keys, output_keys, f"TensorFlow {tf.__version__}")
+
+
+def _refuse_float8(model, path):
+    """Keras float8 layers round their inputs to float8 at inference, which TF.js cannot: refused,
+    naming them (the Layers format carries them, their kernels dequantised)."""
+    layers = [layer for layer in getattr(model, "_flatten_layers", lambda **_: [])(include_self=False)
+              if getattr(layer, "quantization_mode", None) == "float8"]
+    if layers:
+        names = ", ".join(f"'{layer.name}' ({type(layer).__name__})" for layer in layers[:3])
+        more = f" and {len(layers) - 3} more" if len(layers) > 3 else ""
+        raise ConversionError(f"layers quantised by Keras to float8 ({names}{more}) round their inputs to float8, "
+                              "which TF.js graphs cannot: convert to the Layers format, which keeps their "
+                              "float8-rounded kernels and computes in float32", path)
 
 
 def _keras_flavour(path, input_format):

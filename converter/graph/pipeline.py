@@ -80,6 +80,11 @@ def _grappler_first(state):
     state.graph_def = grappler.optimize(state.graph_def, state.inputs, state.outputs)
 
 
+def _keras_quantized_ops(state):
+    from tfjs_export.converter.graph.keras_quantized_ops import rewrite_keras_quantized_ops
+    return rewrite_keras_quantized_ops(state.graph_def)
+
+
 def _fold_batch_norms(state):
     from tfjs_export.converter.graph.fold_batch_norms import fold_batch_norms
     return None if state.keep_scales_apart else fold_batch_norms(state.graph_def)
@@ -139,6 +144,9 @@ PASSES = (
     Pass("fold_constants", _fold_constants, "constant subgraphs on the weights, in numpy"),
     Pass("grappler", _grappler_first, "grappler: constant folding, arithmetic, dependency pruning"),
     Pass("fold_constants_again", _fold_constants, "what grappler left foldable"),
+    Pass("keras_quantized_ops", _keras_quantized_ops, "Keras-quantised layers' int8 arithmetic (BatchMatMulV3, "
+                                                      "int8 tensors) -> float32 ops on the same integers; "
+                                                      "negative gather axes -> from the front"),
     Pass("fold_batch_norms", _fold_batch_norms, "batch norms / scales into the preceding conv or matmul "
                                                 "(float32 models only)"),
     Pass("bias_adds", _bias_adds, "Add of a per-channel constant -> BiasAdd"),

@@ -46,6 +46,9 @@ CONSTRAINTS = {
     "MinMaxNorm": ("MinMaxNorm", ("min_value", "max_value", "rate", "axis")),
 }
 
+from tfjs_export.converter.errors import brief
+
+
 class ObjectError(ValueError):
     """An object the tfjs Layers format has no equivalent for (caller adds the layer name)."""
 
@@ -57,16 +60,22 @@ def dtype_name(value, notices=None):
     if isinstance(value, dict):
         value = value.get("config", {}).get("name", "float32")
     if value in ("mixed_float16", "mixed_bfloat16"):
-        if notices is not None:
-            notices.append(f"dtype policy {value} runs as float32 in TF.js")
+        _notice(notices, f"dtype policy {value} runs as float32 in TF.js (it has no float16 or bfloat16 "
+                         "arithmetic)")
         return "float32"
     if value in ("float32", "int32", "bool", "string"):
         return value
     if value in ("float16", "float64", "bfloat16"):
-        if notices is not None:
-            notices.append(f"dtype {value} runs as float32 in TF.js")
+        _notice(notices, f"dtype {value} runs as float32 in TF.js" + (
+            "" if value == "float64" else " (it has no float16 or bfloat16 arithmetic)"))
         return "float32"
-    raise ObjectError(f"dtype {value!r} has no TF.js equivalent")
+    raise ObjectError(f"dtype {brief(value)} has no TF.js equivalent")
+
+
+def _notice(notices, text):
+    """Add `text` to `notices` once (every layer of a mixed-precision model has the policy)."""
+    if notices is not None and text not in notices:
+        notices.append(text)
 
 
 def activation(value, keras2=False):
@@ -79,13 +88,13 @@ def activation(value, keras2=False):
         # Keras 3: relu6(x + 3) / 6; Keras 2 and tfjs: clip(0.2 x + 0.5, 0, 1).
         raise ObjectError("activation 'hard_sigmoid' is x/6 + 1/2 in Keras 3 but 0.2x + 1/2 in TF.js")
     if value not in ACTIVATIONS:
-        raise ObjectError(f"activation {value!r} is not available in TF.js")
+        raise ObjectError(f"activation {brief(value)} is not available in TF.js")
     return ACTIVATIONS[value]
 
 
 def _class_and_config(value, kind):
     if not isinstance(value, dict) or "class_name" not in value:
-        raise ObjectError(f"{kind} {value!r} is not a serialized Keras object")
+        raise ObjectError(f"{kind} {brief(value)} is not a serialized Keras object")
     return value["class_name"], value.get("config") or {}
 
 
@@ -93,7 +102,7 @@ def _known(value, kind, table):
     """(table entry, config) of a serialized object whose class `table` knows; ObjectError if not."""
     name, config = _class_and_config(value, kind)
     if name not in table:
-        raise ObjectError(f"{kind} {name!r} is not available in TF.js")
+        raise ObjectError(f"{kind} {brief(name)} is not available in TF.js")
     return table[name], config
 
 

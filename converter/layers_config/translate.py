@@ -11,7 +11,9 @@ Rewrites, where Keras semantics have no single tfjs layer (each proven by the zo
 - Global*Pooling with keepdims=True -> the pooling layer (`<name>_pool`) + a Reshape named
   `<name>` restoring the size-1 axes (tfjs pooling has no keepdims);
 - Subtract(a, b) -> Rescaling(scale=-1) of b (`<name>_negate`) + an Add named `<name>`;
-- Normalization -> a BatchNormalization holding the adapted mean and variance.
+- Normalization -> a BatchNormalization holding the adapted mean and variance;
+- a Dense / Embedding quantised by Keras -> the float layer, its weights dequantised by the
+  readers (keras_quantized.py).
 
 The weights: `Translation.layer_weights` maps each top-level layer name to the TF.js names of
 its variables in Keras' creation order, as (name, trainable) pairs (name None: a Keras variable
@@ -20,8 +22,8 @@ TF.js has no use for, e.g. Normalization's count). Readers pair these with the a
 
 import numpy as np
 
-from tfjs_export.converter.errors import ConversionError, UnsupportedLayerError
-from tfjs_export.converter.layers_config import objects
+from tfjs_export.converter.errors import ConversionError, UnsupportedLayerError, brief
+from tfjs_export.converter.layers_config import keras_quantized, objects
 from tfjs_export.converter.layers_config.layer_table import (_COMMON_KEYS, GRAPH_HINT, MISMATCHED, MODEL_CLASSES,
                                                               RULES)
 from tfjs_export.converter.spec import Weight
@@ -30,8 +32,11 @@ from tfjs_export.converter.spec import Weight
 class Translation:
     """The translated topology plus, per top-level layer, its variables' TF.js names."""
 
-    def __init__(self, topology, layer_weights, constants, notices, custom_layers=()):
+    def __init__(self, topology, layer_weights, constants, notices, custom_layers=(), quantized=None):
         self.topology = topology
+        # layers quantised by Keras: {TF.js weight prefix (e.g. "dense"): keras_quantized.QuantizedLayer};
+        # their layer_weights entries name Keras' variables, which readers dequantise.
+        self.quantized = dict(quantized or {})
         # top-level custom layers kept by allow_custom_layers: their weights take the names
         # `<layer>/<index>` in the order the file stores them (it records no variable names).
         self.custom_layers = set(custom_layers)
@@ -49,11 +54,11 @@ def translate_model(config, path=None, keras_version="3", allow_custom_layers=Fa
     inner = config.get("config")
     if class_name not in MODEL_CLASSES:
         raise ConversionError(
-            f"model class {class_name!r} is a subclassed model: the Layers format needs a Sequential or "
+            f"model class {brief(class_name)} is a subclassed model: the Layers format needs a Sequential or "
             "functional model; convert it with --output_format tfjs_graph_model (its classes registered "
             "with --custom_objects FILE.py)", path)
     if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
-        raise ConversionError(f"model config: model {class_name!r} has no layer list", path)
+        raise ConversionError(f"model config: model {brief(class_name)} has no layer list", path)
     translator = _Translator(path, keras2=str(keras_version).startswith("2"),
                              allow_custom_layers=allow_custom_layers)
     translator.taken = set(_layer_names(config))
@@ -67,7 +72,7 @@ def translate_model(config, path=None, keras_version="3", allow_custom_layers=Fa
             f"weight names {', '.join(duplicates)} occur twice (a nested model reuses a layer name "
             "of the outer model): TF.js matches weights by name; rename the layers", path)
     return Translation(topology, translator.layer_weights, translator.constants, translator.notices,
-                       translator.custom_layers)
+                       translator.custom_layers, translator.quantized)
 
 
 class _Translator:
@@ -80,6 +85,7 @@ class _Translator:
         self.constants = []
         self.notices = []
         self.unsupported = []  # (name, class, detail): all reported at once
+        self.quantized = {}  # TF.js weight prefix -> keras_quantized.QuantizedLayer
         self.taken = set()  # layer names in use (rewrites add layers)
 
     def raise_unsupported(self):
@@ -153,7 +159,7 @@ class _Translator:
         class_name = spec.get("class_name")
         config = spec.get("config")
         if not isinstance(config, dict):
-            raise ConversionError(f"model config: layer of class {class_name!r} has no config", self.path)
+            raise ConversionError(f"model config: layer of class {brief(class_name)} has no config", self.path)
         name = config.get("name", spec.get("name", "?"))
         owner = prefix or name
         if prefix is None:
@@ -212,6 +218,16 @@ class _Translator:
         rule = RULES.get(class_name)
         if rule is None:
             raise objects.ObjectError(MISMATCHED.get(class_name) or _unknown(class_name))
+        variables = None
+        if keras_quantized.mode_of(config):
+            quantized, config, variables = keras_quantized.plan(class_name, config)
+            self.quantized[weight_prefix] = quantized
+            self.notices.append(f"layer '{name}' ({class_name}): Keras {quantized.mode} weights dequantised to "
+                                "float32 as Keras computes them (TF.js computes with float32 activations)")
+        elif config.get("quantization_config") is not None:
+            # model.quantize(mode) records its config on layers it cannot quantise in that mode
+            # (an Embedding under "float8") too: with a plain dtype policy the layer runs unquantised.
+            config = dict(config, quantization_config=None)
         out = self.config(config, rule, class_name)
         if rule.kind == "keepdims_pool":
             out.pop("keepdims", None)
@@ -224,7 +240,7 @@ class _Translator:
                                     weight_prefix=weight_prefix)
             out["layer"] = translated
             return {"class_name": class_name, "config": out}
-        for weight_name, weight_trainable in rule.weights(config):
+        for weight_name, weight_trainable in variables or rule.weights(config):
             self.layer_weights[owner].append((f"{weight_prefix}/{weight_name}", weight_trainable and trainable))
         return {"class_name": class_name, "config": out}
 
@@ -242,14 +258,14 @@ class _Translator:
             elif key in rule.fixed:
                 if value != rule.fixed[key] and not (value is None and rule.fixed[key] is False) \
                         and not (isinstance(value, list) and list(value) == [rule.fixed[key]]):
-                    raise objects.ObjectError(rule.hints.get(key) or f"{key}={value!r} is not supported in TF.js "
+                    raise objects.ObjectError(rule.hints.get(key) or f"{key}={brief(value)} is not supported in TF.js "
                                               f"(only {key}={rule.fixed[key]!r})")
             elif key in rule.forbidden:
                 if value in rule.forbidden[key]:
-                    raise objects.ObjectError(f"{key}={value!r} is not implemented in TF.js")
+                    raise objects.ObjectError(f"{key}={brief(value)} is not implemented in TF.js")
                 out[rule.rename.get(key, key)] = self.value(key, value)
             elif key not in rule.ignored:
-                raise objects.ObjectError(f"setting {key}={value!r} is not translated yet")
+                raise objects.ObjectError(f"setting {key}={brief(value)} is not translated yet")
         return out
 
     def value(self, key, value):
@@ -272,7 +288,7 @@ class _Translator:
         backward = config.get("backward_layer")
         forward_name = (forward.get("config") or {}).get("name", "?")
         if RULES.get(forward.get("class_name"), None) is None or RULES[forward["class_name"]].kind != "rnn":
-            raise objects.ObjectError(f"wraps {forward.get('class_name')!r}: TF.js Bidirectional "
+            raise objects.ObjectError(f"wraps {brief(forward.get('class_name'))}: TF.js Bidirectional "
                                       "wraps SimpleRNN, GRU, LSTM only")
         if forward_name.startswith("forward_"):
             # Keras 3 stores the already-renamed forward layer; tfjs adds the prefix itself.
@@ -349,7 +365,7 @@ class _Translator:
         config = spec["config"]
         for key in config:
             if key not in ("axis", "invert", "mean", "variance", "name", "trainable", "dtype"):
-                raise objects.ObjectError(f"setting {key}={config[key]!r} is not translated yet")
+                raise objects.ObjectError(f"setting {key}={brief(config[key])} is not translated yet")
         if config.get("invert"):
             raise objects.ObjectError("invert=True has no TF.js equivalent")
         axis = config.get("axis", -1)
@@ -471,7 +487,7 @@ def _is_custom(spec):
 
 
 def _unknown(class_name):
-    return (f"class {class_name!r} has no TF.js Layers equivalent (Lambda and custom layers "
+    return (f"class {brief(class_name)} has no TF.js Layers equivalent (Lambda and custom layers "
             f"cannot be expressed); {GRAPH_HINT}")
 
 

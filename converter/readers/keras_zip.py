@@ -15,7 +15,7 @@ import zlib
 
 import h5py
 
-from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.errors import ConversionError, brief
 from tfjs_export.converter.layers_config.layer_table import MODEL_CLASSES
 from tfjs_export.converter.readers.hdf5_check import HEAD_BYTES, check_hdf5_size
 from tfjs_export.converter.readers.topology_check import translate_checked
@@ -31,7 +31,7 @@ def check_member_names(names, path):
     for name in names:
         parts = re.split(r"[/\\]", name)
         if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-            raise ConversionError(f"unsafe zip entry {name!r} points outside the archive (absolute "
+            raise ConversionError(f"unsafe zip entry {brief(name)} points outside the archive (absolute "
                                   "path or '..'): refusing this .keras file", path)
 
 

@@ -5,7 +5,7 @@ here with one line naming the layer, instead of deep in the translation or later
 Reads both the Keras 3 (`keras_history`) and Keras 2 (`[name, node, tensor, kwargs]`) layouts.
 """
 
-from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.errors import ConversionError, brief
 from tfjs_export.converter.layers_config.layer_table import MODEL_CLASSES
 
 
@@ -21,7 +21,7 @@ def check_model_config(config, path, where="model config"):
             raise ConversionError(f"{where}: layer #{index} is not a JSON object with a config", path)
         name = layer.get("config", {}).get("name", layer.get("name"))
         if name is not None and not isinstance(name, str):
-            raise ConversionError(f"{where}: layer #{index} has a non-string name {name!r}", path)
+            raise ConversionError(f"{where}: layer #{index} has a non-string name {brief(name)}", path)
         if name in names:
             raise ConversionError(f"{where}: two layers are named '{name}'", path)
         names.append(name)
@@ -80,11 +80,11 @@ def _references(value):
 def _check_ref(ref, nodes, path, where):
     if not (isinstance(ref, list) and len(ref) >= 3 and isinstance(ref[0], str)
             and all(isinstance(i, int) and not isinstance(i, bool) for i in ref[1:3])):
-        raise ConversionError(f"{where}: malformed layer reference {ref!r}", path)
+        raise ConversionError(f"{where}: malformed layer reference {brief(ref)}", path)
     if ref[0] not in nodes:
         raise ConversionError(f"{where}: refers to layer '{ref[0]}', which is not in the model", path)
     if ref[1] < 0 or ref[2] < 0:
-        raise ConversionError(f"{where}: negative node or tensor index in {ref!r}", path)
+        raise ConversionError(f"{where}: negative node or tensor index in {brief(ref)}", path)
 
 
 def _check_acyclic(edges, path, where):

@@ -9,6 +9,7 @@ against the config, so a file whose weights do not fit its config is an error he
 import numpy as np
 
 from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.layers_config import keras_quantized
 from tfjs_export.converter.layers_config.layer_table import RULES
 from tfjs_export.converter.spec import Weight
 
@@ -38,17 +39,32 @@ class ReadMeter:
         self.progress(self.total, self.total)
 
 
+def _is_bfloat16(dataset):
+    """Keras writes bfloat16 arrays (ml_dtypes) as an HDF5 opaque 2-byte type: in `.keras`
+    weights with a `dtype="bfloat16"` attribute, in legacy `.h5` files with no mark at all (no
+    other opaque 2-byte type occurs in Keras files)."""
+    if dataset.dtype.kind != "V" or dataset.dtype.itemsize != 2 or dataset.dtype.fields:
+        return False
+    mark = dataset.attrs.get("dtype")
+    mark = mark.decode() if isinstance(mark, bytes) else mark
+    return mark in (None, "bfloat16")
+
+
 def read_dataset(dataset, where, meter=None):
     """The array of an h5py dataset holding a weight; ValueError (naming `where`) for a dtype
     that is not a number or bool, or a declared size the file does not back (checked before
-    anything is allocated). `meter` (a ReadMeter) counts the bytes read."""
-    if dataset.dtype.kind not in "fiub" or dataset.dtype.itemsize > 8:
+    anything is allocated). bfloat16 is widened to float32 from its raw 16 bits (exact: they are
+    a float32's upper half). `meter` (a ReadMeter) counts the bytes read."""
+    bfloat16 = _is_bfloat16(dataset)
+    if not bfloat16 and (dataset.dtype.kind not in "fiub" or dataset.dtype.itemsize > 8):
         raise ValueError(f"{where} holds {dataset.dtype} data, not numbers")
     declared = int(np.prod(dataset.shape, dtype=object)) * dataset.dtype.itemsize
     if declared > _SMALL_BYTES and declared > _MAX_RATIO * dataset.id.get_storage_size():
         raise ValueError(f"{where} declares shape {list(dataset.shape)} ({declared:,} bytes) but the file "
                          f"stores {dataset.id.get_storage_size():,}: refused")
     array = np.asarray(dataset[()])
+    if bfloat16:
+        array = (np.ascontiguousarray(array).view("<u2").astype(np.uint32) << 16).view(np.float32)
     if meter is not None:
         meter.add(array.nbytes)
     return array
@@ -76,9 +92,37 @@ def pair_weights(translation, arrays_by_layer, path, where):
         for (name, _), array in zip(entries, arrays):
             if name is not None:
                 weights.append(Weight(name, array))
+    if translation.quantized:
+        weights = _dequantized(weights, translation.quantized, path, where)
     weights.extend(translation.constants)
     check_shapes(translation.topology, weights, path, where)
     return weights
+
+
+def _dequantized(weights, quantized, path, where):
+    """`weights` with each Keras-quantised layer's variables replaced by its float32 weights
+    (keras_quantized.dequantize), in place of the layer's first variable."""
+    out, pending = [], {}
+    for weight in weights:
+        prefix, _, suffix = weight.name.rpartition("/")
+        if prefix not in quantized:
+            out.append(weight)
+            continue
+        if prefix not in pending:
+            pending[prefix] = {}
+            out.append(prefix)  # a placeholder: the layer's weights go here
+        pending[prefix][suffix] = weight.array
+    result = []
+    for item in out:
+        if isinstance(item, Weight):
+            result.append(item)
+            continue
+        try:
+            arrays = keras_quantized.dequantize(quantized[item], pending[item], f"{where}: layer '{item}'")
+        except ValueError as err:
+            raise ConversionError(str(err), path) from None
+        result.extend(Weight(f"{item}/{suffix}", array) for suffix, array in arrays.items())
+    return result
 
 
 def check_shapes(topology, weights, path, where):

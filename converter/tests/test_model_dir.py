@@ -28,10 +28,10 @@ def test_round_trip(tmp_path, fmt, shard_size):
     extra = {"signature": {"inputs": {}, "outputs": {}}} if fmt == "graph-model" else {}
     topology = {"node": [{"name": w.name, "op": "Const"} for w in _weights()]} if fmt == "graph-model" else TOPOLOGY
     spec = ModelSpec(fmt, topology, _weights(), "test", extra=extra)
-    files, group = write_model_dir(spec, tmp_path / "web", QuantizationPlan(), shard_size)
+    files, manifest = write_model_dir(spec, tmp_path / "web", QuantizationPlan(), shard_size)
     assert sorted(files) == sorted(os.listdir(tmp_path / "web"))
     checked = read_model_dir(tmp_path / "web")
-    assert checked.format == fmt and checked.manifest == [group] and not checked.quantized
+    assert checked.format == fmt and checked.manifest == manifest and not checked.quantized
     assert len(checked.shards) == len(files) - 1
     arrays = checked.read_weights()
     for weight in _weights():

@@ -66,3 +66,34 @@ def check_output_dir(out_dir, overwrite):
         raise ConversionError("output directory is not empty and does not look like a converted model "
                               "(--overwrite replaces only a model.json with its shards): empty it or choose "
                               "another path", out_dir)
+
+
+def check_output_file(src, out_path, overwrite):
+    """A Keras file output (`.h5`, `.keras`): never the input, never inside a SavedModel or model
+    directory given as input, never a directory; an existing file is replaced only with
+    --overwrite, and only when it is a Keras model file (a zip or HDF5 file) — anything else might
+    be the user's."""
+    from tfjs_export.converter.readers import HDF5_MAGIC, ZIP_MAGIC
+    for src_path, out in ((os.path.abspath(src), os.path.abspath(out_path)),
+                          (os.path.realpath(src), os.path.realpath(out_path))):
+        if src_path == out:
+            raise ConversionError("the output is the input: choose another output path", out_path)
+        if os.path.isdir(src) and _inside(out, src_path):
+            raise ConversionError("output file is inside the input directory: choose another path", out_path)
+    if os.path.islink(out_path) or (os.path.lexists(out_path) and not os.path.isfile(out_path)):
+        raise ConversionError("output path exists and is not a regular file", out_path)
+    if not os.path.lexists(out_path):
+        parent = os.path.dirname(os.path.abspath(out_path))
+        if not os.path.isdir(parent):
+            raise ConversionError("the output file's folder does not exist", out_path)
+        return
+    if not overwrite:
+        raise ConversionError("output file exists (use --overwrite to replace it)", out_path)
+    try:
+        with open(out_path, "rb") as f:
+            head = f.read(8)
+    except OSError as err:
+        raise ConversionError(os_error_message(err), out_path) from None
+    if not (head.startswith(ZIP_MAGIC) or head == HDF5_MAGIC):
+        raise ConversionError("output file exists and is not a Keras model file (--overwrite replaces only "
+                              "a .keras or .h5 file): choose another path", out_path)

@@ -337,9 +337,32 @@ def make_corpus(good, folder):
     open(src, "wb").close()
     where, src = case("random_bytes", ["noise.bin", "not a model"], src_name="noise.bin")
     open(src, "wb").write(bytes(range(256)) * 4)
-    where, src = case("directory_not_saved_model", ["folder", "not a SavedModel"], src_name="folder")
+    where, src = case("directory_not_saved_model", ["folder", "neither a SavedModel"], src_name="folder")
     os.makedirs(src)
     where, src = case("missing_input", ["nope.keras", "no such file"], src_name="nope.keras")
+
+    # TF.js models as input (TF.js -> Keras / TF.js) and the Keras outputs.
+    where, src = case("json_not_a_tfjs_model", ["model.json", "modelTopology"], src_name="model.json",
+                      extra_args=("--output_format", "keras_keras"))
+    open(src, "w").write('{"hello": "world"}')
+    where, src = case("tfjs_model_json_truncated", ["model.json", "not valid JSON"], src_name="model.json",
+                      extra_args=("--output_format", "keras"))
+    open(src, "w").write('{"format": "layers-model", "modelTopology": {"class_name": ')
+    where, src = case("tfjs_dir_shard_missing", ["group1-shard1of1.bin", "missing"], src_name="web",
+                      extra_args=("--output_format", "keras"))
+    from tfjs_export.converter import convert as _convert
+    _convert(keras_file, src)
+    os.unlink(os.path.join(src, "group1-shard1of1.bin"))
+    where, src = case("tfjs_graph_to_keras", ["web", "holds a TensorFlow graph"], src_name="web",
+                      extra_args=("--input_format", "tfjs_graph_model", "--output_format", "keras"))
+    _convert(keras_file, src)
+    where, src = case("frozen_pb_garbage", ["frozen.pb", "GraphDef"], src_name="frozen.pb", needs_tf=True,
+                      extra_args=("--output_format", "tfjs_graph_model", "--output_node_names", "y"))
+    open(src, "wb").write(b"\xff\xfe not a protobuf " * 10)
+    where, src = case("keras_output_is_a_directory", ["out.h5", "not a regular file"], src_name="m.keras",
+                      out="out.h5", extra_args=("--output_format", "keras"))
+    shutil.copy(keras_file, src)
+    os.makedirs(os.path.join(where, "out.h5"))
 
     # SavedModel (Graph path, needs TensorFlow).
     where, src = case("saved_model_corrupt_pb", ["sm", "SavedModel"], src_name="sm", needs_tf=True,
