@@ -1,5 +1,5 @@
 """Summarise a converted TF.js model directory without TensorFlow: format, producer, inputs and
-outputs, layer/op counts, weights by group and shard, quantisation, and a consistency check of
+outputs (and their dict / nested structure), layer/op counts, weights by group and shard, quantisation, and a consistency check of
 the shards against the manifest (through codec.read_weights, which reads exactly what TF.js reads).
 """
 
@@ -10,6 +10,7 @@ import numpy as np
 
 from tfjs_export.converter.model_dir import read_model_dir
 from tfjs_export.converter.report import weight_bytes
+from tfjs_export.converter.structure import METADATA_KEY as STRUCTURE_KEY
 
 
 def inspect_model(model_dir):
@@ -26,6 +27,9 @@ def inspect_model(model_dir):
         **(_graph_io(model) if fmt == "graph-model" else _layers_io(topology)),
         "groups": [],
     }
+    recorded = (model.get("userDefinedMetadata") or {}).get(STRUCTURE_KEY)
+    if recorded is not None:  # dict / nested inputs and outputs (converter/structure.py)
+        summary["structure"] = recorded
     stored_total = float_total = 0
     for index, group in enumerate(manifest, start=1):
         shards = [{"path": p, "bytes": os.path.getsize(os.path.join(checked.path, p))} for p in group["paths"]]

@@ -422,8 +422,9 @@ def write_model_dir(spec, out_dir, plan, shard_size=codec.DEFAULT_SHARD_SIZE, ov
                       "modelTopology": spec.topology}
         model_json.update(spec.extra)  # graph models: signature, modelInitializer, initializerSignature
         model_json["weightsManifest"] = manifest
-        if user_metadata:
-            model_json["userDefinedMetadata"] = user_metadata(manifest)
+        if user_metadata:  # added to what the spec records (an input/output structure)
+            model_json["userDefinedMetadata"] = {**model_json.get("userDefinedMetadata", {}),
+                                                 **user_metadata(manifest)}
         # Written last: a directory with a model.json is a complete model. Graph models sort keys:
         # a GraphDef's attribute maps have no stable order of their own.
         with open(os.path.join(tmp, MODEL_JSON), "w", encoding="utf-8") as f:

@@ -23,6 +23,7 @@ import tempfile
 import numpy as np
 
 from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.structure import keras_model_names
 
 DEFAULT_TOLERANCE = 1e-5  # float32 rounding: same maths in a different order
 
@@ -40,6 +41,7 @@ class VerifyReport:
     quantized: bool
     error: str = ""
     runtime: str = "tfjs-node"  # the npm package that ran the model: tfjs-node or tfjs (WASM)
+    matched: str = "name"  # how outputs were matched: by "name", or by "position" (no names)
     computes_as: str = ""  # what the source computes that TF.js does not (e.g. "mixed_float16 policy")
 
     def table(self):
@@ -114,13 +116,21 @@ def _value_key(array):
 
 
 def _predict(model, inputs):
-    """Keras predictions as a list of arrays (one input is passed bare: Keras warns otherwise)."""
-    outputs = model.predict(inputs[0] if len(inputs) == 1 else inputs, verbose=0)
-    return _as_list(outputs)
+    """Keras predictions as a list of arrays in `model.outputs` order, from `inputs` in
+    `model.inputs` order: packed into the model's dict / nested input structure when it has one
+    (one input is passed bare: Keras warns otherwise)."""
+    import keras
+    outputs = model.predict(_pack_inputs(model, inputs, keras.tree), verbose=0)
+    return [np.asarray(o) for o in keras.tree.flatten(outputs)]
 
 
-def _as_list(outputs):
-    return [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
+def _pack_inputs(model, inputs, tree):
+    """Flat `inputs` (model.inputs order) as the model takes them: in its dict / nested input
+    structure when it has one (`tree`: keras.tree or tf.nest), else bare or as a list."""
+    struct = getattr(model, "_inputs_struct", None)
+    if isinstance(struct, dict) or isinstance(struct, (list, tuple)) and len(inputs) > 1:
+        return tree.pack_sequence_as(struct, list(inputs))
+    return inputs[0] if len(inputs) == 1 else list(inputs)
 
 
 @dataclasses.dataclass
@@ -188,8 +198,8 @@ def _layers_reference(src, checked, samples, seed):
         set_weights_as_tfjs_reads_them(reference, checked, src)
         expected = _predict(reference, inputs)
     others = {label: _predict(model, inputs)} if label else {}
-    return ParityCase(inputs, expected, [t.name for t in model.inputs],
-                      [t._keras_history[0].name for t in model.outputs], float_outputs, others)
+    input_names, output_names = keras_model_names(model)  # the converter's names: fed and matched by name
+    return ParityCase(inputs, expected, input_names, output_names, float_outputs, others)
 
 
 def import_keras():
@@ -255,9 +265,8 @@ def _graph_reference(src, checked, samples, seed, signature_name, saved_model_ta
     others = {}
     if loaded.source is not None:  # a Keras model traced computing in float32 (load.py)
         label, model = loaded.source
-        own = model([by_key[k] for k in loaded.input_keys] if len(loaded.input_keys) > 1
-                    else by_key[loaded.input_keys[0]], training=False)
-        own = dict(zip(loaded.output_keys, _as_list(list(own.values()) if isinstance(own, dict) else own)))
+        own = model(_pack_inputs(model, [by_key[k] for k in loaded.input_keys], tf.nest), training=False)
+        own = dict(zip(loaded.output_keys, (np.asarray(o) for o in tf.nest.flatten(own))))
         others[label] = [own[k] for k in output_keys]
     expected = [np.asarray(o) for o in run_written_graph_model(checked, inputs)] if checked.quantized \
         else float_outputs
@@ -320,7 +329,7 @@ def _run_case(checked, case, samples, atol, rtol, node_modules=None):
     return VerifyReport(ok=bool(result["ok"]), outputs=result["outputs"], backend=result.get("backend", "?"),
                         tfjs_version=result.get("tfjs_version", "?"), samples=samples, quantized=checked.quantized,
                         error=result.get("error", ""), runtime=result.get("runtime", "?"),
-                        computes_as=" + ".join(case.others))
+                        matched=result.get("matched", "?"), computes_as=" + ".join(case.others))
 
 
 def add_differences(result, case_dir, others):

@@ -30,7 +30,7 @@ import pytest
 
 from examples import bars
 from runtime_tests import browser, parity
-from tools.testing import keras_models
+from tools.testing import keras_models, structure_models
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE = os.path.join(ROOT, "examples", "bars_cnn.keras")
@@ -52,6 +52,31 @@ def _cli(*args):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))  # the converter as this test sees it
     return subprocess.run([sys.executable, "-m", "tfjs_export.converter.cli", *args], capture_output=True, text=True,
                           env=env)
+
+
+def _structured_bundles(tmp, modules):
+    """Bundles of a model with dict inputs and dict outputs that uses a dict-I/O model as a layer
+    (tools/testing/structure_models.py), Layers then Graph format, each with its parity case as
+    `verify` builds it (by name): [bundle dir, case dir, ...]."""
+    from tfjs_export.converter.model_dir import read_model_dir
+    from tfjs_export.converter.verify import _graph_reference, _layers_reference
+    src = tmp / "model_in_model.keras"
+    structure_models.model_in_model().save(src)
+    args = []
+    for fmt in ("tfjs_layers_model", "tfjs_graph_model"):
+        model_dir = tmp / f"dict_model_{fmt}"
+        assert _cli("convert", str(src), str(model_dir), "--output_format", fmt).returncode == 0
+        bundle = _cli("bundle", str(model_dir), "--tfjs", str(modules))
+        assert bundle.returncode == 0, bundle.stderr
+        checked = read_model_dir(str(model_dir))
+        case = (_graph_reference(str(src), checked, 2, 3, "serving_default", ("serve",), False)
+                if fmt == "tfjs_graph_model" else _layers_reference(str(src), checked, 2, 3))
+        case_dir = parity.write_case(tmp / f"dict_case_{fmt}", model_dir / "model.json", case.inputs, case.expected,
+                                     name=f"model_in_model_{fmt}", input_names=case.input_names,
+                                     output_names=case.output_names, fmt=checked.format, atol=1e-5, rtol=1e-5,
+                                     why="float32 rounding only")
+        args += [str(model_dir), str(case_dir)]
+    return args
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +104,12 @@ def scenarios(tmp_path_factory):
                                  [model.predict(inputs, verbose=0)], name="bars_cnn_bundle",
                                  input_names=["image"], output_names=["class_probs"],
                                  atol=1e-5, rtol=1e-5, why="float32 rounding only")
+    dict_bundles = _structured_bundles(tmp, modules)
     shots = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR") or str(tmp / "shots")
     out = tmp / "scenarios.json"
     proc = subprocess.run([parity.node_binary(), "browser/bundle_scenarios.js", str(model_dir), str(out),
-                           shots, str(case_dir), str(image)], cwd=parity.find_runtime_dir(), capture_output=True,
+                           shots, str(case_dir), str(image), *dict_bundles],
+                          cwd=parity.find_runtime_dir(), capture_output=True,
                           text=True, timeout=300, env=parity.node_env({"CHROMIUM": browser.CHROMIUM}))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     print(proc.stdout)  # the scenario timings
@@ -192,6 +219,22 @@ def test_demo_page_shows_the_picked_image_and_timings(scenarios):
     timings = dom["timings"]
     assert timings["shown"] and all(" ms" in timings[k] for k in ("load", "first", "warm")), timings
     assert timings["warm"].endswith(f"(median of 5, {dom['tfBackend']})")
+
+
+@pytest.mark.parametrize("index, fmt", [(0, "layers-model"), (1, "graph-model")])
+def test_dict_model_is_fed_and_read_by_name_through_the_loader(scenarios, index, fmt):
+    """A dict-in, dict-out model (with a dict-I/O model inside), in each format: the demo page
+    predicts and names its outputs; the loader's predict() takes the inputs as a dict and returns
+    the outputs as a dict keyed like the Keras model's, each matching Keras."""
+    s = scenarios["structured"][index]
+    assert s["visit"]["info"]["format"] == fmt
+    assert s["visit"]["state"] == "ready" and not s["visit"]["pageErrors"], s["visit"]
+    assert [r["name"] for r in s["visit"]["result"]] == ["cls", "total"]
+    assert s["structure"] == structure_models.STRUCTURES["model_in_model"]
+    assert sorted(s["outputKeys"]) == ["cls", "total"]
+    assert s["parity"]["ok"], s["parity"]
+    assert [o["name"] for o in s["parity"]["outputs"]] == ["cls", "total"]
+    assert all(o["max_abs_err"] <= o["bound"] for o in s["parity"]["outputs"])
 
 
 def test_screenshots_saved(scenarios):

@@ -1,7 +1,7 @@
 """Graphs from the wild in tfjs-node: every cell of the corpus (tools/testing/wild_models.py,
 cells in wild_cells.py) converted to the Graph format by our converter, loaded with
 tf.loadGraphModel, fed and fetched by signature key, and compared with TensorFlow running the
-source itself.
+source itself (or the Keras model it was saved from: see wild_cells.Sources).
 
 Each cell has exactly one expected outcome, and the test fails if the outcome changes:
 - passes: float32 within 1e-5 + 1e-5 x max|y| (quantised cells: against TensorFlow running our
@@ -31,23 +31,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # Cells failing today, by root cause: the reason is a substring of the conversion error or of
 # the tfjs-node error. Each group is a fix in the Graph pipeline; when it lands, its cells pass
-# and the test fails until their entries are removed.
-_RNN_DROPOUT = "AssignVariableOp was passed int64"  # Keras 3 RNN dropout: SeedGenerator state update
-_ERFC = "ops not supported by TF.js 4.22: Erfc"  # exact GELU (both Keras versions): TF.js has only Erf
-_FUSED_HARD_SWISH = "_fusedhardswish has not been implemented"  # grappler's remapper fuses HardSwish
-_XLA_CALL = "ops not supported by TF.js 4.22: PartitionedCall"  # tf_keras grouped Conv2D: a jit_compile
-#   function call that is not inlined
-KNOWN_FAILING = {
-    "ctc_ocr_saved_model_float32": _RNN_DROPOUT,
-    "ctc_ocr_keras_float32": _RNN_DROPOUT,
-    "ctc_ocr_keras3_h5_float32": _RNN_DROPOUT,
-    "k3_convnexttiny_saved_model_float32": _ERFC,
-    "tfk_convnexttiny_tf_keras_saved_model_float32": _ERFC,
-    "tfk_mobilenetv3small_tf_keras_h5_float32": _FUSED_HARD_SWISH,
-    "k3_mobilenetv3small_keras_float32": _FUSED_HARD_SWISH,
-    "k3_mobilenetv3small_saved_model_float32": _FUSED_HARD_SWISH,
-    "tfk_regnetx002_tf_keras_h5_float32": _XLA_CALL,
-}
+# and the test fails until their entries are removed. (Fixed: Keras 3 RNN dropout's seed update,
+# state_updates.py; exact GELU's Erfc, erfc.py; oneDNN's fused hard swish, fused_ops.py; grouped
+# convolutions in jit_compile calls, grouped_convs.py.)
+KNOWN_FAILING = {}
 
 # Cells that convert to a correct graph (TensorFlow running our written graph matches the source)
 # but that tfjs-node 4.22 cannot run: its TensorFlow backend lacks a kernel that TF.js's CPU

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One idempotent set-up for a fresh machine: apt packages (Bazel 4.2.3, JDK 17, Chromium), the Python venv
-# (.venv, from requirements.lock), the Node packages of runtime_tests/ (from package-lock.json, with
-# tfjs-node built offline) and the machine-local user.bazelrc. A second run checks stamps and
+# One idempotent set-up for a fresh machine: apt packages (Bazel 4.2.3, JDK 17, Chromium, nginx-light:
+# the remote-cache test's HTTP cache), the Python venv (.venv, from requirements.lock), the Node
+# packages of runtime_tests/ (from package-lock.json, with tfjs-node built offline) and the
+# machine-local user.bazelrc. A second run checks stamps and
 # returns in seconds. Any failure names the step and exits non-zero. (Chromium: the browser tests
 # drive Debian's /usr/bin/chromium through playwright-core; no browser is ever downloaded.)
 set -euo pipefail
@@ -15,7 +16,7 @@ sha() { sha256sum "$@" | sha256sum | cut -c1-64; }
 
 # ---- 1. system packages -------------------------------------------------------------------
 STEP="apt packages"
-APT_PACKAGES=(bazel-bootstrap bazel-rules-java openjdk-17-jdk-headless build-essential chromium)
+APT_PACKAGES=(bazel-bootstrap bazel-rules-java openjdk-17-jdk-headless build-essential chromium nginx-light)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # All tests, from a fresh clone: set up (if needed), `bazel test //...`, then (when no arguments
-# are given) the codec's AddressSanitizer run and the example consumer workspace (examples/consumer).
+# are given) the codec's AddressSanitizer run and the example consumer workspace (examples/consumer)
+# with the remote-cache test.
 # Extra arguments go to `bazel test` (e.g. a target pattern or --test_output=all).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,12 +19,16 @@ if [ $# -eq 0 ]; then
   logs+=("$(bazel info --config=asan bazel-testlogs 2>/dev/null)")
 fi
 # Then, on a full run, the example consumer: a separate workspace using @tfjs_export through
-# local_repository (its tfjs_model builds and tfjs_parity_tests). A step here rather than a
-# nested `bazel test` inside one of our tests: no Bazel server inside a sandbox, and its inputs
-# (examples/consumer is in .bazelignore) cannot be declared to our build.
+# local_repository (every rule: its tfjs_model/tfjs_bundle builds and tfjs_parity_tests), built
+# and tested in an empty output base against a local nginx HTTP cache, then again in a second
+# empty output base that must take every action from the cache (tools/bazel/remote_cache_test.py).
+# A step here rather than a nested `bazel test` inside one of our tests: no Bazel server inside a
+# sandbox, and its inputs (examples/consumer is in .bazelignore) cannot be declared to our build.
 if [ $# -eq 0 ]; then
-  (cd examples/consumer && bazel test //...) || rc=1
-  logs+=("$(cd examples/consumer && bazel info bazel-testlogs 2>/dev/null)")
+  consumer_logs=$(mktemp)
+  .venv/bin/python tools/bazel/remote_cache_test.py --testlogs_out "$consumer_logs" || rc=1
+  [ ! -s "$consumer_logs" ] || logs+=("$(cat "$consumer_logs")")
+  rm -f "$consumer_logs"
 fi
 # One closing line counting individual test cases (from each target's JUnit XML, in both
 # workspaces), since Bazel's own summary counts targets.

@@ -1,7 +1,8 @@
 /**
  * tfjs-export bundle loader (written by `tfjs-export bundle`; needs TF.js loaded as `tf`).
  *
- *   const {model, info} = await tfjsExportBundle.load('path/to/model_dir/');
+ *   const {model, info, predict} = await tfjsExportBundle.load('path/to/model_dir/');
+ *   const {score, cls} = await predict({age: ageTensor, feat: featTensor});  // by name
  *
  * - Integrity: every file (model.json and each weight shard) is checked against the SHA-256 and
  *   size in integrity.json before use; a corrupted or truncated file is refused with a
@@ -124,9 +125,89 @@
     }
   }
 
+  const DTYPES = {DT_FLOAT: 'float32', DT_INT32: 'int32', DT_INT64: 'int32', DT_BOOL: 'bool', DT_STRING: 'string'};
+
+  /** {name, shape, dtype} of a model's inputs or outputs by TF.js name (Graph: the signature's keys). */
+  function tensorsByName(model, modelJSON, which) {
+    const signature = modelJSON.signature;
+    if (modelJSON.format === 'graph-model' && signature && signature[which]) {
+      return Object.keys(signature[which]).filter((k) => !('resourceId' in signature[which][k])).map((k) => {
+        const info = signature[which][k];
+        const dims = info.tensorShape && info.tensorShape.dim;
+        return {name: k, dtype: DTYPES[info.dtype] || 'float32',
+          shape: dims ? dims.map((d) => (Number(d.size) < 0 ? null : Number(d.size))) : null};
+      });
+    }
+    const names = which === 'inputs' ? model.inputNames : model.outputNames;
+    return model[which].map((t, i) => ({name: names[i], shape: t.shape, dtype: t.dtype}));
+  }
+
   /**
-   * Loads the bundle in directory baseUrl. Returns {model, modelJSON, integrity, info}; info has
-   * format, files, totalBytes, fromCache, fromNetwork, downloadedBytes, integritySource, loadMs.
+   * Named calls for a loaded model. The converter names every input and output (a Keras dict's
+   * keys) and records a dict / nested structure in userDefinedMetadata.structure:
+   *   predictByName(feed) -> {name: tensor} for every output;
+   *   predict(feed) -> the outputs in the Keras model's structure ({score, cls}, [a, [b, c]], one
+   *     tensor), or as TF.js returns them when nothing is recorded.
+   * feed: {name: tensor}, the input structure itself, an array in input order, or one tensor.
+   */
+  function namedCalls(model, modelJSON) {
+    const structure = (modelJSON.userDefinedMetadata || {}).structure || null;
+    const inputs = tensorsByName(model, modelJSON, 'inputs').map((t) => t.name);
+    const outputs = tensorsByName(model, modelJSON, 'outputs').map((t) => t.name);
+    const graph = modelJSON.format === 'graph-model';
+    function flatFeed(feed) {
+      const named = {};
+      const walk = (shape, value) => {
+        if (typeof shape === 'string') named[shape] = value;
+        else if (Array.isArray(shape)) shape.forEach((s, i) => walk(s, value && value[i]));
+        else Object.keys(shape).forEach((k) => walk(shape[k], value && value[k]));
+      };
+      const nestedList = structure && Array.isArray(structure.inputs);
+      if (feed instanceof tf.Tensor) named[inputs[0]] = feed;
+      else if (Array.isArray(feed) && !nestedList) inputs.forEach((n, i) => { named[n] = feed[i]; });
+      else if (structure && typeof structure.inputs !== 'string') walk(structure.inputs, feed);
+      else Object.assign(named, feed);
+      const missing = inputs.filter((n) => !(named[n] instanceof tf.Tensor));
+      if (missing.length) {
+        throw new BundleError('format', `no tensor given for input(s) ${missing.join(', ')} ` +
+          `(the model's inputs: ${inputs.join(', ')})`);
+      }
+      return named;
+    }
+    async function predictByName(feed) {
+      const named = flatFeed(feed);
+      let ys;
+      if (graph) {
+        try {
+          ys = model.execute(named, outputs);
+        } catch (err) {
+          if (!/executeAsync/.test(err.message)) throw err;
+          ys = await model.executeAsync(named, outputs);
+        }
+      } else {
+        const xs = inputs.map((n) => named[n]);
+        ys = model.predict(xs.length === 1 ? xs[0] : xs);
+      }
+      ys = [].concat(ys);
+      const byName = {};
+      outputs.forEach((n, i) => { byName[n] = ys[i]; });
+      return byName;
+    }
+    async function predict(feed) {
+      const byName = await predictByName(feed);
+      const build = (shape) => (typeof shape === 'string' ? byName[shape] : Array.isArray(shape) ? shape.map(build) :
+        Object.fromEntries(Object.keys(shape).map((k) => [k, build(shape[k])])));
+      if (structure) return build(structure.outputs);
+      return outputs.length === 1 ? byName[outputs[0]] : outputs.map((n) => byName[n]);
+    }
+    return {inputs: tensorsByName(model, modelJSON, 'inputs'), outputs: tensorsByName(model, modelJSON, 'outputs'),
+      structure, predict, predictByName};
+  }
+
+  /**
+   * Loads the bundle in directory baseUrl. Returns {model, modelJSON, integrity, info, inputs,
+   * outputs, structure, predict, predictByName} (the last five: namedCalls); info has format,
+   * files, totalBytes, fromCache, fromNetwork, downloadedBytes, integritySource, loadMs.
    */
   async function load(baseUrl, options = {}) {
     const t0 = performance.now();
@@ -162,8 +243,8 @@
     const model = info.format === 'graph-model' ?
       await tf.loadGraphModel(handler) : await tf.loadLayersModel(handler);
     info.loadMs = performance.now() - t0;
-    return {model, modelJSON, integrity, info};
+    return {model, modelJSON, integrity, info, ...namedCalls(model, modelJSON)};
   }
 
-  global.tfjsExportBundle = {load, BundleError, sha256Hex};
+  global.tfjsExportBundle = {load, namedCalls, BundleError, sha256Hex};
 })(typeof window !== 'undefined' ? window : self);

@@ -28,6 +28,8 @@ def run(args):
             shape = tensor.get("shape")
             described = f" {shape} {tensor.get('dtype')}" if shape is not None else ""
             print(f"{kind[:-1] + ':':<13} {tensor['name']}{described}")
+    if "structure" in summary:
+        print(f"{'structure:':<13} {json.dumps(summary['structure'])}")
     counts = summary.get("layer_counts") or summary.get("op_counts") or {}
     label = "layers" if "layer_counts" in summary else "ops"
     print(f"{label + ':':<13} {sum(counts.values())} ({', '.join(f'{k} {v}' for k, v in counts.items())})")

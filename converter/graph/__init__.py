@@ -108,6 +108,8 @@ def read_graph_model(src, input_format, plan, options):
     weights = extract_weights(graph_def)
     signature = signature_json(frozen.inputs, frozen.outputs)
     extra = {"signature": signature}
+    if frozen.user_metadata:  # a Keras model's dict / nested inputs and outputs (load.py)
+        extra["userDefinedMetadata"] = frozen.user_metadata
     # --- hash tables (tables.py): initializer weights (never quantised), resource inputs ---
     if table_graphs:
         from tfjs_export.converter.graph.tables import KeepTablesUnquantised

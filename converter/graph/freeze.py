@@ -2,7 +2,8 @@
 v2 (While/If) is lowered to Switch/Merge/Enter/Exit, which TF.js executes.
 
 `freeze_captures` does it on a GraphDef whose captured variables are resource placeholders, given
-their values: grappler's function inliner (no weights in the graph yet), then each placeholder
+their values: grappler's function inliner (no weights in the graph yet), the variable updates no
+output can see are dropped (state_updates.py: a graph model holds no state), then each placeholder
 becomes a Const and the handle's path is retyped (ReadVariableOp -> Identity, ResourceGather ->
 GatherV2, VariableShape -> Shape; Identity/Enter/Switch/Merge/... take the value's dtype).
 saved_model.py feeds it from the checkpoint; `freeze` feeds it from a live TF function (Keras
@@ -20,7 +21,9 @@ import numpy as np
 
 from tfjs_export.converter.errors import ConversionError
 from tfjs_export.converter.graph.grappler import inline_functions
+from tfjs_export.converter.graph.grouped_convs import mark_xla_functions
 from tfjs_export.converter.graph.nodes import GraphIndex, input_name, make_const, unique_name
+from tfjs_export.converter.graph.state_updates import drop_unobserved_updates
 from tfjs_export.converter.graph.tensors import DT_RESOURCE, dtype_enum, to_tensor_proto
 from tfjs_export.converter.tf_logs import quiet_tensorflow
 
@@ -48,6 +51,7 @@ class FrozenGraph:
     graph_def: object  # tf.compat.v1.GraphDef
     inputs: list  # TensorInfo, signature order
     outputs: list
+    user_metadata: dict = None  # model.json userDefinedMetadata (a Keras model's dict/nested structure)
 
 
 def freeze(loaded):
@@ -109,7 +113,7 @@ def _check_inputs(inputs, loaded):
 def _frozen(graph_def, inputs, outputs, loaded):
     """FrozenGraph with the signature: the loaded function's keys, the graph's tensors."""
     return FrozenGraph(graph_def, [_info(k, t) for k, t in zip(loaded.input_keys, inputs)],
-                       [_info(k, t) for k, t in zip(loaded.output_keys, outputs)])
+                       [_info(k, t) for k, t in zip(loaded.output_keys, outputs)], loaded.user_metadata)
 
 
 def _info(key, tensor):
@@ -126,10 +130,13 @@ def freeze_captures(graph_def, values, inputs, outputs):
         # run time by grappler and never inlined; drop the marker so the generic body is used.
         if "api_implements" in function.attr:
             del function.attr["api_implements"]
+    mark_xla_functions(graph_def)  # grouped convolutions' jit_compile functions: inlined too
     try:
         graph_def = inline_functions(graph_def, list(values) + list(inputs), outputs)
     except ValueError as err:  # grappler could not import the graph
         raise NotFreezable(f"grappler's inliner refused the graph: {err}") from None
+    variables = [n.name for n in graph_def.node if n.name in values and n.attr["dtype"].type == DT_RESOURCE]
+    drop_unobserved_updates(graph_def, variables, outputs)
     index = GraphIndex(graph_def)
     for name, array in values.items():
         node = index.by_name.get(name)

@@ -6,15 +6,19 @@
 - `unfuse_unsupported`: grappler may fuse more than TF.js runs (`_FusedConv2D` with a residual
   Add, a Tanh or Gelu activation, a FusedBatchNorm). TF.js 4.22 runs only `[BiasAdd]`,
   `[BiasAdd, act]` or `[act]` with act one of TF_JS_ACTIVATIONS; anything else is split back into
-  the plain op followed by its BiasAdd / Add / activation nodes.
+  the plain op followed by its BiasAdd / Add / activation nodes (oneDNN's `_FusedHardSwish` as
+  the elementwise ops it stands for).
 """
 
-from tfjs_export.converter.graph.nodes import GraphIndex, input_name, remove_nodes
+import numpy as np
+
+from tfjs_export.converter.graph.nodes import GraphIndex, input_name, make_const, remove_nodes
+from tfjs_export.converter.graph.tensors import NUMPY_DTYPES
 from tfjs_export.converter.graph.tf_modules import tensorflow_protos
 
 TF_JS_ACTIVATIONS = ("Relu", "Relu6", "Elu", "LeakyRelu", "Prelu", "Sigmoid")
-_FUSED_BASE = {"_FusedConv2D": "Conv2D", "_FusedMatMul": "MatMul",
-               "FusedDepthwiseConv2dNative": "DepthwiseConv2dNative"}
+FUSED_OPS = {"_FusedConv2D": "Conv2D", "_FusedMatMul": "MatMul",
+             "FusedDepthwiseConv2dNative": "DepthwiseConv2dNative"}
 _FUSED_ONLY_ATTRS = ("fused_ops", "num_args", "epsilon", "leakyrelu_alpha", "num_host_args")
 
 
@@ -70,7 +74,7 @@ def unfuse_unsupported(graph_def, always=()):
     split = 0
     new_nodes = []
     for node in graph_def.node:
-        base = _FUSED_BASE.get(node.op)
+        base = FUSED_OPS.get(node.op)
         if base is None or (node.op not in always and runs_in_tfjs(node.attr["fused_ops"].list.s)):
             continue
         ops = [op.decode() for op in node.attr["fused_ops"].list.s]
@@ -100,6 +104,18 @@ def unfuse_unsupported(graph_def, always=()):
             elif op in ("Relu", "Relu6", "Elu", "Sigmoid", "Tanh", "Softplus", "Selu"):
                 step.op = op
                 step.input.append(previous)
+            elif op == "_FusedHardSwish" and t in NUMPY_DTYPES:
+                # oneDNN's hard swish (MobileNetV3): x * (relu6(x + 3) * 1/6), as Keras writes it
+                three, sixth = (make_const(f"{node.name}/unfused_{i}_{c}", np.array(v, NUMPY_DTYPES[t]))
+                                for c, v in (("three", 3.0), ("sixth", 1.0 / 6.0)))
+                shifted, clipped, scaled = (_op_node(node_def_pb2, f"{node.name}/unfused_{i}_{k}", k, t)
+                                            for k in ("AddV2", "Relu6", "Mul"))
+                shifted.input.extend([previous, three.name])
+                clipped.input.append(shifted.name)
+                scaled.input.extend([clipped.name, sixth.name])
+                chain.extend([three, sixth, shifted, clipped, scaled])
+                step.op = "Mul"
+                step.input.extend([previous, scaled.name])
             else:
                 chain = None  # cannot split it: the op check will name it
                 break
@@ -113,3 +129,9 @@ def unfuse_unsupported(graph_def, always=()):
         split += 1
     graph_def.node.extend(new_nodes)
     return split
+
+
+def _op_node(node_def_pb2, name, op, t):
+    node = node_def_pb2.NodeDef(name=name, op=op)
+    node.attr["T"].type = t
+    return node

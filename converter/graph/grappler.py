@@ -65,7 +65,12 @@ def optimize(graph_def, inputs, outputs, optimizers=FIRST_PASS):
     for node in optimized.node:
         node.device = ""  # placement means nothing to TF.js; keep the output machine-independent
         if node.op == "Placeholder" and node.name in set_aside:
+            # the stub's inputs as grappler left them: it may have rewired or removed the control
+            # edges on it (an inlined call's input_control_node NoOp)
+            controls = list(node.input)
             node.CopyFrom(set_aside[node.name])
+            del node.input[:]
+            node.input.extend(controls)
     return optimized
 
 

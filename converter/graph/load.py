@@ -17,6 +17,8 @@ import re
 
 from tfjs_export.converter.errors import ConversionError
 from tfjs_export.converter.graph.nodes import safe_node_name
+from tfjs_export.converter.structure import StructureError, keras_model_names, keras_model_structures
+from tfjs_export.converter.structure import metadata as structure_metadata
 
 
 @dataclasses.dataclass
@@ -27,6 +29,7 @@ class LoadedFunction:
     input_keys: list
     output_keys: list
     generated_by: str  # e.g. "TensorFlow 2.19.0" or "Keras 3.15.1"
+    user_metadata: dict = None  # model.json userDefinedMetadata: a dict / nested structure
     source: object = None  # (label, the Keras model as it is) when its float32-policy copy was traced
 
 
@@ -150,15 +153,22 @@ def _first_line(err):
 def _trace_keras_model(model, generated_by, input_shapes=None, path=None):
     import tensorflow as tf
 
-    keys, specs, functional = _input_specs(model, input_shapes, path)
-    output_keys = keras_output_keys(model) if functional else []
+    try:
+        keys, specs, functional = _input_specs(model, input_shapes, path)
+        output_keys = keras_output_keys(model) if functional else []
+    except StructureError as err:
+        raise ConversionError(f"cannot name the model's inputs and outputs: {err}", path) from None
+    struct = getattr(model, "_inputs_struct", getattr(model, "_nested_inputs", None)) if functional else None
 
     def call(*xs):
-        outputs = model(list(xs) if len(xs) > 1 else xs[0], training=False)
-        if isinstance(outputs, dict):  # a subclassed model may return a dict: its keys name the outputs
+        if isinstance(struct, dict) or isinstance(struct, (list, tuple)) and len(xs) > 1:
+            outputs = model(tf.nest.pack_sequence_as(struct, list(xs)), training=False)  # dicts, nesting
+        else:
+            outputs = model(list(xs) if len(xs) > 1 else xs[0], training=False)
+        if isinstance(outputs, dict) and not functional:  # a subclassed model's dict: its keys name the outputs
             output_keys[:] = sorted(outputs)
             outputs = [outputs[k] for k in output_keys]
-        outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        outputs = tf.nest.flatten(outputs)  # Keras' order (dict keys sorted): the order of output_keys
         if not functional and not output_keys:
             output_keys[:] = [f"output_{i}" for i in range(len(outputs))]
         # Identity ops named after the outputs give the graph readable output node names.
@@ -173,7 +183,9 @@ def _trace_keras_model(model, generated_by, input_shapes=None, path=None):
     if len(function.outputs) != len(output_keys):
         raise ConversionError(f"model has {len(function.outputs)} outputs but names for {len(output_keys)}", path)
     function._tfjs_keep_alive = model
-    return LoadedFunction(function, keys, output_keys, generated_by)
+    # A dict / nested structure is recorded in userDefinedMetadata (converter/structure.py).
+    user_metadata = structure_metadata(*keras_model_structures(model), keys, output_keys) if functional else None
+    return LoadedFunction(function, keys, output_keys, generated_by, user_metadata=user_metadata)
 
 
 def _input_specs(model, input_shapes, path):
@@ -187,7 +199,7 @@ def _input_specs(model, input_shapes, path):
     except (AttributeError, ValueError):  # Keras 3 subclassed models have no .inputs at all
         inputs = []
     if inputs:
-        keys = [_tensor_key(t, f"input_{i}") for i, t in enumerate(inputs)]
+        keys = keras_model_names(model)[0]  # dict keys for dict inputs (converter/structure.py)
         shapes = [list(t.shape) for t in inputs]
         if input_shapes:
             unknown = sorted(set(input_shapes) - set(keys))
@@ -232,13 +244,6 @@ def _tensor_key(tensor, fallback):
 
 
 def keras_output_keys(model):
-    """Output layer names (what Keras users call the outputs), else tensor names."""
-    names = list(getattr(model, "output_names", None) or [])
-    if len(names) == len(model.outputs) and not any(n.startswith("keras_tensor") for n in names):
-        return names
-    keys = []
-    for i, tensor in enumerate(model.outputs):
-        history = getattr(tensor, "_keras_history", None)
-        layer = history[0] if history else None
-        keys.append(getattr(layer, "name", None) or _tensor_key(tensor, f"output_{i}"))
-    return keys
+    """The names of a functional model's outputs, as converter/structure.py names them: dict keys,
+    else the output layer names (what Keras users call the outputs)."""
+    return keras_model_names(model)[1]

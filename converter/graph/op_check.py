@@ -1,4 +1,5 @@
-"""Op check: every op of the final graph must be one tfjs-converter 4.22 can execute.
+"""Op check: every op of the final graph must be one tfjs-converter 4.22 can execute (and every
+fused kernel a combination of its fused ops TF.js runs).
 
 The list (tfjs_ops.txt) is generated from @tensorflow/tfjs-converter by tools/gen_tfjs_ops.py.
 A graph with other ops would load in TF.js and then fail at the first predict, in the user's
@@ -10,6 +11,7 @@ import functools
 import os
 
 from tfjs_export.converter.errors import ConversionError
+from tfjs_export.converter.graph.fused_ops import FUSED_OPS, runs_in_tfjs
 
 _OPS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tfjs_ops.txt")
 _MAX_NODES_LISTED = 3  # per op: enough to find them, short enough for one line
@@ -29,6 +31,11 @@ def unsupported_nodes(graph_def):
     for node in nodes:
         if node.op not in supported_ops():
             found[node.op].append(node.name)
+        elif node.op in FUSED_OPS and not runs_in_tfjs(node.attr["fused_ops"].list.s):
+            # TF.js has the kernel but not this fusion (a oneDNN activation, a batch norm): it
+            # would fail at predict, e.g. `Activation: _fusedhardswish has not been implemented`
+            fused = "+".join(op.decode() for op in node.attr["fused_ops"].list.s)
+            found[f"{node.op} fused with {fused}"].append(node.name)
     return dict(found)
 
 

@@ -65,6 +65,11 @@ def _strip_debug_ops(state):
     return strip_debug_ops(state.graph_def)
 
 
+def _split_grouped_convs(state):
+    from tfjs_export.converter.graph.grouped_convs import split_grouped_convs
+    return split_grouped_convs(state.graph_def)
+
+
 def _lower_batch_norms(state):
     from tfjs_export.converter.graph.batch_norms import lower_batch_norms
     return lower_batch_norms(state.graph_def)
@@ -117,6 +122,11 @@ def _unfuse_unsupported(state):
     return unfuse_unsupported(state.graph_def)
 
 
+def _rewrite_erfc(state):
+    from tfjs_export.converter.graph.erfc import rewrite_erfc
+    return rewrite_erfc(state.graph_def)
+
+
 def _drop_control_inputs(state):
     from tfjs_export.converter.graph.control_deps import drop_control_inputs
     return drop_control_inputs(state.graph_def)
@@ -141,6 +151,7 @@ def _prune_unused(state):
 
 PASSES = (
     Pass("strip_debug_ops", _strip_debug_ops, "remove Assert/CheckNumerics/Print and what waits on them"),
+    Pass("split_grouped_convs", _split_grouped_convs, "grouped Conv2D -> depthwise conv, or one conv per group"),
     Pass("lower_batch_norms", _lower_batch_norms, "training-mode / channels-first batch norms -> elementwise ops"),
     Pass("fold_constants", _fold_constants, "constant subgraphs on the weights, in numpy"),
     Pass("grappler", _grappler_first, "grappler: constant folding, arithmetic, dependency pruning"),
@@ -155,6 +166,7 @@ PASSES = (
     Pass("undo_fusions", _undo_fusions, "undo remapper fusions TF.js lacks (_FusedBatchNormEx, _MklLayerNorm)"),
     Pass("fuse_depthwise", _fuse_depthwise, "depthwise conv + bias (+ activation) -> FusedDepthwiseConv2dNative"),
     Pass("unfuse_unsupported", _unfuse_unsupported, "split fused kernels whose activation TF.js lacks"),
+    Pass("rewrite_erfc", _rewrite_erfc, "Erfc (exact GELU) -> 1 - Erf: TF.js has only Erf"),
     Pass("drop_control_inputs", _drop_control_inputs, "drop control edges TF.js cannot schedule"),
     Pass("bind_loop_values", _bind_loop_values, "tie loop-body values to their iteration for TF.js"),
     Pass("quantize_per_channel", _quantize_per_channel, "uint8/uint16 weights: per-channel ranges (or a folded "

@@ -39,6 +39,8 @@ _PROTO_MODULES = {
 _GRAPPLER_MODULES = {
     "tf_optimizer": "tensorflow.python.grappler.tf_optimizer",
     "cluster": "tensorflow.python.grappler.cluster",
+    # maps a C++ error to a Python exception: without it an error in grappler aborts the process
+    "errors_impl": "tensorflow.python.framework.errors_impl",
 }
 
 

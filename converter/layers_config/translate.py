@@ -27,16 +27,20 @@ from tfjs_export.converter.layers_config import keras_quantized, objects
 from tfjs_export.converter.layers_config.layer_table import (_COMMON_KEYS, GRAPH_HINT, MISMATCHED, MODEL_CLASSES,
                                                               RULES)
 from tfjs_export.converter.spec import Weight
+from tfjs_export.converter.structure import StructureError, named_leaves
+from tfjs_export.converter.structure import metadata as structure_metadata
 
 
 class Translation:
     """The translated topology plus, per top-level layer, its variables' TF.js names."""
 
-    def __init__(self, topology, layer_weights, constants, notices, custom_layers=(), quantized=None):
+    def __init__(self, topology, layer_weights, constants, notices, custom_layers=(), quantized=None, structure=None):
         self.topology = topology
         # layers quantised by Keras: {TF.js weight prefix (e.g. "dense"): keras_quantized.QuantizedLayer};
         # their layer_weights entries name Keras' variables, which readers dequantise.
         self.quantized = dict(quantized or {})
+        # model.json userDefinedMetadata recording a dict / nested input-output structure, or None
+        self.structure = structure
         # top-level custom layers kept by allow_custom_layers: their weights take the names
         # `<layer>/<index>` in the order the file stores them (it records no variable names).
         self.custom_layers = set(custom_layers)
@@ -72,7 +76,7 @@ def translate_model(config, path=None, keras_version="3", allow_custom_layers=Fa
             f"weight names {', '.join(duplicates)} occur twice (a nested model reuses a layer name "
             "of the outer model): TF.js matches weights by name; rename the layers", path)
     return Translation(topology, translator.layer_weights, translator.constants, translator.notices,
-                       translator.custom_layers, translator.quantized)
+                       translator.custom_layers, translator.quantized, translator.structure)
 
 
 class _Translator:
@@ -87,6 +91,7 @@ class _Translator:
         self.unsupported = []  # (name, class, detail): all reported at once
         self.quantized = {}  # TF.js weight prefix -> keras_quantized.QuantizedLayer
         self.taken = set()  # layer names in use (rewrites add layers)
+        self.structure = None  # the top-level model's, when not flat (converter/structure.py)
 
     def raise_unsupported(self):
         if not self.unsupported:
@@ -137,21 +142,78 @@ class _Translator:
         layers = []
         for spec in config["layers"]:
             layers.extend(self.expand(spec, prefix, trainable, functional=True))
-        outputs = _tensor_refs(config.get("output_layers"))
+        try:
+            inputs = named_leaves(config.get("input_layers"), "inputs")
+            outputs = named_leaves(config.get("output_layers"), "outputs")
+        except StructureError as err:
+            raise ConversionError(f"model config: model '{config.get('name', 'model')}': {err}", self.path) from None
         # A model used as a layer has, in tfjs, its own internal node 0; calls made by the outer
         # model are nodes 1, 2, ... (Keras skips that node when it reads a config; tfjs does not).
-        # Keras 2 / tf_keras configs already count that node.
+        # Keras 2 / tf_keras configs already count that node, and so do Keras 3 output_layers
+        # naming a nested functional model (not a nested Sequential): Keras' get_config counts
+        # it there but not in keras_history.
         keras3_nodes = any(isinstance(n, dict) for spec in config["layers"] for n in spec.get("inbound_nodes") or [])
-        nested = {layer["name"] for layer in layers if layer["class_name"] in MODEL_CLASSES and keras3_nodes}
-        for ref in [t for layer in layers for node in layer["inbound_nodes"] for t in node] + outputs:
+        nested = {layer["name"]: layer["class_name"] for layer in layers
+                  if layer["class_name"] in MODEL_CLASSES and keras3_nodes}
+        for ref in [t for layer in layers for node in layer["inbound_nodes"] for t in node]:
             if ref[0] in nested:
                 ref[1] += 1
+        for _, ref, _ in outputs:
+            if nested.get(ref[0]) == "Sequential":
+                ref[1] += 1
+        input_refs = self.name_inputs(layers, inputs, config)
+        output_refs = self.name_outputs(layers, outputs, config)
+        if prefix is None:
+            self.structure = structure_metadata(config.get("input_layers"), config.get("output_layers"),
+                                                [ref[0] for ref in input_refs], [ref[0] for ref in output_refs])
         return {"class_name": "Model", "config": {
             "name": config.get("name", "model"),
             "layers": layers,
-            "input_layers": _tensor_refs(config.get("input_layers")),
-            "output_layers": outputs,
+            "input_layers": input_refs,
+            "output_layers": output_refs,
         }}
+
+    def name_inputs(self, layers, inputs, config):
+        """Input refs in flattening order; an input under a dict key is renamed after the key
+        (an InputLayer has no weights: only references to it change)."""
+        by_name = {layer["name"]: layer for layer in layers}
+        refs = []
+        for name, ref, keyed in inputs:
+            if keyed and name != ref[0]:
+                self.check_free(name, by_name, config, "input")
+                layer = by_name.pop(ref[0])
+                layer["name"] = layer["config"]["name"] = name
+                by_name[name] = layer
+                for t in (t for other in layers for node in other["inbound_nodes"] for t in node):
+                    if t[0] == ref[0]:
+                        t[0] = name
+                ref = [name] + ref[1:]
+            refs.append(ref[:3])
+        return refs
+
+    def name_outputs(self, layers, outputs, config):
+        """Output refs in flattening order; an output under a dict key that is not the name of
+        its layer gets a linear Activation named after the key (TF.js names outputs after their
+        layers; renaming the layer itself would rename its weights)."""
+        by_name = {layer["name"]: layer for layer in layers}
+        refs = []
+        for name, ref, keyed in outputs:
+            if keyed and name != ref[0]:
+                self.check_free(name, by_name, config, "output")
+                identity = {"class_name": "Activation", "name": name, "inbound_nodes": [[ref[:3] + [{}]]],
+                            "config": {"name": name, "trainable": False, "dtype": "float32", "activation": "linear"}}
+                layers.append(identity)
+                by_name[name] = identity
+                ref = [name, 0, 0]
+            refs.append(ref[:3])
+        return refs
+
+    def check_free(self, name, by_name, config, what):
+        if name in by_name:
+            raise ConversionError(
+                f"model config: model '{config.get('name', 'model')}': the {what} named by dict key '{name}' "
+                f"would take the name of layer '{name}', which is another tensor: TF.js names {what}s after "
+                "their layers; rename the layer or the key", self.path)
 
     # -- one entry of a model's layer list -> one or more tfjs layers ----------------------------
 
@@ -499,16 +561,9 @@ def _keras_tensors(value):
             if not (isinstance(history, list) and len(history) == 3):
                 raise ValueError("malformed keras_history in an inbound node")
             return [history]
-        return []
+        # A dict of tensors (a nested model called on its dict inputs): Keras' flattening order,
+        # the order of that model's inputs.
+        return [t for key in sorted(value) for t in _keras_tensors(value[key])]
     if isinstance(value, (list, tuple)):
         return [t for item in value for t in _keras_tensors(item)]
     return []
-
-
-def _tensor_refs(value):
-    """`["x", 0, 0]` (one tensor) or `[["x", 0, 0], ...]` -> always a list of refs."""
-    if not value:
-        return []
-    if isinstance(value[0], str):
-        return [list(value)]
-    return [list(v) for v in value]

@@ -14,7 +14,7 @@ import os
 import h5py
 
 from tfjs_export.converter.errors import ConversionError
-from tfjs_export.converter.readers.topology_check import translate_checked
+from tfjs_export.converter.readers.topology_check import translate_checked, translation_extra
 from tfjs_export.converter.readers.weights import ReadMeter, legacy_order, pair_weights, read_dataset
 from tfjs_export.converter.readers.hdf5_check import check_hdf5_file
 from tfjs_export.converter.spec import ModelSpec
@@ -89,4 +89,5 @@ def _read(h5, path, allow_custom_layers, meter=None):
     weights = pair_weights(translation, found, path, "model_weights")
     topology = dict(translation.topology, keras_version=keras_version, backend="tensorflow")
     return ModelSpec(format="layers-model", topology=topology, weights=weights,
-                     generated_by=f"keras v{keras_version}", notices=translation.notices)
+                     generated_by=f"keras v{keras_version}", notices=translation.notices,
+                     extra=translation_extra(translation))

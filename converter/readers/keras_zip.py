@@ -18,7 +18,7 @@ import h5py
 from tfjs_export.converter.errors import ConversionError, brief
 from tfjs_export.converter.layers_config.layer_table import MODEL_CLASSES
 from tfjs_export.converter.readers.hdf5_check import HEAD_BYTES, check_hdf5_size
-from tfjs_export.converter.readers.topology_check import translate_checked
+from tfjs_export.converter.readers.topology_check import translate_checked, translation_extra
 from tfjs_export.converter.readers.weights import ReadMeter, pair_weights, read_dataset
 from tfjs_export.converter.spec import ModelSpec
 
@@ -73,7 +73,8 @@ def read_keras_zip(path, allow_custom_layers=False, progress=None):
     keras_version = str(metadata.get("keras_version", "3"))
     topology = dict(translation.topology, keras_version=keras_version, backend="tensorflow")
     spec = ModelSpec(format="layers-model", topology=topology, weights=weights,
-                     generated_by=f"keras v{keras_version}", notices=translation.notices)
+                     generated_by=f"keras v{keras_version}", notices=translation.notices,
+                     extra=translation_extra(translation))
     return spec
 
 

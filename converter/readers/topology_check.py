@@ -7,6 +7,7 @@ Reads both the Keras 3 (`keras_history`) and Keras 2 (`[name, node, tensor, kwar
 
 from tfjs_export.converter.errors import ConversionError, brief
 from tfjs_export.converter.layers_config.layer_table import MODEL_CLASSES
+from tfjs_export.converter.structure import StructureError, flatten
 
 
 def check_model_config(config, path, where="model config"):
@@ -50,12 +51,19 @@ def check_model_config(config, path, where="model config"):
                 if ref[0] not in models and ref[1] < len(nodes[ref[0]]):
                     edges[(name, index)].add((ref[0], ref[1]))
     for key in ("input_layers", "output_layers"):
+        # A single tensor, a list, a dict or any nesting of them (Keras 3): converter/structure.py.
         refs = inner.get(key, [])
-        if isinstance(refs, list) and len(refs) >= 1 and isinstance(refs[0], str):
-            refs = [refs]  # Keras 3 writes a single input/output without the outer list
-        if not isinstance(refs, list):
-            raise ConversionError(f"{where}: {key} is not a list", path)
-        for ref in refs:
+        if refs == []:
+            continue
+        try:
+            leaves = flatten(refs, "inputs" if key == "input_layers" else "outputs")
+        except RecursionError:
+            raise ConversionError(f"{where}: {key} is nested too deeply", path) from None
+        except StructureError as err:
+            if isinstance(refs, (list, tuple, dict)) and refs:
+                raise ConversionError(f"{where}: {key}: {err}", path) from None
+            raise ConversionError(f"{where}: {key} is neither a layer reference, a list nor a dict", path) from None
+        for _, ref in leaves:
             _check_ref(ref, nodes, path, f"{where}: {key}")
     _check_acyclic(edges, path, where)
 
@@ -123,3 +131,9 @@ def translate_checked(config, path, where, keras_version, allow_custom_layers=Fa
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as err:
         detail = str(err).splitlines()[0] if str(err) else ""
         raise ConversionError(f"{where}: malformed model config ({type(err).__name__}: {detail})", path) from None
+
+
+def translation_extra(translation):
+    """The model.json fields a translation adds: userDefinedMetadata recording a dict or nested
+    input/output structure (converter/structure.py), when there is one."""
+    return {"userDefinedMetadata": translation.structure} if translation.structure else {}

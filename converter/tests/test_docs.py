@@ -52,7 +52,7 @@ def test_docs_mention(command, option):
 # -- every error message the CLI can print is in docs/troubleshooting.md ------------------------
 
 _ERROR_CLASSES = {"ConversionError": 0, "UnsupportedLayerError": 2, "ObjectError": 0, "CodecError": 0,
-                  "CodecWriteError": 0, "ValueError": 0,  # class -> index of its message argument
+                  "CodecWriteError": 0, "ValueError": 0, "StructureError": 0,  # class -> index of its message argument
                   "fail": 0}  # model_dir.py's `field.fail(problem)`: a ConversionError naming the field
 _MIN_KEY = 6  # a message whose fixed parts are all shorter only passes another message on
 

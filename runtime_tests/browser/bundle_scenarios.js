@@ -15,7 +15,10 @@
  *                   values), the image beside them and the timings as the DOM shows them,
  *                   and a screenshot
  *
- *   node browser/bundle_scenarios.js BUNDLE_DIR OUT.json SCREENSHOT_DIR [CASE_DIR [IMAGE_FILE]]
+ *   node browser/bundle_scenarios.js BUNDLE_DIR OUT.json SCREENSHOT_DIR [CASE_DIR [IMAGE_FILE [DICT_BUNDLE DICT_CASE]...]]
+ * With DICT_BUNDLE DICT_CASE pairs (bundles of a model with dict / nested inputs and outputs, and
+ * their parity cases), the first visit's browser also loads each bundle and runs the loader's
+ * predict() by name (structuredParity); out.structured lists the results in order.
  * With CASE_DIR (a parity.py case for the same model), the model the loader assembled from the
  * cached shards is also run on the case's inputs and compared (first visit and offline reload).
  * Exit 0 when every scenario ran (pass/fail is judged by the Python test on OUT.json).
@@ -90,8 +93,50 @@ async function caseParity(page, caseDir) {
   return {ok: outputs.length === c.outputs.length && outputs.every((o) => o.ok), outputs};
 }
 
-async function firstVisitAndOffline(bundleDir, shots, out, caseDir) {
-  const server = await startServer({'/app/': bundleDir});
+/**
+ * A dict / nested-structure model's bundle (same browser): the demo page predicts, then the
+ * loader's predict() is fed the case's inputs by name and its outputs, rebuilt in the Keras
+ * structure, are compared leaf by leaf, by name.
+ */
+async function structuredParity(page, url, caseDir) {
+  const visited = await visit(page, url, {predict: true});
+  const c = readCase(caseDir);
+  const inputs = c.inputs.map((s) => ({name: s.name, shape: s.shape, dtype: s.dtype,
+    b64: Buffer.from(s.data.buffer, s.data.byteOffset, s.data.byteLength).toString('base64')}));
+  const answer = await page.evaluate(async (xs) => {
+    const decode = (b64) => new Float32Array(Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)).buffer);
+    const named = window.demoState.named;
+    const feed = {}; // the input structure itself: {key: tensor}
+    const build = (shape) => (typeof shape === 'string' ? feed[shape] : Array.isArray(shape) ? shape.map(build) :
+      Object.fromEntries(Object.keys(shape).map((k) => [k, build(shape[k])])));
+    for (const x of xs) feed[x.name] = tf.tensor(decode(x.b64), x.shape, x.dtype);
+    const got = await named.predict(build(named.structure.inputs));
+    const toJson = async (v) => (v instanceof tf.Tensor ? {shape: v.shape, values: Array.from(await v.data())} :
+      Array.isArray(v) ? Promise.all(v.map(toJson)) :
+        Object.fromEntries(await Promise.all(Object.keys(v).map(async (k) => [k, await toJson(v[k])]))));
+    return {structure: named.structure, outputs: await toJson(got)};
+  }, inputs);
+  const leaves = {}; // output name -> {shape, values}, read back through the structure
+  const walk = (shape, value) => {
+    if (typeof shape === 'string') leaves[shape] = value;
+    else if (Array.isArray(shape)) shape.forEach((s, i) => walk(s, value[i]));
+    else Object.keys(shape).forEach((k) => walk(shape[k], value[k]));
+  };
+  walk(answer.structure.outputs, answer.outputs);
+  const outputs = c.outputs.map((spec) => {
+    const got = leaves[spec.name];
+    if (!got) return {name: spec.name, ok: false, error: 'missing'};
+    return {name: spec.name, ...compareOutput(Float32Array.from(got.values), got.shape, spec.expected, spec.shape,
+      c.tolerance)};
+  });
+  return {visit: visited, structure: answer.structure, outputKeys: Object.keys(answer.outputs),
+    parity: {ok: outputs.every((o) => o.ok), outputs}};
+}
+
+async function firstVisitAndOffline(bundleDir, shots, out, caseDir, structured) {
+  const mounts = {'/app/': bundleDir};
+  structured.forEach((s, i) => { mounts[`/dict${i}/`] = s.bundleDir; });
+  const server = await startServer(mounts);
   const browser = await launch({webgl: false});
   try {
     const page = await browser.context.newPage();
@@ -100,6 +145,11 @@ async function firstVisitAndOffline(bundleDir, shots, out, caseDir) {
     out.first_visit.requests = modelRequests(server.log);
     out.first_visit.parity = await caseParity(page, caseDir);
     await page.screenshot({path: path.join(shots, 'bundle_demo.png'), fullPage: true});
+    out.structured = [];
+    for (const [i, s] of structured.entries()) {
+      out.structured.push(await structuredParity(page, `${server.url}/dict${i}/index.html?backend=cpu`, s.caseDir));
+      if (i === 0) await page.screenshot({path: path.join(shots, 'bundle_demo_dict.png'), fullPage: true});
+    }
 
     server.log.length = 0;
     out.wasm_visit = await visit(page, `${url}?backend=wasm`, {predict: true});
@@ -211,7 +261,7 @@ async function demoPage(bundleDir, shots, out, image) {
 }
 
 async function main() {
-  const [bundleDir, outFile, shots, caseDir, image] = process.argv.slice(2);
+  const [bundleDir, outFile, shots, caseDir, image, ...dictPairs] = process.argv.slice(2);
   if (!bundleDir || !outFile || !shots) {
     console.error('usage: node browser/bundle_scenarios.js BUNDLE_DIR OUT.json SCREENSHOT_DIR');
     process.exit(2);
@@ -221,7 +271,11 @@ async function main() {
   const dir = path.resolve(bundleDir);
   const t0 = Date.now();
   const lap = (what) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  await firstVisitAndOffline(dir, shots, out, caseDir);
+  const structured = [];
+  for (let i = 0; i + 1 < dictPairs.length; i += 2) {
+    structured.push({bundleDir: path.resolve(dictPairs[i]), caseDir: path.resolve(dictPairs[i + 1])});
+  }
+  await firstVisitAndOffline(dir, shots, out, caseDir, structured);
   lap('first visit, wasm visit, offline reload');
   await resume(dir, out);
   lap('resume');

@@ -81,7 +81,16 @@
     if (model.outputs.length !== spec.outputNames.length) {
       throw new Error(`model has ${model.outputs.length} output(s), case has ${spec.outputNames.length}`);
     }
-    return {ys: model.predict(xs.length === 1 ? xs[0] : xs), mode: 'predict'};
+    // Fed and matched by name when the case's names are the model's (as converter/runtime/js does).
+    const inNames = spec.inputs.map((s) => s.name);
+    const unique = (names) => new Set(names).size === names.length;
+    const named = model.inputNames.length === xs.length && model.outputNames.length === spec.outputNames.length &&
+      unique(model.inputNames) && unique(model.outputNames) &&
+      model.inputNames.every((n) => inNames.includes(n)) &&
+      model.outputNames.every((n) => spec.outputNames.includes(n));
+    const feed = named ? model.inputNames.map((n) => xs[inNames.indexOf(n)]) : xs;
+    const ys = [].concat(model.predict(feed.length === 1 ? feed[0] : feed));
+    return {ys: named ? spec.outputNames.map((n) => ys[model.outputNames.indexOf(n)]) : ys, mode: 'predict'};
   }
 
   /**

@@ -4,7 +4,8 @@ A *cell* is one model saved as one source (and, for SavedModels with several sig
 signature), converted float32 or quantised. `CELLS` lists them; `Sources` saves each source file
 once per folder and gives, for a source, sample inputs and TensorFlow's own outputs keyed by
 the signature keys a converted graph model uses (SavedModel signature keys; Keras input names
-and output layer names).
+and output layer names): TensorFlow running the SavedModel, or the Keras model the file was
+saved from (Keras files, and SavedModels of one-input, one-output Keras models).
 """
 
 import dataclasses
@@ -102,8 +103,11 @@ class Sources:
             self._built[model_name] = model.build()
         path, keras_model = wild_models.save_source(model, source, self.folder, self._built.get(model_name))
         rng = np.random.default_rng(sum(map(ord, model_name)))
-        if model.flavour == "tf" or source in SAVED_MODEL_SOURCES:
+        if model.flavour == "tf" or (source in SAVED_MODEL_SOURCES and not _one_in_one_out(keras_model)):
             return _saved_model_reference(path, signature, model, rng)
+        # A Keras model saved as a SavedModel with one input and one output: the Keras model it was
+        # written from gives the reference (its signature's single keys pair by position). Loading
+        # the SavedModel back in TensorFlow costs 3-20 s per deep keras.applications model.
         return _keras_reference(path, keras_model, model, rng)
 
 
@@ -138,6 +142,10 @@ def _saved_model_reference(path, signature, model, rng):
         inputs[key] = _sample(model, key, _concrete_shape(spec.shape.as_list(), model), dtype, rng)
     outputs = function(**{k: tf.constant(v) for k, v in inputs.items()})
     return Reference(path, inputs, {k: np.asarray(v) for k, v in outputs.items()})
+
+
+def _one_in_one_out(keras_model):
+    return len(keras_model.inputs) == 1 and len(keras_model.outputs) == 1
 
 
 def _keras_reference(path, keras_model, model, rng):

@@ -61,9 +61,11 @@ def _tf_keras():
 # (name, input side, keyword arguments, Keras 3 sources, tf_keras sources). Converting a deep
 # Keras file costs 10-60 s here (load, trace, grappler), so each family is saved as one or two of
 # its sources, chosen so that every source kind is covered by several families; the small
-# MobileNets are saved as every source. The keras.io example models below are all saved as
-# every source they can be.
-_K3, _TFK = KERAS3_SOURCES, TF_KERAS_SOURCES
+# MobileNets are saved as every source but Keras 3 .h5: Keras 3 loads a .h5 into the same model
+# a .keras gives, so the converter traces the same graph (the .h5 reader itself is covered by
+# DenseNet121, ResNet50 and every keras.io example model). The keras.io example models below are
+# all saved as every source they can be.
+_K3, _TFK = KERAS3_SOURCES[:2], TF_KERAS_SOURCES
 _APPLICATIONS = [
     ("ConvNeXtTiny", 32, {}, ("saved_model",), ("tf_keras_saved_model",)),  # its .h5: LayerScale unregistered
     ("DenseNet121", 32, {}, ("keras3_h5",), ("tf_keras_saved_model",)),
@@ -366,6 +368,77 @@ def text_lstm_tfk(seed=315):
     return _randomised(tf_keras.Model(inputs, layers.Dense(3, name="label")(x), name="text_lstm_tfk"), seed)
 
 
+# --- recurrent layers and normalisations of both Keras versions, beyond the keras.io examples ------
+
+def _recurrent_mix(keras, name, seed):
+    """Every recurrent feature in one small model: Embedding(mask_zero) -> Bidirectional(GRU,
+    return_sequences) -> LSTM(return_state, go_backwards); Masking -> SimpleRNN over a sequence of
+    any length; an unrolled LSTM over a fixed one; ConvLSTM2D over frames."""
+    layers = keras.layers
+    keras.utils.set_random_seed(seed)
+    tokens = keras.Input((10,), dtype="int32", name="tokens")
+    x = layers.Bidirectional(layers.GRU(5, return_sequences=True))(layers.Embedding(30, 6, mask_zero=True)(tokens))
+    last, h, c = layers.LSTM(4, return_state=True, go_backwards=True)(x)
+    series = keras.Input((None, 3), name="series")
+    y = layers.SimpleRNN(4)(layers.Masking(0.0)(series))
+    fixed = keras.Input((4, 3), name="fixed")
+    z = layers.LSTM(3, unroll=True)(fixed)
+    frames = keras.Input((3, 5, 5, 2), name="frames")
+    w = layers.GlobalAveragePooling2D()(layers.ConvLSTM2D(3, 3, padding="same")(frames))
+    outputs = layers.Dense(2, name="out")(layers.Concatenate()([last, h, c, y, z, w]))
+    return _randomised(keras.Model([tokens, series, fixed, frames], outputs, name=name), seed)
+
+
+def recurrent_k3(seed=316):
+    """Keras 3 recurrent features (see _recurrent_mix)."""
+    return _recurrent_mix(_keras(), "recurrent_k3", seed)
+
+
+def recurrent_tfk(seed=317):
+    """The same from tf_keras."""
+    return _recurrent_mix(_tf_keras(), "recurrent_tfk", seed)
+
+
+def _masked_steps(key, shape, dtype, rng):
+    """Trailing padding for the masked inputs: zero tokens, all-zero steps of the variable-length
+    series (its steps are the model's seq_len); None (the default sample) for the other inputs."""
+    if np.issubdtype(dtype, np.integer):
+        tokens = rng.integers(1, 30, size=shape).astype(dtype)
+        tokens[:, -3:] = 0
+        return tokens
+    if len(shape) == 3 and shape[1] == 8 and shape[2] == 3:
+        series = rng.normal(size=shape).astype(np.float32)
+        series[:, -3:] = 0.0
+        return series
+    return None
+
+
+def _norms(keras, name, seed, rms):
+    """BatchNormalization (inference, after an activation: not folded), GroupNormalization,
+    LayerNormalization (last axis and two axes: tf_keras lowers both onto FusedBatchNormV3),
+    UnitNormalization and (Keras 3) RMSNormalization."""
+    layers = keras.layers
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((6, 6, 3), name="image")
+    x = layers.BatchNormalization()(layers.Activation("relu")(layers.Conv2D(8, 3)(inputs)))
+    x = layers.LayerNormalization(axis=-1)(layers.GroupNormalization(groups=4)(x))
+    x = layers.LayerNormalization(axis=[1, 2], epsilon=1e-5)(layers.UnitNormalization(axis=-1)(x))
+    if rms:
+        x = layers.RMSNormalization()(x)
+    outputs = layers.Dense(3, name="out")(layers.GlobalAveragePooling2D()(x))
+    return _randomised(keras.Model(inputs, outputs, name=name), seed)
+
+
+def norms_k3(seed=318):
+    """Keras 3 normalisation layers (see _norms)."""
+    return _norms(_keras(), "norms_k3", seed, rms=True)
+
+
+def norms_tfk(seed=319):
+    """The same from tf_keras (which has no RMSNormalization)."""
+    return _norms(_tf_keras(), "norms_tfk", seed, rms=False)
+
+
 # --- SavedModels written by TensorFlow code ---------------------------------------------------------
 
 def _save_module(module, path, signatures=None):
@@ -651,6 +724,13 @@ def _keras_models():
                         int_high=50 if f is transformer_text else 10, seq_len=5) for f in k3]
     models += [WildModel("mixed_precision_tfk", "tf_keras", mixed_precision_tfk, TF_KERAS_SOURCES),
                WildModel("text_lstm_tfk", "tf_keras", text_lstm_tfk, TF_KERAS_SOURCES, int_high=40)]
+    # runtime_tests/graph_wild_parity_test.py has these features one by one (.keras, tf_keras .h5);
+    # here all at once, from the other sources too. Keras 3 cannot load back their legacy .h5
+    # (`cannot load custom object(s) NotEqual`, a LayerNormalization gamma of the wrong shape).
+    models += [WildModel("recurrent_k3", "keras3", recurrent_k3, KERAS3_SOURCES[:2], sample=_masked_steps),
+               WildModel("recurrent_tfk", "tf_keras", recurrent_tfk, TF_KERAS_SOURCES, sample=_masked_steps),
+               WildModel("norms_k3", "keras3", norms_k3, KERAS3_SOURCES[:2]),
+               WildModel("norms_tfk", "tf_keras", norms_tfk, ("tf_keras_saved_model",))]
     return models
 
 

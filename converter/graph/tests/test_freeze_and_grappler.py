@@ -54,3 +54,23 @@ def test_our_freezing_matches_tensorflows(model_files, rng, model):
                     run_graph(theirs.graph_def, dict(zip([i.name for i in theirs.inputs], feeds)),
                               [o.name for o in theirs.outputs])):
         np.testing.assert_array_equal(a, b)
+
+
+def test_weights_kept_out_of_grappler_keep_the_control_edges_it_left(rng):
+    """A big Const waiting on a NoOp (an inlined call's input_control_node) is set aside as a stub;
+    when grappler removes the NoOp, the Const put back must not name it any more."""
+    import tensorflow as tf
+
+    from tfjs_export.converter.graph.freeze import TensorInfo
+    with tf.Graph().as_default() as graph:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 2048], name="x")
+        with tf.control_dependencies([tf.no_op(name="input_control_node")]):
+            w = tf.constant(rng.normal(size=2048).astype("float32"), name="w")
+        tf.identity(x * w, name="y")
+    graph_def = graph.as_graph_def()
+    assert any(n.name == "w" and list(n.input) == ["^input_control_node"] for n in graph_def.node)
+    optimized = grappler.optimize(graph_def, [TensorInfo("x", "x:0", 1, [None, 2048])], [TensorInfo("y", "y:0", 1, None)])
+    names = {n.name for n in optimized.node}
+    assert "input_control_node" not in names, "grappler kept the NoOp: the test proves nothing"
+    assert all(r.lstrip("^").split(":")[0] in names for n in optimized.node for r in n.input)
+    assert next(n for n in optimized.node if n.name == "w").op == "Const"

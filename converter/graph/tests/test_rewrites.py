@@ -188,3 +188,35 @@ def test_keras3_batch_norm_offset_shaped_1_1_1_c_becomes_a_bias(rng):
     feeds = {"x:0": rng.normal(size=(2, 5, 5, 3)).astype("float32")}
     _same_outputs(before, after, feeds)
     _same_outputs(before, after, feeds, fetch="z:0")
+
+
+def test_fused_hard_swish_is_split_into_ops_tfjs_runs(rng):
+    """oneDNN's remapper fuses MobileNetV3's hard swish into the conv (`_FusedHardSwish`); TF.js
+    fails at predict on it, so the op check names it and unfuse_unsupported writes it out."""
+    from tfjs_export.converter.graph import op_check
+    w = rng.normal(size=(3, 3, 2, 3)).astype("float32")
+    b = rng.normal(size=3).astype("float32")
+
+    def reference(tf):
+        x = tf.compat.v1.placeholder(tf.float32, [None, 5, 5, 2], name="x")
+        y = tf.nn.bias_add(tf.nn.conv2d(x, tf.constant(w), 1, "SAME"), b)
+        tf.identity(y * (tf.nn.relu6(y + 3.0) * (1.0 / 6.0)), name="y")
+
+    graph_def = _graph(reference)
+    conv = next(n for n in graph_def.node if n.op == "Conv2D")
+    bias = next(n for n in graph_def.node if n.op == "BiasAdd")
+    output = next(n for n in graph_def.node if n.name == "y")
+    conv.op = "_FusedConv2D"  # what the remapper writes, under the output's name here
+    conv.input.append(bias.input[1])
+    conv.attr["fused_ops"].list.s.extend([b"BiasAdd", b"_FusedHardSwish"])
+    conv.attr["num_args"].i = 1
+    output.input[0] = conv.name
+    from tfjs_export.converter.graph.nodes import prune_unused
+    prune_unused(graph_def, ["x", "y"])
+    assert ops_of(graph_def) == ["Const", "Identity", "Placeholder", "_FusedConv2D"]
+    assert op_check.unsupported_nodes(graph_def) == {"_FusedConv2D fused with BiasAdd+_FusedHardSwish": [conv.name]}
+    assert fused_ops.unfuse_unsupported(graph_def) == 1
+    assert op_check.unsupported_nodes(graph_def) == {}
+    assert {"Relu6", "Mul", "AddV2"} <= set(ops_of(graph_def)) and "_FusedConv2D" not in ops_of(graph_def)
+    feeds = {"x:0": rng.normal(size=(2, 5, 5, 2)).astype("float32") * 3}
+    _same_outputs(_graph(reference), graph_def, feeds)

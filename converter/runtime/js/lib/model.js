@@ -14,7 +14,24 @@ function inputTensors(tf, c) {
   return c.inputs.map((s) => tf.tensor(s.data, s.shape, s.dtype));
 }
 
-/** Layers: inputs in case order, outputs in model order; counts must match the case. */
+/**
+ * The position in `modelNames` of each case entry, matched by name; null when the names do not
+ * all match (cases written before names were carried: matched by position). A model that
+ * records a dict / nested structure (userDefinedMetadata.structure) is always matched by name.
+ */
+function byName(modelNames, specs, what, strict) {
+  const names = specs.map((s) => s.name);
+  const order = names.map((n) => modelNames.indexOf(n));
+  if (names.length === modelNames.length && new Set(names).size === names.length && !order.includes(-1)) {
+    return order;
+  }
+  if (strict) {
+    throw new Error(`the model's ${what} are [${modelNames}], the case's [${names}]: they must match by name`);
+  }
+  return null;
+}
+
+/** Layers: inputs fed and outputs matched by name (positions for unnamed cases). */
 function predictLayers(tf, model, c, xs) {
   if (model.inputs.length !== xs.length) {
     throw new Error(`model has ${model.inputs.length} input(s) [${model.inputNames}], ` +
@@ -24,8 +41,14 @@ function predictLayers(tf, model, c, xs) {
     throw new Error(`model has ${model.outputs.length} output(s) [${model.outputNames}], ` +
       `case has ${c.outputs.length} [${c.outputs.map((s) => s.name)}]`);
   }
-  const ys = model.predict(xs.length === 1 ? xs[0] : xs);
-  return {ys: Array.isArray(ys) ? ys : [ys], mode: 'predict'};
+  const strict = (model.getUserDefinedMetadata() || {}).structure != null;
+  const inOrder = byName(model.inputNames, c.inputs, 'inputs', strict);
+  const outOrder = byName(model.outputNames, c.outputs, 'outputs', strict);
+  const feed = inOrder ? model.inputNames.map((n) => xs[c.inputs.findIndex((s) => s.name === n)]) : xs;
+  let ys = model.predict(feed.length === 1 ? feed[0] : feed);
+  ys = Array.isArray(ys) ? ys : [ys];
+  return {ys: outOrder ? outOrder.map((i) => ys[i]) : ys, mode: 'predict',
+    matched: inOrder && outOrder ? 'name' : 'position'};
 }
 
 /**
@@ -46,7 +69,7 @@ async function predictGraph(tf, model, c, xs) {
     mode = 'executeAsync';
     ys = await model.executeAsync(feed, names);
   }
-  return {ys: Array.isArray(ys) ? ys : [ys], mode};
+  return {ys: Array.isArray(ys) ? ys : [ys], mode, matched: 'name'};
 }
 
 /**

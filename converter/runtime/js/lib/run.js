@@ -44,6 +44,7 @@ async function runCase(tf, dir) {
     const pred = await predict(tf, model, c);
     ys = pred.ys;
     result.mode = pred.mode;
+    result.matched = pred.matched; // 'name', or 'position' for cases without the model's names
     const values = ys.map((y) => y.dataSync()); // include device->host copy in predict time
     result.predict_ms = performance.now() - t0;
 
