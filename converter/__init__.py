@@ -21,7 +21,9 @@ def convert(src, out_dir, **options):
 
     input_format (None: detected), output_format ("tfjs_layers_model" or "tfjs_graph_model"),
     quantize_float16 / quantize_uint8 / quantize_uint16: False (off), None (every float32 weight
-    not matched by another option) or a list of weight-name globs; weight_shard_size_bytes
+    not matched by another option) or a list of weight-name globs; quantization_granularity
+    ("per_tensor", the default, or "per_channel": Graph format, uint8/uint16 weights get one range
+    per output channel, dequantised in the graph); weight_shard_size_bytes
     (default 4 MiB); overwrite (replace an existing converted model in out_dir); metadata: also
     record the conversion facts in model.json's userDefinedMetadata (Layers format);
     allow_custom_layers (Layers format): keep custom layer classes for a JS class of that name.

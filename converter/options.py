@@ -9,6 +9,7 @@ from tfjs_export import codec
 OUTPUT_FORMATS = ("tfjs_layers_model", "tfjs_graph_model", "keras", "keras_keras", "keras_saved_model")
 # Outputs that are Keras models (an .h5 file, a .keras file, a tf_keras SavedModel directory).
 KERAS_OUTPUT_FORMATS = ("keras", "keras_keras", "keras_saved_model")
+GRANULARITIES = ("per_tensor", "per_channel")
 
 
 def parse_tags(tags):
@@ -27,6 +28,9 @@ class ConvertOptions:
     quantize_float16: object = False  # False, None (every float32 weight) or a list of globs
     quantize_uint8: object = False
     quantize_uint16: object = False
+    # uint8/uint16: one range per tensor (TF.js's own), or per output channel (Graph format only:
+    # integers stored with min 0 / scale 1 and dequantised by Mul/Add in the graph; graph/per_channel.py)
+    quantization_granularity: str = "per_tensor"
     weight_shard_size_bytes: int = codec.DEFAULT_SHARD_SIZE
     overwrite: bool = False
     metadata: bool = False
@@ -55,10 +59,27 @@ class ConvertOptions:
         size = self.weight_shard_size_bytes
         if isinstance(size, bool) or not (isinstance(size, int) and size > 0):
             raise ConversionError(f"weight shard size must be a positive number of bytes, got {size!r}")
+        if self.quantization_granularity not in GRANULARITIES:
+            raise ConversionError(f"quantization granularity {self.quantization_granularity!r} is not one of "
+                                  "per_tensor, per_channel")
+        if self.per_channel and not self.graph:
+            # tfjs-layers binds each weight to one variable with one min/scale: there is no graph to
+            # carry a per-channel dequantisation.
+            raise ConversionError("--quantization_granularity per_channel needs the Graph format: a Layers model "
+                                  "stores one range per weight (tfjs-layers binds one tensor per weight); use "
+                                  "--output_format tfjs_graph_model")
+        if self.per_channel and self.quantize_uint8 is False and self.quantize_uint16 is False:
+            raise ConversionError("--quantization_granularity per_channel applies to --quantize_uint8 / "
+                                  "--quantize_uint16, and neither is given")
         self.saved_model_tags = parse_tags(self.saved_model_tags)
         if self.input_shapes:
             from tfjs_export.converter.graph.input_shapes import parse_input_shapes
             self.input_shapes = parse_input_shapes(self.input_shapes)
+
+    @property
+    def per_channel(self):
+        """True when uint8/uint16 weights are quantised per output channel."""
+        return self.quantization_granularity == "per_channel"
 
     @property
     def graph(self):

@@ -5,7 +5,9 @@ function for Graph models), output by output.
 
 For quantised weights the reference is the source model run on the weights *as TF.js decodes
 them* (read back from the shards): TF.js must match that to float32 rounding, so a wrong scale or
-a misplaced byte shows; the error against the float model is reported for information
+a misplaced byte shows; the error against the float model is reported for information, and for
+Graph models the rounding floor beside it: the source itself with each of its variables rounded
+the same way, one range per tensor (what quantising costs before any rewrite of ours)
 (docs/architecture.md, "Quantisation"). Models with float16 / bfloat16 dtype policies or layers
 quantised by Keras are compared with the copy of the source that computes as TF.js does
 (converter/keras_reference.py); the difference from the source as it is (its own policy, Keras'
@@ -31,7 +33,8 @@ class VerifyReport:
     """The outcome of one verification: ok, and per output the errors and bound."""
 
     ok: bool
-    outputs: list  # [{"name", "max_abs_err", "bound", "max_abs_expected", "max_abs_err_vs_float"?, "vs"?}]
+    outputs: list  # [{"name", "max_abs_err", "bound", "max_abs_expected", "max_abs_err_vs_float"?,
+    #                  "rounding_floor"?, "vs"?}]
     backend: str
     tfjs_version: str
     samples: int
@@ -52,9 +55,11 @@ class VerifyReport:
             lines.append(f"  error: {self.error}")
         for out in self.outputs:
             err = out.get("max_abs_err")
-            vs_float = out.get("max_abs_err_vs_float")
+            vs_float, floor = out.get("max_abs_err_vs_float"), out.get("rounding_floor")
             lines.append(f"  {out['name']:<24} max |diff| {_fmt(err)}  bound {_fmt(out['bound'])}"
-                         + (f"  (vs float model {_fmt(vs_float)})" if vs_float is not None else "")
+                         + (f"  (vs float model {_fmt(vs_float)}" if vs_float is not None else "")
+                         + (f", rounding floor {_fmt(floor)}" if vs_float is not None and floor is not None else "")
+                         + (")" if vs_float is not None else "")
                          + "".join(f"  (vs {label} {_fmt(err)})" for label, err in (out.get("vs") or {}).items())
                          + ("" if out.get("ok") else "  FAILED"))
         lines.append("parity OK" if self.ok else "parity FAILED")
@@ -140,6 +145,7 @@ class ParityCase:
     # {label: outputs} of the source as it is, where it computes otherwise than TF.js (its own
     # policy, Keras' quantised inference): reported, never checked
     others: dict = dataclasses.field(default_factory=dict)
+    floor_outputs: list = None  # the source with its variables rounded per tensor (quantised Graph models)
 
 
 def verify(src, model_dir, *, samples=4, seed=0, atol=DEFAULT_TOLERANCE, rtol=DEFAULT_TOLERANCE,
@@ -236,14 +242,18 @@ def _graph_reference(src, checked, samples, seed, signature_name, saved_model_ta
         else:
             values.append(rng.normal(size=shape).astype(spec.dtype.as_numpy_dtype))
     by_key = dict(zip(loaded.input_keys, values))
-    if function.structured_input_signature[1]:  # a SavedModel signature: called by keyword
-        results = function(**{k: tf.constant(v) for k, v in by_key.items()})
-    else:
-        results = function(*[tf.constant(v) for v in values])
-    if isinstance(results, dict):
-        outputs = {k: np.asarray(results[k]) for k in loaded.output_keys}
-    else:
-        outputs = dict(zip(loaded.output_keys, (np.asarray(r) for r in tf.nest.flatten(results))))
+
+    def call():
+        if function.structured_input_signature[1]:  # a SavedModel signature: called by keyword
+            results = function(**{k: tf.constant(v) for k, v in by_key.items()})
+        else:
+            results = function(*[tf.constant(v) for v in values])
+        if isinstance(results, dict):
+            return {k: np.asarray(results[k]) for k in loaded.output_keys}
+        return dict(zip(loaded.output_keys, (np.asarray(r) for r in tf.nest.flatten(results))))
+
+    outputs = call()
+    floor = _rounded_variables_call(function, call, _quantization_dtype(checked)) if checked.quantized else None
     input_keys = sorted(k for k, v in signature["inputs"].items() if "resourceId" not in v)  # not tables
     output_keys = sorted(signature["outputs"])
     if sorted(by_key) != input_keys or sorted(outputs) != output_keys:
@@ -260,7 +270,37 @@ def _graph_reference(src, checked, samples, seed, signature_name, saved_model_ta
         others[label] = [own[k] for k in output_keys]
     expected = [np.asarray(o) for o in run_written_graph_model(checked, inputs)] if checked.quantized \
         else float_outputs
-    return ParityCase(inputs, expected, input_keys, output_keys, float_outputs, others)
+    return ParityCase(inputs, expected, input_keys, output_keys, float_outputs, others,
+                      [floor[k] for k in output_keys] if floor else None)
+
+
+def rounded_like_tfjs(array, dtype):
+    """A float32 array rounded with one range per tensor and decoded as TF.js decodes it."""
+    from tfjs_export import codec
+    return codec.dequantize(*codec.quantize(np.ascontiguousarray(array, np.float32), dtype))
+
+
+def _quantization_dtype(checked):
+    """The one quantisation dtype of the manifest's weights (per-channel integers count as
+    theirs), or None when weights use several."""
+    dtypes = {w["quantization"]["dtype"] for g in checked.manifest for w in g["weights"] if "quantization" in w}
+    return dtypes.pop() if len(dtypes) == 1 else None
+
+
+def _rounded_variables_call(function, call, dtype):
+    """call() with each float32 variable `function` captures rounded to `dtype` per tensor, then
+    restored: the rounding floor. None when the dtype is mixed or the function has no variables."""
+    variables = [v for v in getattr(function, "variables", ()) if v.dtype.name == "float32"]
+    if dtype is None or not variables:
+        return None
+    saved = [v.numpy() for v in variables]
+    try:
+        for variable, value in zip(variables, saved):
+            variable.assign(rounded_like_tfjs(value, dtype))
+        return call()
+    finally:
+        for variable, value in zip(variables, saved):
+            variable.assign(value)
 
 
 def _run_case(checked, case, samples, atol, rtol, node_modules=None):
@@ -283,6 +323,9 @@ def _run_case(checked, case, samples, atol, rtol, node_modules=None):
         except FileNotFoundError:
             last = (run.stderr.strip().splitlines() or ["no output"])[-1]
             raise ConversionError(f"the TF.js runner failed: {last}", checked.path) from None
+    if case.floor_outputs is not None:
+        for out, floor, float_output in zip(result["outputs"], case.floor_outputs, case.float_outputs):
+            out["rounding_floor"] = float(np.max(np.abs(np.asarray(floor, np.float64) - float_output), initial=0))
     return VerifyReport(ok=bool(result["ok"]), outputs=result["outputs"], backend=result.get("backend", "?"),
                         tfjs_version=result.get("tfjs_version", "?"), samples=samples, quantized=checked.quantized,
                         error=result.get("error", ""), runtime=result.get("runtime", "?"),

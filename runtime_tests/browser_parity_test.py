@@ -37,7 +37,10 @@ LAYERS_CASES = [(f"{name}_float32", name, None) for name in keras_models.ZOO] + 
 # as a reference point for what TF.js itself can run.
 OUR_GRAPH_CASES = [("cnn_functional_graph", keras_models.cnn_functional),
                    ("two_in_two_out_graph", keras_models.two_in_two_out),
-                   ("recurrent_graph", graph_models.recurrent)]
+                   ("recurrent_graph", graph_models.recurrent),
+                   # Per-channel uint8 (graph/per_channel.py): integers dequantised by Mul/Add in the graph.
+                   ("depthwise_bn_graph_uint8_per_channel", graph_models.depthwise_bn)]
+PER_CHANNEL = {"quantize_uint8": None, "quantization_granularity": "per_channel"}
 GRAPH_CASES = ["lstm_graph"] + [c[0] for c in OUR_GRAPH_CASES]
 ALL_CASES = [c[0] for c in LAYERS_CASES] + GRAPH_CASES
 # Found by this test: TF.js 4.22's WASM backend cannot run the official converter's LSTM graph
@@ -81,16 +84,24 @@ def _our_graph_case(tmp, case_name, build):
     model = keras.saving.load_model(path)
     case_dir = os.path.join(tmp, case_name)
     model_dir = os.path.join(case_dir, "model")
-    convert(path, model_dir, output_format="tfjs_graph_model")
+    quantised = case_name.endswith("_per_channel")
+    convert(path, model_dir, output_format="tfjs_graph_model", **(PER_CHANNEL if quantised else {}))
     signature = json.load(open(os.path.join(model_dir, "model.json")))["signature"]
     input_keys, output_keys = sorted(signature["inputs"]), list(signature["outputs"])
     inputs = keras_models.sample_inputs(model, batch=3, seed=len(case_name))
     outputs = [np.asarray(o) for o in _as_list(model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0))]
     input_names, output_names = [t.name for t in model.inputs], keras_output_keys(model)
+    feeds = [inputs[input_names.index(k)] for k in input_keys]
+    expected = float_outputs = [outputs[output_names.index(k)] for k in output_keys]
+    if quantised:  # TF on our graph with the weights as TF.js decodes them
+        from tfjs_export.converter.graph.reference import run_written_graph_model
+        reference = run_written_graph_model(model_dir, feeds)
+        expected = [reference[sorted(output_keys).index(k)] for k in output_keys]
     return parity.write_case(
-        case_dir, os.path.join(model_dir, "model.json"), [inputs[input_names.index(k)] for k in input_keys],
-        [outputs[output_names.index(k)] for k in output_keys], name=case_name, input_names=input_keys,
-        output_names=output_keys, fmt="graph-model", atol=ATOL, rtol=RTOL, why="float32 rounding only")
+        case_dir, os.path.join(model_dir, "model.json"), feeds, expected, name=case_name, input_names=input_keys,
+        output_names=output_keys, fmt="graph-model", atol=ATOL, rtol=RTOL,
+        why="float32 rounding only" + (" (reference: TF on the dequantised weights)" if quantised else ""),
+        float_reference=float_outputs if quantised else None)
 
 
 def _lstm_graph_case(tmp):

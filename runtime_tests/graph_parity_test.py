@@ -43,6 +43,9 @@ CASES = (
         ("mlp_keras_float16", "keras", "mlp", "quantize_float16"),
         ("cnn_functional_keras_uint8", "keras", "cnn_functional", "quantize_uint8"),
         ("depthwise_bn_keras_uint8", "keras", "depthwise_bn", "quantize_uint8"),
+        # Per-channel ranges (graph/per_channel.py): integers + Mul/Add in the graph, for a folded
+        # depthwise kernel and a Dense kernel with a folded batch norm.
+        ("depthwise_bn_keras_uint8_per_channel", "keras", "depthwise_bn", "quantize_uint8/per_channel"),
     ])
 
 
@@ -130,7 +133,8 @@ def cases(tmp_path_factory):
         path = source[0]
         case_dir = os.path.join(tmp, case_name)
         model_dir = os.path.join(case_dir, "model")
-        options = {quantize: None} if quantize else {}
+        option, _, granularity = (quantize or "").partition("/")
+        options = {option: None, "quantization_granularity": granularity or "per_tensor"} if quantize else {}
         convert(path, model_dir, output_format="tfjs_graph_model", unsafe_deserialization=True, **options)
         input_keys, output_keys = _signature_keys(model_dir)
         path, predict, source_inputs, input_names, output_names = source
@@ -176,6 +180,21 @@ def test_quantised_models_differ_from_float_model(cases):
     for case_name, _, _, quantize in CASES:
         if quantize:
             parity.assert_quantised_weights_used(parity.read_result(case_dirs[case_name]), case_name)
+
+
+def _dequantised_weights(case_dir):
+    nodes = json.load(open(os.path.join(case_dir, "model", "model.json")))["modelTopology"]["node"]
+    return sum(1 for n in nodes if n["op"] == "Add" and n["name"].endswith("/dequantize"))
+
+
+def test_per_channel_models_dequantise_in_the_graph_and_beat_per_tensor(cases):
+    """TF.js runs the per-channel Mul/Add (the parity above), and per-channel ranges bring the
+    folded depthwise model nearer the float model than one range per tensor does."""
+    case_dirs, _ = cases
+    assert _dequantised_weights(case_dirs["depthwise_bn_keras_uint8_per_channel"]) == 2
+    error = {name: max(o["max_abs_err_vs_float"] for o in parity.read_result(case_dirs[name])["outputs"])
+             for name in ("depthwise_bn_keras_uint8", "depthwise_bn_keras_uint8_per_channel")}
+    assert error["depthwise_bn_keras_uint8_per_channel"] < 0.75 * error["depthwise_bn_keras_uint8"], error
 
 
 def test_a_corrupted_weight_is_caught(cases, tmp_path):

@@ -8,6 +8,10 @@ Layers path has no DepthwiseConv2D yet and its Graph path is not in): this measu
 browser, not either converter.
 
     bazel run //tools:bench_browser [-- --runs 3 --predicts 10 --backends cpu,wasm]
+
+With --ours: our Graph path instead (Keras 3 MobileNetV2, weights=None, 224x224x3), float32 and
+uint8 with one range per tensor and per output channel (--quantization_granularity): what the
+per-channel dequantisation costs a predict.
 """
 import argparse
 import json
@@ -45,17 +49,36 @@ def build_models(tmp):
     return models
 
 
+def build_our_models(tmp):
+    """[{label, dir, format, bytes}]: our Graph path, float32 / uint8 per tensor / per channel."""
+    import keras
+    from tfjs_export.converter import convert
+    keras.utils.set_random_seed(0)
+    model = keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3))
+    src = os.path.join(tmp, "mobilenet_v2.keras")
+    model.save(src)
+    models = []
+    for label, options in (("Graph float32", {}), ("Graph uint8 per_tensor", {"quantize_uint8": None}),
+                           ("Graph uint8 per_channel", {"quantize_uint8": None,
+                                                        "quantization_granularity": "per_channel"})):
+        out = os.path.join(tmp, label.replace(" ", "_"))
+        convert(src, out, output_format="tfjs_graph_model", **options)
+        models.append({"label": label, "dir": out, "format": "graph-model", "bytes": _dir_bytes(out)})
+    return models
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="fresh pages per measurement (median)")
     parser.add_argument("--predicts", type=int, default=10, help="warm predictions per page (median)")
     parser.add_argument("--backends", default="cpu,wasm")
+    parser.add_argument("--ours", action="store_true", help="our Graph path: float32 / uint8 per tensor / per channel")
     args = parser.parse_args(argv)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from runtime_tests import browser, parity
     browser.check_browser()
     with tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp:
-        models = build_models(tmp)
+        models = build_our_models(tmp) if args.ours else build_models(tmp)
         config = os.path.join(tmp, "config.json")
         with open(config, "w") as f:
             json.dump({"models": models, "backends": args.backends.split(","), "runs": args.runs,
@@ -67,10 +90,11 @@ def main(argv=None):
             sys.exit("bench_browser: the browser run failed")
         rows = json.load(open(out))["rows"]
     size = {m["label"]: m["bytes"] for m in models}
-    base = {r["backend"]: r for r in rows if r["label"] == "Layers float32"}
+    base_label = "Graph float32" if args.ours else "Layers float32"
+    base = {r["backend"]: r for r in rows if r["label"] == base_label}
     print(f"\nMobileNetV2 (224x224x3, batch 1), headless Chromium, medians of {args.runs} fresh pages "
           f"x {args.predicts} warm predictions\n")
-    print("| backend | model | size | first load | first predict | warm predict | warm vs Layers float32 |")
+    print(f"| backend | model | size | first load | first predict | warm predict | warm vs {base_label} |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         ratio = r["median_ms"] / base[r["backend"]]["median_ms"]

@@ -5,7 +5,9 @@ example model. Prints a Markdown table (used in docs/converting.md). Not a test.
 
 For each model and option: the model size, and the max abs difference between the TF.js
 model's outputs and the float Keras model's on random inputs, relative to the outputs' scale.
-For the example classifier, also the held-out accuracy.
+For the example classifier, also the held-out accuracy (Layers rows). The Graph rows compare one
+range per tensor with one per output channel (--quantization_granularity; measured on bigger and
+trained networks by tools/per_channel_report.py).
 """
 
 import os
@@ -23,7 +25,14 @@ from examples import bars  # noqa: E402
 from runtime_tests import parity  # noqa: E402
 from tools.testing import keras_models  # noqa: E402
 
-OPTIONS = [None, "quantize_float16", "quantize_uint16", "quantize_uint8"]
+GRAPH = {"output_format": "tfjs_graph_model"}
+PER_CHANNEL = {"quantization_granularity": "per_channel", **GRAPH}
+OPTIONS = [("float32", {}), ("float16", {"quantize_float16": None}), ("uint16", {"quantize_uint16": None}),
+           ("uint8", {"quantize_uint8": None}),
+           ("uint16, Graph", {"quantize_uint16": None, **GRAPH}),
+           ("uint16 per channel, Graph", {"quantize_uint16": None, **PER_CHANNEL}),
+           ("uint8, Graph", {"quantize_uint8": None, **GRAPH}),
+           ("uint8 per channel, Graph", {"quantize_uint8": None, **PER_CHANNEL})]
 EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "bars_cnn.keras")
 
 
@@ -47,17 +56,16 @@ def main():
             keras_models.ZOO[name]().save(path)
         sources["bars_cnn (example)"] = EXAMPLE
         for name, path in sources.items():
-            for option in OPTIONS:
+            for label, options in OPTIONS:
                 out = os.path.join(tmp, f"{len(rows)}")
-                summary = convert(path, out, **({option: None} if option else {}))
+                summary = convert(path, out, **options)
                 report = verify(path, out, samples=16, seed=1)
                 if not report.ok:
-                    sys.exit(f"parity failed for {name} {option}: {report.table()}")
+                    sys.exit(f"parity failed for {name} {label}: {report.table()}")
                 errors = [(o.get("max_abs_err_vs_float") or o["max_abs_err"]) / max(o["max_abs_expected"], 1e-12)
                           for o in report.outputs]
-                accuracy = _example_accuracy(out, tmp) if path == EXAMPLE else None
-                rows.append((name, option[len("quantize_"):] if option else "float32",
-                             summary.weight_bytes_written, max(errors), accuracy))
+                accuracy = _example_accuracy(out, tmp) if path == EXAMPLE and "output_format" not in options else None
+                rows.append((name, label, summary.weight_bytes_written, max(errors), accuracy))
     print("| model | weights | weight bytes | max abs diff from float model (relative to max output) | held-out accuracy |")
     print("|---|---|---:|---:|---:|")
     for name, dtype, size, error, accuracy in rows:

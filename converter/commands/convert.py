@@ -51,6 +51,10 @@ def add_arguments(parser):
                             help=f"quantise float32 weights to {dtype}: all of them when given alone, "
                                  f"or only those whose names match {option}=GLOB[,GLOB...] "
                                  "(e.g. 'dense*/kernel')")
+    parser.add_argument("--quantization_granularity", default="per_tensor", choices=("per_tensor", "per_channel"),
+                        help="uint8/uint16: one range per weight (default), or one per output channel "
+                             "(Graph format: dequantised in the graph, more accurate for folded batch norms "
+                             "and depthwise convolutions)")
     parser.add_argument("--quantization_bytes", type=int, choices=(1, 2), default=None, metavar="{1,2}",
                         help="(the official converter's deprecated spelling) 1 = --quantize_uint8, "
                              "2 = --quantize_uint16, for every weight")
@@ -162,7 +166,9 @@ def run(args):
                 allow_custom_layers=args.allow_custom_layers,
                 signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
                 skip_op_check=args.skip_op_check, unsafe_deserialization=args.unsafe_deserialization,
-                input_shapes=args.input_shapes, labels=labels, progress=bar.step if bar else None, progress_bar=bar, **quantize)
+                input_shapes=args.input_shapes, labels=labels,
+                quantization_granularity=args.quantization_granularity,
+                progress=bar.step if bar else None, progress_bar=bar, **quantize)
             summary = convert_with(resolve_path(args.src), resolve_path(args.out_dir), options)
         finally:
             if bar:

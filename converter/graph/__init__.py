@@ -35,6 +35,7 @@ def build_graph(src, input_format, options, say=lambda message: None):
     from tfjs_export.converter.graph.freeze import freeze
     from tfjs_export.converter.graph.load import load_function
     from tfjs_export.converter.graph.saved_model import NotFreezable, freeze_saved_model
+    from tfjs_export.converter.quantization_plan import QuantizationPlan
 
     frozen, found_tables = None, {}
     if input_format == "tf_frozen_model":
@@ -62,9 +63,11 @@ def build_graph(src, input_format, options, say=lambda message: None):
         generated_by = loaded.generated_by
         del loaded  # the loaded model's variables: frozen into constants now, free them
     say("optimising the graph")
+    plan = QuantizationPlan(options.quantize_float16, options.quantize_uint8, options.quantize_uint16)
     state = pipeline.GraphState(frozen.graph_def, frozen.inputs, frozen.outputs,
                                 [t.name.split(":")[0] for t in frozen.inputs + frozen.outputs],
-                                keep_scales_apart=options.keep_scales_apart)
+                                keep_scales_apart=options.keep_scales_apart, plan=plan,
+                                per_channel=options.per_channel)
     frozen.graph_def = None  # one copy of the weights at a time: the passes own it now
     records = pipeline.run_passes(state)
     graph_def = state.graph_def
@@ -88,11 +91,20 @@ def read_graph_model(src, input_format, plan, options):
 
     from tfjs_export.converter.spec import ModelSpec
 
-    # Batch-norm scales are folded into the convolutions for quantised output too: kept apart
+    # Batch-norm scales are folded into the convolutions for quantised output too: measured, folded
+    # then quantised per tensor stays within 1.13x Keras's own rounding of the unfolded model, and
+    # per_channel.py keeps the unfolded rounding where folding costs much more. Kept apart
     # (keep_scales_apart), grappler's remapper fuses Conv2D/DepthwiseConv2d + FusedBatchNorm into
     # forms TF.js 4.22 refuses ("FusedConv2d and DepthwiseConv2d with FusedBatchNorm is not
-    # supported": tf_keras MobileNet v1/v2 in the wild corpus). Off until that fusion is undone.
+    # supported": tf_keras MobileNet v1/v2 in the wild corpus).
     graph_def, frozen, generated_by, _, table_graphs = build_graph(src, input_format, options, options.say)
+    # --- per-channel dequantisation (per_channel.py): its scale/min vectors stay float32 ---
+    from tfjs_export.converter.graph.per_channel import dequantization_vector_names
+    from tfjs_export.converter.graph.tables import KeepTablesUnquantised
+    vectors = dequantization_vector_names(graph_def)
+    if vectors:
+        plan = KeepTablesUnquantised(plan, vectors)
+    # --- end per-channel ---
     weights = extract_weights(graph_def)
     signature = signature_json(frozen.inputs, frozen.outputs)
     extra = {"signature": signature}

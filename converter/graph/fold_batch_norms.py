@@ -18,8 +18,10 @@ _FOLDABLE = ("Conv2D", "DepthwiseConv2dNative", "MatMul")
 _BATCH_NORMS = ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")
 
 
-def fold_batch_norms(graph_def):
-    """Rewrite graph_def in place; return the number of batch norms / scales folded."""
+def fold_batch_norms(graph_def, scales=None):
+    """Rewrite graph_def in place; return the number of batch norms / scales folded. `scales`, a
+    dict, receives {new weight Const name: the scale folded into it, per output channel} (the
+    quantisation keeps the rounding of the unfolded weights with it: per_channel.py)."""
     folded = 0
     index = GraphIndex(graph_def)
     for name in [n.name for n in graph_def.node]:
@@ -27,9 +29,9 @@ def fold_batch_norms(graph_def):
         if node is None:
             continue  # removed by an earlier fold
         if node.op in _BATCH_NORMS and not node.attr["is_training"].b:
-            done = _fold_fused_batch_norm(graph_def, index, node)
+            done = _fold_fused_batch_norm(graph_def, index, node, scales)
         elif node.op == "Mul":
-            done = _fold_scale(graph_def, index, node)
+            done = _fold_scale(graph_def, index, node, scales)
         else:
             done = 0
         if done:
@@ -56,13 +58,15 @@ def _scaled_weights(conv, weights, scale):
     return (weights * scale).astype(weights.dtype)  # last axis is the output channel
 
 
-def _replace_weights(graph_def, index, conv, new_weights):
+def _replace_weights(graph_def, index, conv, new_weights, scale, scales):
     name = unique_name(index, f"{conv.name}/folded_weights")
     graph_def.node.append(make_const(name, new_weights))
+    if scales is not None:  # a second fold into the same weights multiplies the scales
+        scales[name] = scale * scales.get(input_name(conv.input[1]), 1.0)
     conv.input[1] = name
 
 
-def _fold_fused_batch_norm(graph_def, index, bn):
+def _fold_fused_batch_norm(graph_def, index, bn, scales):
     if bn.attr["data_format"].s not in (b"", b"NHWC"):
         return 0
     if any(index.consumers.get(bn.name) and ":" in r and not r.endswith(":0")
@@ -77,14 +81,14 @@ def _fold_fused_batch_norm(graph_def, index, bn):
     scale = gamma / np.sqrt(var + bn.attr["epsilon"].f)
     if scale.shape != (output_channels(conv, weights),):
         return 0
-    _replace_weights(graph_def, index, conv, _scaled_weights(conv, weights, scale))
+    _replace_weights(graph_def, index, conv, _scaled_weights(conv, weights, scale), scale, scales)
     bias_name = unique_name(index, f"{bn.name}/folded_bias")
     graph_def.node.append(make_const(bias_name, (beta - mean * scale).astype(np.float32)))
     become_bias_add(bn, conv.name, bias_name)
     return 1
 
 
-def _fold_scale(graph_def, index, mul):
+def _fold_scale(graph_def, index, mul, scales):
     """Mul(conv, s) -> conv' ; Mul(BiasAdd(conv, b), s) -> BiasAdd(conv', b*s); conv' = conv with
     weights * s. The Mul node takes the role of the last node, so its consumers are unchanged."""
     for data, const in ((0, 1), (1, 0)):
@@ -107,7 +111,7 @@ def _fold_scale(graph_def, index, mul):
         if scale.size != channels or scale.shape[-1:] != (channels,) or scale.ndim > 4:
             continue  # not a per-output-channel scale
         scale = scale.reshape(-1)
-        _replace_weights(graph_def, index, conv, _scaled_weights(conv, weights, scale))
+        _replace_weights(graph_def, index, conv, _scaled_weights(conv, weights, scale), scale, scales)
         if bias is None:
             _take_over(mul, conv)
             _remove(graph_def, {conv.name})

@@ -32,6 +32,11 @@ class GraphState:
     # and the rounding then costs 1.4-1.8x what rounding the unfolded weights costs.
     keep_scales_apart: bool = False
     before_remap: object = None  # the remap pass's input, for undo_fusions
+    # The weights' quantisation (a QuantizationPlan, or None) and its granularity, for per_channel.py;
+    # fold_scales: {folded weight's Const name: the scale folded into it}, from fold_batch_norms.
+    plan: object = None
+    per_channel: bool = False
+    fold_scales: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +92,7 @@ def _keras_quantized_ops(state):
 
 def _fold_batch_norms(state):
     from tfjs_export.converter.graph.fold_batch_norms import fold_batch_norms
-    return None if state.keep_scales_apart else fold_batch_norms(state.graph_def)
+    return None if state.keep_scales_apart else fold_batch_norms(state.graph_def, state.fold_scales)
 
 
 def _bias_adds(state):
@@ -132,6 +137,13 @@ def _bind_loop_values(state):
     return bind_loop_values(state.graph_def)
 
 
+def _quantize_per_channel(state):
+    if not state.plan:
+        return None
+    from tfjs_export.converter.graph.per_channel import quantize_per_channel
+    return quantize_per_channel(state.graph_def, state.plan, state.per_channel, state.fold_scales)
+
+
 def _prune_unused(state):
     from tfjs_export.converter.graph.nodes import prune_unused
     prune_unused(state.graph_def, state.keep)
@@ -157,6 +169,8 @@ PASSES = (
     Pass("rewrite_erfc", _rewrite_erfc, "Erfc (exact GELU) -> 1 - Erf: TF.js has only Erf"),
     Pass("drop_control_inputs", _drop_control_inputs, "drop control edges TF.js cannot schedule"),
     Pass("bind_loop_values", _bind_loop_values, "tie loop-body values to their iteration for TF.js"),
+    Pass("quantize_per_channel", _quantize_per_channel, "uint8/uint16 weights: per-channel ranges (or a folded "
+                                                        "scale) dequantised by Mul/Add in the graph"),
     Pass("prune_unused", _prune_unused, "drop nodes no output depends on"),
 )
 

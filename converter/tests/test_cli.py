@@ -85,6 +85,20 @@ def test_two_bare_quantize_flags_are_an_error(tmp_path, keras_files):
     assert not out.exists()
 
 
+def test_per_channel_quantisation_needs_the_graph_format_and_a_uint_option(tmp_path, keras_files):
+    """Layers: tfjs-layers binds one tensor (one min/scale) per weight, so the error points at the
+    Graph format; per_channel without --quantize_uint8/16 has nothing to apply to."""
+    out = tmp_path / "web"
+    result = run_cli("convert", keras_files["mlp"], str(out), "--quantize_uint8",
+                     "--quantization_granularity", "per_channel")
+    assert_one_line_error(result, "per_channel needs the Graph format",
+                          "tfjs-layers binds one tensor per weight", "--output_format tfjs_graph_model")
+    result = run_cli("convert", keras_files["mlp"], str(out), "--quantize_float16", "--output_format",
+                     "tfjs_graph_model", "--quantization_granularity", "per_channel")
+    assert_one_line_error(result, "applies to --quantize_uint8 / --quantize_uint16, and neither is given")
+    assert not out.exists()
+
+
 def test_relative_paths_resolve_against_build_working_directory(tmp_path, keras_files):
     (tmp_path / "m.keras").write_bytes(open(keras_files["mlp"], "rb").read())
     elsewhere = tmp_path / "runfiles"

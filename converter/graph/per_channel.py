@@ -1,0 +1,249 @@
+"""Per-channel uint8/uint16 quantisation for Graph models, in a form every TF.js 4.x loads.
+
+TF.js stores a quantised weight with one `min`/`scale` per tensor. This pass gives a weight one
+range per output channel instead, without any format extension: the weight Const is replaced by
+exact integers `q` (float32 values 0..qmax, which the writer stores as uint8/uint16 with min 0 and
+scale 1: lossless), and the graph dequantises them in front of their consumer:
+
+    <weight> (q) -> <weight>/dequantize/mul = Mul(q, <weight>/dequantize/scale)
+                 -> <weight>/dequantize     = Add(.., <weight>/dequantize/min) -> the conv / matmul
+
+`scale` and `min` are float32 vectors shaped to broadcast along the output-channel axis (kept
+float32 by the writer: `dequantization_vector_names`). The integers of a channel follow the
+TF-Lite nudged-zero rule of codec/quantization.py, per channel.
+
+Which weights: the uint8/uint16 ones (the quantisation plan) feeding, directly or through
+Identity / Enter / IdentityN, the weight operand of an op with an output-channel axis
+(WEIGHT_AXES; matmuls only with a folded batch norm, see _MATMULS). A weight is rewritten only
+where it measurably helps: the mean over output channels of the rounding noise-to-signal ratio
+(squared error / squared values) must drop to at most GAIN_NEEDED of what one range per tensor
+gives. A convolution's channels are normalised after it, so a channel's relative error is what
+reaches the output; and each rewrite adds two ops to every predict.
+
+The same form carries batch-norm folding without its rounding cost (`per_tensor` granularity):
+a scale `k` folded into a weight (fold_batch_norms.py records it) widens the weight's range, so
+the unfolded weight `w / k` is quantised with one range (as Keras's own weights would be: their
+rounding floor), and `k` goes into the dequantisation vectors: `scale * k`, `min * k`.
+"""
+
+import numpy as np
+
+from tfjs_export.codec import dequantize, quantize
+from tfjs_export.codec.quantization import _QMAX  # the affine dtypes' qmax: one place
+from tfjs_export.converter.graph.nodes import GraphIndex, input_name, make_const
+
+# A rewrite must cut the mean per-channel noise-to-signal ratio to at most this fraction of the
+# per-tensor one (0.5: the rounding error's RMS down by ~30%): a round figure for a gain worth two
+# ops at every predict, not tuned by a sweep (BENCHMARKS.md has what it gives).
+GAIN_NEEDED = 0.5
+# per_tensor granularity (the default) rewrites a folded weight only when folding cost much more:
+# the Mul/Add run at every predict (EfficientNetB0 with 43 such rewrites: 100 ms vs 73 ms float32
+# in tfjs-node), and folded with one range the zoo and trained models stay within 1.13x of
+# Keras's own rounding (BENCHMARKS.md).
+FOLD_GAIN_NEEDED = 0.25
+_PASS_THROUGH = ("Identity", "Enter")
+# Matmuls get one range per channel only when a batch norm was folded into them. A channel of a
+# convolution is normalised after it (its batch norm, folded or not), so its relative error is what
+# propagates; a Dense or recurrent kernel's outputs are not, and its small channels carry little of
+# the output. Measured on a trained LSTM text model: per-channel recurrent kernels cut the weights'
+# rounding error 3x yet doubled the output error (the large channels keep the per-tensor step).
+_MATMULS = ("MatMul", "_FusedMatMul", "BatchMatMulV2")
+SUFFIX = "/dequantize"
+
+
+def _last(ndim):
+    return (ndim - 1,)
+
+
+def _flag(node, attr):
+    return attr in node.attr and node.attr[attr].b  # reading a missing attr through [] would add it
+
+
+def _matmul_axes(node, ndim):
+    transposed = _flag(node, "transpose_b") or _flag(node, "adj_y")
+    return (ndim - 2,) if transposed else (ndim - 1,)
+
+
+# consumer op -> (index of the weight operand, the weight's output-channel axes given the node and ndim)
+WEIGHT_AXES = {
+    "Conv2D": (1, lambda node, ndim: _last(ndim)),
+    "_FusedConv2D": (1, lambda node, ndim: _last(ndim)),
+    "Conv3D": (1, lambda node, ndim: _last(ndim)),
+    # [h, w, in, multiplier]: output channel in*multiplier+m, one range per (in, m).
+    "DepthwiseConv2dNative": (1, lambda node, ndim: (2, 3)),
+    "FusedDepthwiseConv2dNative": (1, lambda node, ndim: (2, 3)),
+    "MatMul": (1, _matmul_axes),
+    "_FusedMatMul": (1, _matmul_axes),
+    "BatchMatMulV2": (1, _matmul_axes),
+    # [h, w, out, in] for a transposed convolution.
+    "Conv2DBackpropInput": (1, lambda node, ndim: (2,)),
+}
+
+
+def channel_ranges(weights, axes, qmax):
+    """Per-channel (scale, min) of float32 `weights` along `axes` (the other axes reduced, kept as
+    size 1 to broadcast), both float64, with the nudged-zero rule of codec/quantization.py."""
+    reduce = tuple(a for a in range(weights.ndim) if a not in axes)
+    w = weights.astype(np.float64)
+    lo, hi = w.min(axis=reduce, keepdims=True), w.max(axis=reduce, keepdims=True)
+    constant = hi == lo
+    scale = np.where(constant, 1.0, (hi - lo) / qmax)
+    nudge = (lo <= 0) & (hi >= 0) & ~constant
+    zero_point = np.round(np.where(nudge, -lo / scale, 0))
+    low = np.where(nudge, -zero_point * scale, lo)
+    return scale, low
+
+
+def quantize_channels(weights, axes, qmax):
+    """(q, scale, min): float32 integers 0..qmax and the float32 vectors the graph multiplies and
+    adds (q * scale + min, in float32 as TF.js computes it)."""
+    scale, low = channel_ranges(weights, axes, qmax)
+    high = qmax * scale + low
+    q = np.round((np.clip(weights.astype(np.float64), low, high) - low) / scale)
+    return q.astype(np.float32), scale.astype(np.float32), low.astype(np.float32)
+
+
+def dequantize_channels(q, scale, low):
+    """What the graph computes: float32 Mul then float32 Add."""
+    return (q * scale).astype(np.float32) + low
+
+
+def noise_to_signal(weights, decoded, axes):
+    """Mean over output channels of sum((decoded - weights)^2) / sum(weights^2)."""
+    reduce = tuple(a for a in range(weights.ndim) if a not in axes)
+    w = weights.astype(np.float64)
+    error = ((decoded.astype(np.float64) - w) ** 2).sum(axis=reduce)
+    signal = (w ** 2).sum(axis=reduce)
+    return float(np.mean(error / np.maximum(signal, np.finfo(np.float64).tiny)))
+
+
+def _per_tensor(weights, dtype):
+    """The weight as TF.js decodes it when stored with one range (codec: exact TF.js decode),
+    and (q as float32, the manifest's min, scale)."""
+    encoded, entry = quantize(np.ascontiguousarray(weights, np.float32), dtype)
+    return dequantize(encoded, entry), encoded.astype(np.float32), entry["min"], entry["scale"]
+
+
+def _ref(ref):
+    """'a:1' -> ('a', 1); 'a' -> ('a', 0)."""
+    name, _, port = ref.partition(":")
+    return name, int(port) if port else 0
+
+
+def _weight_uses(index, const_name):
+    """[consumer node] for every op reading const_name as its weight operand, directly or through
+    Identity / Enter / IdentityN (a loop's per-iteration binding, loop_frames.py), or None if some
+    reader is anything else."""
+    uses, stack = [], [(const_name, 0)]
+    while stack:
+        name, port = stack.pop()
+        for consumer_name in set(index.consumers.get(name, ())):
+            consumer = index.by_name[consumer_name]
+            if any(r == "^" + name for r in consumer.input):
+                return None  # a control edge: leave it alone
+            refs = [i for i, r in enumerate(consumer.input) if _ref(r) == (name, port)]
+            if not refs:
+                continue  # reads another output of `name`
+            if consumer.op in _PASS_THROUGH or consumer.op == "IdentityN":
+                stack.extend((consumer.name, i if consumer.op == "IdentityN" else 0) for i in refs)
+                continue
+            spec = WEIGHT_AXES.get(consumer.op)
+            if spec is None or refs != [spec[0]]:
+                return None
+            uses.append(consumer)
+    return uses
+
+
+def choose(weights, axes, dtype, fold_scale=None):
+    """How to store `weights` (an output-channel `axes` tensor to be stored as `dtype`): None
+    (one range per tensor, as TF.js stores it) or (q, scale, min) for the graph's dequantisation.
+    `fold_scale` (a folded batch-norm scale along the output channels, per_tensor granularity):
+    quantise the unfolded weight with one range, the scale goes into the vectors; without it,
+    one range per output channel."""
+    qmax = _QMAX[dtype]
+    decoded_tensor = _per_tensor(weights, dtype)[0]
+    baseline = noise_to_signal(weights, decoded_tensor, axes)
+    if fold_scale is None:
+        q, scale, low = quantize_channels(weights, axes, qmax)
+    else:
+        shape = [weights.shape[a] if a in axes else 1 for a in range(weights.ndim)]
+        k = np.asarray(fold_scale, np.float64).reshape(shape)
+        if not np.all(np.isfinite(k)) or np.any(k == 0):
+            return None
+        _, q, low0, scale0 = _per_tensor((weights / k).astype(np.float32), dtype)
+        scale, low = (scale0 * k).astype(np.float32), (low0 * k).astype(np.float32)
+    if q.min() != 0 or q.max() != qmax:
+        return None  # stored with one range, the integers would not decode as themselves (min 0, scale 1)
+    candidate = noise_to_signal(weights, dequantize_channels(q, scale, low), axes)
+    if candidate > (GAIN_NEEDED if fold_scale is None else FOLD_GAIN_NEEDED) * baseline:
+        return None
+    return q, scale, low
+
+
+def quantize_per_channel(graph_def, plan, per_channel=True, fold_scales=None):
+    """Rewrite graph_def in place: the uint8/uint16 weights of `plan` (a QuantizationPlan) that
+    gain from it get a per-channel dequantisation (with `per_channel`), and folded weights
+    (`fold_scales`: {Const name: scale along its output channels}) keep the rounding of their
+    unfolded values. Returns the number of weights rewritten."""
+    fold_scales = fold_scales or {}
+    index = GraphIndex(graph_def)
+    rewritten = 0
+    for const in [n for n in graph_def.node if n.op == "Const"]:
+        if const.input:
+            continue  # control inputs tie it to a loop frame: the dequantisation ops would need them too
+        if not per_channel and const.name not in fold_scales:
+            continue
+        weights = index.const_value(const.name)
+        if weights is None or weights.dtype != np.float32 or weights.ndim < 2:
+            continue
+        dtype = plan.dtype_for(const.name, weights)
+        if dtype not in _QMAX:
+            continue
+        uses = _weight_uses(index, const.name)
+        if not uses:
+            continue
+        axes = {WEIGHT_AXES[u.op][1](u, weights.ndim) for u in uses}
+        if len(axes) != 1:
+            continue
+        if per_channel and const.name not in fold_scales and any(u.op in _MATMULS for u in uses):
+            continue  # no normalisation after it: see _MATMULS
+        chosen = choose(weights, axes.pop(), dtype, None if per_channel else fold_scales[const.name])
+        if chosen is None:
+            continue
+        _rewrite(graph_def, index, const, *chosen)
+        rewritten += 1
+    return rewritten
+
+
+def _rewrite(graph_def, index, const, q, scale, low):
+    name = const.name
+    readers = list(index.consumers.get(name, ()))
+    const.attr["value"].tensor.CopyFrom(make_const(name, q).attr["value"].tensor)
+    graph_def.node.append(make_const(f"{name}{SUFFIX}/scale", scale))
+    graph_def.node.append(make_const(f"{name}{SUFFIX}/min", low))
+    for op, node_name, inputs in (("Mul", f"{name}{SUFFIX}/mul", [name, f"{name}{SUFFIX}/scale"]),
+                                  ("Add", f"{name}{SUFFIX}", [f"{name}{SUFFIX}/mul", f"{name}{SUFFIX}/min"])):
+        node = graph_def.node.add(name=node_name, op=op, input=inputs)
+        node.attr["T"].type = 1  # DT_FLOAT
+    for reader in readers:
+        node = index.by_name[reader]
+        for i, ref in enumerate(node.input):
+            if ref == name or ref == f"{name}:0":
+                node.input[i] = f"{name}{SUFFIX}"
+
+
+def dequantization_vector_names(graph_def):
+    """Names of the scale/min Consts this pass wrote (kept float32 by the writer): found by the
+    structure it writes, so a written model.json's graph tells them too."""
+    by_name = {n.name: n for n in graph_def.node}
+    names = set()
+    for node in graph_def.node:
+        if node.op != "Add" or not node.name.endswith(SUFFIX):
+            continue
+        mul = by_name.get(node.input[0]) if len(node.input) == 2 else None
+        base = node.name[:-len(SUFFIX)]
+        if mul is None or mul.op != "Mul" or list(mul.input) != [base, f"{node.name}/scale"] \
+                or node.input[1] != f"{node.name}/min":
+            continue
+        names.update((f"{node.name}/scale", f"{node.name}/min"))
+    return names

@@ -1,0 +1,178 @@
+"""per_channel.py: uint8/uint16 weights get one range per output channel (or keep the rounding of
+their unfolded values), as exact integers dequantised by Mul/Add in the graph; the graph computes
+what it says (run in TensorFlow) and the written manifest stores the integers losslessly."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tfjs_export import codec
+from tfjs_export.converter.graph import per_channel
+from tfjs_export.converter.graph.tests.conftest import run_graph
+from tfjs_export.converter.quantization_plan import QuantizationPlan
+
+
+def _conv_graph(weights, depthwise=False):
+    """x [None, 6, 6, C] -> conv (or depthwise conv) with the constant `weights` named 'w' -> 'y'."""
+    import tensorflow as tf
+    with tf.Graph().as_default() as graph:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 6, 6, weights.shape[2]], name="x")
+        w = tf.constant(weights, name="w")
+        y = (tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "VALID") if depthwise
+             else tf.nn.conv2d(x, w, 1, "VALID"))
+        tf.identity(y, name="y")
+    return graph.as_graph_def()
+
+
+def _spread_channels(rng, shape, axis=-1):
+    """Weights whose output channels span ranges 0.01 .. 10 (as batch-norm folding makes them)."""
+    scales = np.geomspace(0.01, 10, shape[axis])
+    return (rng.normal(size=shape) * scales).astype("float32")
+
+
+def test_channel_ranges_follow_the_nudged_zero_rule():
+    w = np.array([[-1.0, 0.5], [3.0, 1.0], [0.0, 2.5]], np.float32)  # channels: [-1, 3], [0.5, 2.5]
+    q, scale, low = per_channel.quantize_channels(w, (1,), 255)
+    s0 = 4.0 / 255
+    assert scale[0, 0] == np.float32(s0) and low[0, 0] == np.float32(-np.round(1.0 / s0) * s0)
+    assert scale[0, 1] == np.float32(2.0 / 255) and low[0, 1] == np.float32(0.5)  # no zero in range: no nudge
+    np.testing.assert_array_equal(q[:, 1], [0, 64, 255])  # 1.0 is 63.75 steps above 0.5
+    assert q.min() == 0 and q.max() == 255 and np.all(q == np.round(q))
+    decoded = per_channel.dequantize_channels(q, scale, low)
+    assert np.all(np.abs(decoded - w) <= scale / 2 + 1e-7)
+
+
+@pytest.mark.parametrize("depthwise", [False, True])
+def test_conv_weights_get_a_per_channel_dequantisation(rng, depthwise):
+    weights = _spread_channels(rng, (3, 3, 4, 2 if depthwise else 8))
+    if depthwise:  # one range per (input channel, multiplier)
+        weights = (weights * np.geomspace(0.05, 5, 4)[None, None, :, None]).astype("float32")
+    graph_def = _conv_graph(weights, depthwise)
+    feeds = {"x:0": rng.normal(size=(2, 6, 6, 4)).astype("float32")}
+    float_out = run_graph(graph_def, feeds, ["y:0"])[0]
+    assert per_channel.quantize_per_channel(graph_def, QuantizationPlan(uint8=None)) == 1
+    nodes = {n.name: n for n in graph_def.node}
+    assert nodes["w/dequantize/mul"].op == "Mul" and list(nodes["w/dequantize/mul"].input) == \
+        ["w", "w/dequantize/scale"]
+    assert nodes["w/dequantize"].op == "Add"
+    conv = next(n for n in graph_def.node if n.op in ("Conv2D", "DepthwiseConv2dNative"))
+    assert conv.input[1] == "w/dequantize"
+    assert per_channel.dequantization_vector_names(graph_def) == {"w/dequantize/scale", "w/dequantize/min"}
+    q = per_channel.quantize_channels(weights, (2, 3) if depthwise else (3,), 255)
+    from tfjs_export.converter.graph.tensors import to_numpy
+    np.testing.assert_array_equal(to_numpy(nodes["w"].attr["value"].tensor), q[0])
+    np.testing.assert_array_equal(to_numpy(nodes["w/dequantize/scale"].attr["value"].tensor), q[1])
+    assert q[1].shape == ((1, 1, 4, 2) if depthwise else (1, 1, 1, 8))
+    # The graph computes the conv with exactly the dequantised weights...
+    expected = run_graph(_conv_graph(per_channel.dequantize_channels(*q), depthwise), feeds, ["y:0"])[0]
+    np.testing.assert_allclose(run_graph(graph_def, feeds, ["y:0"])[0], expected, rtol=1e-6, atol=1e-6)
+    # ...which is much nearer the float outputs, channel by channel, than one range per tensor.
+    per_tensor = codec.dequantize(*codec.quantize(weights, "uint8"))
+    tensor_out = run_graph(_conv_graph(per_tensor, depthwise), feeds, ["y:0"])[0]
+    relative = lambda y: np.mean(np.abs(y - float_out).max(axis=(0, 1, 2)) / np.abs(float_out).max(axis=(0, 1, 2)))
+    assert relative(expected) < 0.2 * relative(tensor_out)
+
+
+def test_weights_that_gain_nothing_stay_per_tensor(rng):
+    """Channels drawn alike: one range per tensor is about as good, so no ops are added."""
+    graph_def = _conv_graph(rng.normal(size=(3, 3, 32, 8)).astype("float32"))
+    before = graph_def.SerializeToString()
+    assert per_channel.quantize_per_channel(graph_def, QuantizationPlan(uint8=None)) == 0
+    assert graph_def.SerializeToString() == before
+
+
+def test_only_uint8_and_uint16_weights_of_the_plan(rng):
+    weights = _spread_channels(rng, (3, 3, 4, 8))
+    for plan in (QuantizationPlan(), QuantizationPlan(float16=None), QuantizationPlan(uint8=["other*"])):
+        graph_def = _conv_graph(weights)
+        assert per_channel.quantize_per_channel(graph_def, plan) == 0
+    graph_def = _conv_graph(weights)
+    assert per_channel.quantize_per_channel(graph_def, QuantizationPlan(uint16=["w"])) == 1
+    q = next(n for n in graph_def.node if n.name == "w")
+    from tfjs_export.converter.graph.tensors import to_numpy
+    assert to_numpy(q.attr["value"].tensor).max() == 65535
+
+
+def test_per_tensor_granularity_keeps_the_rounding_of_the_unfolded_weights(rng):
+    """A folded batch-norm scale k: the weight w/k is quantised with one range (codec's own
+    rounding, as TF.js would store the unfolded weight), and k moves into the vectors."""
+    unfolded = rng.normal(size=(3, 3, 4, 8)).astype("float32")
+    k = np.geomspace(0.02, 4, 8)
+    folded = (unfolded * k).astype("float32")
+    graph_def = _conv_graph(folded)
+    plan = QuantizationPlan(uint8=None)
+    assert per_channel.quantize_per_channel(_conv_graph(folded), plan, per_channel=False) == 0  # no record
+    assert per_channel.quantize_per_channel(graph_def, plan, per_channel=False, fold_scales={"w": k}) == 1
+    nodes = {n.name: n for n in graph_def.node}
+    from tfjs_export.converter.graph.tensors import to_numpy
+    encoded, entry = codec.quantize((folded / k.reshape(1, 1, 1, 8)).astype("float32"), "uint8")
+    np.testing.assert_array_equal(to_numpy(nodes["w"].attr["value"].tensor), encoded)
+    np.testing.assert_allclose(to_numpy(nodes["w/dequantize/scale"].attr["value"].tensor).reshape(-1),
+                               entry["scale"] * k, rtol=1e-7)
+    np.testing.assert_allclose(to_numpy(nodes["w/dequantize/min"].attr["value"].tensor).reshape(-1),
+                               entry["min"] * k, rtol=1e-7)
+
+
+def test_matmuls_only_with_a_folded_batch_norm(rng):
+    """A Dense / recurrent kernel's small channels carry little of the output (a trained LSTM got
+    worse per channel): matmul weights get per-channel ranges only when a batch norm was folded in."""
+    import tensorflow as tf
+    weights = _spread_channels(rng, (16, 6), axis=1)
+    with tf.Graph().as_default() as graph:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 16], name="x")
+        tf.identity(tf.matmul(x, tf.constant(weights, name="w")), name="y")
+    plan = QuantizationPlan(uint8=None)
+    assert per_channel.quantize_per_channel(graph.as_graph_def(), plan) == 0
+    graph_def = graph.as_graph_def()
+    assert per_channel.quantize_per_channel(graph_def, plan, fold_scales={"w": np.ones(6)}) == 1
+    q = per_channel.quantize_channels(weights, (1,), 255)
+    feeds = {"x:0": rng.normal(size=(3, 16)).astype("float32")}
+    np.testing.assert_allclose(run_graph(graph_def, feeds, ["y:0"])[0],
+                               feeds["x:0"] @ per_channel.dequantize_channels(*q), rtol=1e-5, atol=1e-5)
+
+
+def test_a_weight_read_by_something_else_is_left_alone(rng):
+    import tensorflow as tf
+    weights = _spread_channels(rng, (4, 6), axis=1)
+    with tf.Graph().as_default() as graph:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 4], name="x")
+        w = tf.constant(weights, name="w")
+        tf.identity(tf.matmul(x, w) + tf.reduce_sum(w), name="y")  # w also summed: no channel axis
+    graph_def = graph.as_graph_def()
+    assert per_channel.quantize_per_channel(graph_def, QuantizationPlan(uint8=None)) == 0
+
+
+def test_written_model_stores_exact_integers_and_float32_vectors(tmp_path):
+    """Through convert(): the rewritten weights are uint8 with min 0 / scale 1 (lossless), their
+    scale/min vectors float32; the model reads back through the manifest as the graph says."""
+    from tfjs_export.converter import convert
+    from tools.testing import graph_models
+    path = str(tmp_path / "depthwise_bn.keras")
+    graph_models.depthwise_bn().save(path)
+    out = tmp_path / "model"
+    convert(path, str(out), output_format="tfjs_graph_model", quantize_uint8=None,
+            quantization_granularity="per_channel")
+    model = json.loads((out / "model.json").read_text())
+    entries = {w["name"]: w for w in model["weightsManifest"][0]["weights"]}
+    rewritten = [n["name"][:-len("/dequantize")] for n in model["modelTopology"]["node"]
+                 if n["op"] == "Add" and n["name"].endswith("/dequantize")]
+    assert len(rewritten) == 2  # the depthwise kernel and the Dense kernel, both with folded batch norms
+    for name in rewritten:
+        assert entries[name]["quantization"] == {"dtype": "uint8", "min": 0.0, "scale": 1.0,
+                                                 "original_dtype": "float32"}
+        for vector in ("scale", "min"):
+            assert entries[f"{name}/dequantize/{vector}"]["dtype"] == "float32"
+            assert "quantization" not in entries[f"{name}/dequantize/{vector}"]
+    decoded = codec.read_weights(model["weightsManifest"], str(out))
+    for name in rewritten:
+        assert decoded[name].min() == 0 and decoded[name].max() == 255
+        assert np.array_equal(decoded[name], np.round(decoded[name]))
+    # verify: TF.js matches the decoded reference to float32 rounding, and reports the error against
+    # the float model beside the rounding floor (Keras's weights rounded per tensor), which it beats.
+    from tfjs_export.converter.verify import verify
+    report = verify(path, str(out), samples=8)
+    assert report.ok, report.table()
+    (output,) = report.outputs
+    assert 0 < output["max_abs_err_vs_float"] < 0.5 * output["rounding_floor"], report.table()
+    assert "rounding floor" in report.table()
