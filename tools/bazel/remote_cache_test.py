@@ -43,11 +43,11 @@ worker_processes 1;
 events {{ worker_connections 64; }}
 http {{
     access_log {dir}/access.log;
-    client_body_temp_path {dir}/tmp/body;
-    proxy_temp_path {dir}/tmp/proxy;
-    fastcgi_temp_path {dir}/tmp/fastcgi;
-    uwsgi_temp_path {dir}/tmp/uwsgi;
-    scgi_temp_path {dir}/tmp/scgi;
+    client_body_temp_path {dir}/scratch/body;
+    proxy_temp_path {dir}/scratch/proxy;
+    fastcgi_temp_path {dir}/scratch/fastcgi;
+    uwsgi_temp_path {dir}/scratch/uwsgi;
+    scgi_temp_path {dir}/scratch/scgi;
     server {{
         listen 127.0.0.1:{port};
         root {dir}/store;
@@ -88,7 +88,7 @@ class Nginx:
         self.dir = directory
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        for sub in ("store", "tmp"):
+        for sub in ("store", "scratch"):
             os.makedirs(os.path.join(directory, sub))
         conf = os.path.join(directory, "nginx.conf")
         user = "user root;\n" if os.geteuid() == 0 else ""  # its workers must write the store
