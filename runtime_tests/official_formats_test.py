@@ -15,7 +15,6 @@ converter does):
 
 import json
 import os
-import subprocess
 
 import numpy as np
 import pytest
