@@ -5,6 +5,7 @@ their part of it)."""
 import dataclasses
 
 from tfjs_export import codec
+from tfjs_export.converter.quantization_plan import KEEP_FLOAT32
 
 OUTPUT_FORMATS = ("tfjs_layers_model", "tfjs_graph_model", "keras", "keras_keras", "keras_saved_model")
 # Outputs that are Keras models (an .h5 file, a .keras file, a tf_keras SavedModel directory).
@@ -31,6 +32,9 @@ class ConvertOptions:
     # uint8/uint16: one range per tensor (TF.js's own), or per output channel (Graph format only:
     # integers stored with min 0 / scale 1 and dequantised by Mul/Add in the graph; graph/per_channel.py)
     quantization_granularity: str = "per_tensor"
+    # "auto": weights rounding would destroy stay float32 (quantization_plan.py's rule); "none":
+    # every matched weight is quantised, as the official converter does
+    keep_float32: str = "auto"
     weight_shard_size_bytes: int = codec.DEFAULT_SHARD_SIZE
     overwrite: bool = False
     metadata: bool = False
@@ -62,6 +66,8 @@ class ConvertOptions:
         if self.quantization_granularity not in GRANULARITIES:
             raise ConversionError(f"quantization granularity {self.quantization_granularity!r} is not one of "
                                   "per_tensor, per_channel")
+        if self.keep_float32 not in KEEP_FLOAT32:
+            raise ConversionError(f"keep_float32 {self.keep_float32!r} is not one of {', '.join(KEEP_FLOAT32)}")
         if self.per_channel and not self.graph:
             # tfjs-layers binds each weight to one variable with one min/scale: there is no graph to
             # carry a per-channel dequantisation.

@@ -22,6 +22,9 @@ class ConversionSummary:
     weight_bytes_unquantized: int = 0   # the weights as stored without quantisation
     weight_bytes_written: int = 0
     quantized: dict = dataclasses.field(default_factory=dict)  # dtype -> tensor count
+    # [name, reason] of the weights a --quantize_* option matched that stay float32
+    # (quantization_plan.py's rule)
+    kept_float32: list = dataclasses.field(default_factory=list)
 
     def as_dict(self):
         """The summary as JSON-able data (`convert --json`)."""
@@ -40,11 +43,19 @@ class ConversionSummary:
             output = f"model.json + {shards} shard{'s' * (shards != 1)}"
         else:  # a Keras file, or a SavedModel directory
             output = self.files[0] if len(self.files) == 1 else f"{len(self.files)} files"
-        return "\n".join([
-            f"converted {self.src} ({self.input_format}) -> {self.out_dir} ({self.output_format})",
-            f"  weights  {weights}",
-            f"  output   {output}, {self.total_bytes:,} bytes, in {self.seconds:.2f} s",
-        ])
+        lines = [f"converted {self.src} ({self.input_format}) -> {self.out_dir} ({self.output_format})",
+                 f"  weights  {weights}"]
+        if self.kept_float32:
+            lines.append(f"  float32  {kept_line(self.kept_float32)}")
+        lines.append(f"  output   {output}, {self.total_bytes:,} bytes, in {self.seconds:.2f} s")
+        return "\n".join(lines)
+
+
+def kept_line(kept, shown=3):
+    """`N weights kept float32: a (reason), b (reason), ... and K more` for the report."""
+    names = ", ".join(f"{name} ({reason})" for name, reason in kept[:shown])
+    more = f" and {len(kept) - shown} more (--json lists them)" if len(kept) > shown else ""
+    return f"{len(kept)} weight{'s' * (len(kept) != 1)} kept float32: {names}{more}"
 
 
 def weight_bytes(spec, array=None):

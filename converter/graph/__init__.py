@@ -63,7 +63,8 @@ def build_graph(src, input_format, options, say=lambda message: None):
         generated_by = loaded.generated_by
         del loaded  # the loaded model's variables: frozen into constants now, free them
     say("optimising the graph")
-    plan = QuantizationPlan(options.quantize_float16, options.quantize_uint8, options.quantize_uint16)
+    plan = QuantizationPlan(options.quantize_float16, options.quantize_uint8, options.quantize_uint16,
+                            options.keep_float32)
     state = pipeline.GraphState(frozen.graph_def, frozen.inputs, frozen.outputs,
                                 [t.name.split(":")[0] for t in frozen.inputs + frozen.outputs],
                                 keep_scales_apart=options.keep_scales_apart, plan=plan,

@@ -31,6 +31,7 @@ import numpy as np
 from tfjs_export.codec import dequantize, quantize
 from tfjs_export.codec.quantization import _QMAX  # the affine dtypes' qmax: one place
 from tfjs_export.converter.graph.nodes import GraphIndex, input_name, make_const
+from tfjs_export.converter.quantization_plan import keep_float32_reason
 
 # A rewrite must cut the mean per-channel noise-to-signal ratio to at most this fraction of the
 # per-tensor one (0.5: the rounding error's RMS down by ~30%): a round figure for a gain worth two
@@ -196,7 +197,7 @@ def quantize_per_channel(graph_def, plan, per_channel=True, fold_scales=None):
         weights = index.const_value(const.name)
         if weights is None or weights.dtype != np.float32 or weights.ndim < 2:
             continue
-        dtype = plan.dtype_for(const.name, weights)
+        dtype = plan.requested_dtype(const.name, weights)  # the rule judges the per-channel rounding below
         if dtype not in _QMAX:
             continue
         uses = _weight_uses(index, const.name)
@@ -208,8 +209,9 @@ def quantize_per_channel(graph_def, plan, per_channel=True, fold_scales=None):
         if per_channel and const.name not in fold_scales and any(u.op in _MATMULS for u in uses):
             continue  # no normalisation after it: see _MATMULS
         chosen = choose(weights, axes.pop(), dtype, None if per_channel else fold_scales[const.name])
-        if chosen is None:
-            continue
+        if chosen is None or (plan.keep_float32 == "auto"
+                              and keep_float32_reason(weights, dtype, dequantize_channels(*chosen))):
+            continue  # one range per tensor, or float32 if the writer's rule says so
         _rewrite(graph_def, index, const, *chosen)
         rewritten += 1
     return rewritten
