@@ -13,7 +13,8 @@ mildly randomised statistics) and small networks trained briefly on synthetic da
   per tensor, and the ratio of our error to it;
 - top-1 agreement with the float model (trained classifiers, on 500 held-out samples);
 - weight bytes, and the median predict time in tfjs-node (runtime_tests/bench_predict.js, batch 1).
-"uint8 folded" is the previous output: batch norms folded, then one range per tensor.
+"uint8 folded" is the previous output: batch norms folded, then one range per tensor. "mse":
+--quantization_range mse (per channel, the clipping with the least squared rounding error).
 """
 
 import argparse
@@ -34,8 +35,12 @@ VARIANTS = (  # label, convert options, the Keras rounding floor it compares wit
     ("uint8 folded", {"quantize_uint8": None, "_no_rewrite": True}, "uint8"),
     ("uint8 per_tensor", {"quantize_uint8": None}, "uint8"),
     ("uint8 per_channel", {"quantize_uint8": None, "quantization_granularity": "per_channel"}, "uint8"),
+    ("uint8 per_channel mse", {"quantize_uint8": None, "quantization_granularity": "per_channel",
+                               "quantization_range": "mse"}, "uint8"),
     ("uint16 per_tensor", {"quantize_uint16": None}, "uint16"),
     ("uint16 per_channel", {"quantize_uint16": None, "quantization_granularity": "per_channel"}, "uint16"),
+    ("uint16 per_channel mse", {"quantize_uint16": None, "quantization_granularity": "per_channel",
+                                "quantization_range": "mse"}, "uint16"),
 )
 
 

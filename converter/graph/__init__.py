@@ -68,7 +68,7 @@ def build_graph(src, input_format, options, say=lambda message: None):
     state = pipeline.GraphState(frozen.graph_def, frozen.inputs, frozen.outputs,
                                 [t.name.split(":")[0] for t in frozen.inputs + frozen.outputs],
                                 keep_scales_apart=options.keep_scales_apart, plan=plan,
-                                per_channel=options.per_channel)
+                                per_channel=options.per_channel, quantization_range=options.quantization_range)
     frozen.graph_def = None  # one copy of the weights at a time: the passes own it now
     records = pipeline.run_passes(state)
     graph_def = state.graph_def

@@ -36,6 +36,7 @@ class GraphState:
     # fold_scales: {folded weight's Const name: the scale folded into it}, from fold_batch_norms.
     plan: object = None
     per_channel: bool = False
+    quantization_range: str = "minmax"  # per-channel ranges: min/max or least squared error
     fold_scales: dict = dataclasses.field(default_factory=dict)
 
 
@@ -141,7 +142,8 @@ def _quantize_per_channel(state):
     if not state.plan:
         return None
     from tfjs_export.converter.graph.per_channel import quantize_per_channel
-    return quantize_per_channel(state.graph_def, state.plan, state.per_channel, state.fold_scales)
+    return quantize_per_channel(state.graph_def, state.plan, state.per_channel, state.fold_scales,
+                                state.quantization_range)
 
 
 def _prune_unused(state):

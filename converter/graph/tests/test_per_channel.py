@@ -74,6 +74,29 @@ def test_conv_weights_get_a_per_channel_dequantisation(rng, depthwise):
     assert relative(expected) < 0.2 * relative(tensor_out)
 
 
+def test_mse_range_clips_a_channel_only_where_its_squared_error_drops(rng):
+    """--quantization_range mse: per channel, the clipping of CLIP_CANDIDATES with the least squared
+    error. With 16 levels (qmax 15) clipping a Laplace channel pays; at uint8 a Gaussian channel's
+    max lies below its best clipping point, so min/max stays, bit for bit."""
+    heavy = rng.laplace(size=(3, 3, 64, 4)).astype("float32")
+    gaussian = rng.normal(size=(3, 3, 64, 4)).astype("float32")
+    for weights, qmax, clipped in ((heavy, 15, True), (gaussian, 255, False)):
+        minmax = per_channel.quantize_channels(weights, (3,), qmax)
+        mse = per_channel.quantize_channels(weights, (3,), qmax, "mse")
+        assert mse[0].min() == 0 and mse[0].max() == qmax and np.all(mse[0] == np.round(mse[0]))
+        errors = [((per_channel.dequantize_channels(*q) - weights).astype(np.float64) ** 2).sum(axis=(0, 1, 2))
+                  for q in (minmax, mse)]
+        assert np.all(errors[1] <= errors[0])  # never worse, channel by channel
+        if clipped:
+            assert np.all(mse[1] < minmax[1]) and np.all(errors[1] < 0.9 * errors[0])
+        else:
+            for a, b in zip(minmax, mse):
+                np.testing.assert_array_equal(a, b)
+    with pytest.raises(Exception, match="--quantization_range mse applies to --quantization_granularity per_channel"):
+        from tfjs_export.converter.options import ConvertOptions
+        ConvertOptions(output_format="tfjs_graph_model", quantize_uint8=None, quantization_range="mse")
+
+
 def test_weights_that_gain_nothing_stay_per_tensor(rng):
     """Channels drawn alike: one range per tensor is about as good, so no ops are added."""
     graph_def = _conv_graph(rng.normal(size=(3, 3, 32, 8)).astype("float32"))
