@@ -47,6 +47,10 @@ class QuantizationPlan:
             raise ConversionError(f"keep_float32 {keep_float32!r} is not one of {', '.join(KEEP_FLOAT32)}")
         self.keep_float32 = keep_float32
         self._reasons = {}  # name -> (array, reason or None): the rule's verdict, computed once
+        # Set by the Graph path's passes (graph/per_channel.py): weights the graph rounds after
+        # decoding (integers, exact that way) and {name: reason} of weights it needs float32.
+        self.rounded_in_graph = set()
+        self.kept_in_graph = {}
         self.globs = {d: g for d, g in zip(QUANTIZATION_DTYPES, (float16, uint8, uint16)) if g is not False}
         fall_through = [d for d, g in self.globs.items() if g is ALL]
         if len(fall_through) > 1:
@@ -68,9 +72,17 @@ class QuantizationPlan:
         dtype = self.requested_dtype(name, array)
         if dtype is None or self.keep_float32 == "none":
             return None
+        if name in self.kept_in_graph:
+            return self.kept_in_graph[name]
         cached = self._reasons.get(name)
         if cached is None or cached[0] is not array:
-            cached = self._reasons[name] = (array, keep_float32_reason(array, dtype))
+            decoded = None
+            if name in self.rounded_in_graph:
+                import numpy as np
+
+                from tfjs_export import codec
+                decoded = np.round(codec.dequantize(*codec.quantize(array, dtype)))
+            cached = self._reasons[name] = (array, keep_float32_reason(array, dtype, decoded))
         return cached[1]
 
     def requested_dtype(self, name, array):

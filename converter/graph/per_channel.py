@@ -277,3 +277,99 @@ def dequantization_vector_names(graph_def):
             continue
         names.update((f"{node.name}/scale", f"{node.name}/min"))
     return names
+
+
+# --- integer-valued weights (Keras' int8 kernels, index tables): exact in uint8/uint16 ---
+# TF.js decodes an affine code within half a step (scale / 2) of the value, and a tensor of
+# integers spanning at most qmax has a step of at most 1: Round after the decoding gives back
+# every integer exactly. So such a weight is stored as uint8/uint16 (the codec's own range,
+# as the official package writes it) and the graph rounds it: one op at every predict, 1 or 2
+# bytes per value instead of float32's 4. Keras' int8 kernel (values -127..127) thus keeps its
+# integers, and its per-channel scale vectors stay float32 (keras_int8_scales): the graph then
+# computes Keras's quantised inference exactly, in a quarter of the bytes.
+ROUND_SUFFIX = "/round"
+# Ops a Keras int8 kernel's values pass through to the division by their scales, and the ops a
+# scale passes through to that division.
+_TO_DIVISION = ("Identity", "Cast", "BatchMatMulV2", "MatMul", "Einsum", "Reshape", "Transpose", "ExpandDims")
+_SCALE_PATH = ("Identity", "Mul", "RealDiv", "Reshape", "ExpandDims", "Transpose", "Squeeze")
+
+
+def round_integer_weights(graph_def, plan):
+    """Rewrite graph_def in place: each float32 Const of integers the plan stores as uint8/uint16
+    (not tiny, not exact as stored, spanning at most qmax) gets a Round in front of its readers;
+    the plan records it (`plan.rounded_in_graph`) so its rule judges the rounded decoding, and
+    keeps the Keras int8 scales those weights feed float32 (`plan.kept_in_graph`). Returns the
+    number of weights rounded."""
+    from tfjs_export.converter.quantization_plan import TINY
+    index = GraphIndex(graph_def)
+    rounded = []
+    for const in [n for n in graph_def.node if n.op == "Const" and not n.input]:
+        weights = index.const_value(const.name)
+        if weights is None or weights.dtype != np.float32 or weights.size <= TINY:
+            continue
+        dtype = plan.requested_dtype(const.name, weights)
+        if dtype not in _QMAX or not np.all(np.isfinite(weights)) or not np.all(weights == np.round(weights)) \
+                or float(weights.max()) - float(weights.min()) > _QMAX[dtype]:
+            continue
+        decoded = _per_tensor(weights, dtype)[0]
+        if np.array_equal(decoded, weights) or not np.array_equal(np.round(decoded), weights):
+            continue  # stored exactly already / (never: the step is at most 1) left to the rule
+        rounded.append(const.name)
+    for name in rounded:
+        readers = list(index.consumers.get(name, ()))
+        node = graph_def.node.add(name=name + ROUND_SUFFIX, op="Round", input=[name])
+        node.attr["T"].type = 1  # DT_FLOAT
+        for reader in readers:
+            reader_node = index.by_name[reader]
+            for i, ref in enumerate(reader_node.input):
+                if ref in (name, f"{name}:0"):
+                    reader_node.input[i] = node.name
+        plan.rounded_in_graph.add(name)
+    for scale in keras_int8_scales(graph_def, rounded):
+        plan.kept_in_graph.setdefault(scale, "a Keras int8 scale")
+    return len(rounded)
+
+
+def keras_int8_scales(graph_def, kernels):
+    """Names of the float32 vector Consts that divide (or multiply) the products of `kernels`
+    (integer weights), as Keras' quantised Dense / EinsumDense / Embedding compute
+    `int result / (input scale * kernel scale)`: from each kernel forward through _TO_DIVISION
+    ops (a GatherV2's params) to the first RealDiv / Mul / Div, then back from its other operand
+    through _SCALE_PATH ops (and a GatherV2's params)."""
+    index = GraphIndex(graph_def)
+    found = set()
+    for kernel in kernels:
+        stack, seen = [kernel + ROUND_SUFFIX if kernel + ROUND_SUFFIX in index.by_name else kernel], set()
+        while stack:
+            name = stack.pop()
+            for consumer_name in index.consumers.get(name, ()):
+                consumer = index.by_name[consumer_name]
+                if consumer_name in seen:
+                    continue
+                seen.add(consumer_name)
+                if consumer.op in ("RealDiv", "Div", "Mul") and len(consumer.input) == 2:
+                    for other in (r for r in consumer.input if input_name(r) != name):
+                        found.update(_scale_consts(index, input_name(other)))
+                elif consumer.op in _TO_DIVISION or (consumer.op == "GatherV2" and input_name(consumer.input[0]) == name):
+                    stack.append(consumer_name)
+    return found
+
+
+def _scale_consts(index, start):
+    """float32 Consts of rank >= 1 reached backwards from `start` through _SCALE_PATH ops."""
+    found, stack, seen = set(), [start], set()
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in index.by_name:
+            continue
+        seen.add(name)
+        node = index.by_name[name]
+        if node.op == "Const":
+            value = index.const_value(name)
+            if value is not None and value.dtype == np.float32 and value.ndim >= 1:
+                found.add(name)
+        elif node.op in _SCALE_PATH:
+            stack.extend(input_name(r) for r in node.input if not r.startswith("^"))
+        elif node.op == "GatherV2":
+            stack.append(input_name(node.input[0]))
+    return found
