@@ -96,7 +96,7 @@ def _rewritten(model_dir):
     return sum(1 for n in nodes if n["op"] == "Add" and n["name"].endswith("/dequantize"))
 
 
-def measure(name, tmp, predict_runs):
+def measure(name, tmp, predict_runs, variants=None):
     from tfjs_export.converter.graph.reference import run_written_graph_model
     from runtime_tests import parity
     model, x, labels = _build(name)
@@ -106,6 +106,8 @@ def measure(name, tmp, predict_runs):
     floors = {d: _relative(keras_floor(model, x, d), y_float) for d in ("float16", "uint8", "uint16")}
     rows = []
     for label, options, floor in VARIANTS:
+        if variants and label not in variants:
+            continue
         out = os.path.join(tmp, f"{name}-{label.replace(' ', '-')}")
         summary = _convert(path, out, options)
         y = np.asarray(run_written_graph_model(out, [x])[0])
@@ -146,12 +148,14 @@ def main(argv=None):
     from tools.testing import trained_models
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default=",".join(list(trained_models.TRAINED) + list(ZOO)))
+    parser.add_argument("--variants", default=",".join(v[0] for v in VARIANTS),
+                        help="comma-separated rows of VARIANTS to measure (default: all)")
     parser.add_argument("--predict_runs", type=int, default=30, help="timed predicts per model (0: none)")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory(prefix="per-channel-report-") as tmp:
         for name in args.models.split(","):
-            rows += measure(name, tmp, args.predict_runs)
+            rows += measure(name, tmp, args.predict_runs, args.variants.split(","))
     print_table(rows)
 
 
