@@ -53,6 +53,10 @@ SUFFIX = "/dequantize"
 # --quantization_range mse: the clippings of a channel's range tried (1.0: min/max). A Gaussian
 # channel of n values has its least squared uint8 error near 0.6-0.8 of its max for large n;
 # small channels (a 3x3 depthwise kernel) keep 1.0.
+# The one-Mul (symmetric) form is used when its noise-to-signal is at most this multiple of the
+# affine form's: it halves the ops a rewrite adds to every predict (BENCHMARKS.md), and a channel
+# centred on zero loses almost nothing by it (a folded or depthwise kernel's channels are).
+SYMMETRIC_COST = 1.5
 CLIP_CANDIDATES = (1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5)
 
 
@@ -133,8 +137,26 @@ def _quantize_clipped(weights, axes, qmax, clip):
 
 
 def dequantize_channels(q, scale, low):
-    """What the graph computes: float32 Mul then float32 Add."""
-    return (q * scale).astype(np.float32) + low
+    """What the graph computes: float32 Mul then float32 Add (Mul only when `low` is None: the
+    symmetric form)."""
+    product = (q * scale).astype(np.float32)
+    return product if low is None else product + low
+
+
+def quantize_channels_symmetric(weights, axes, qmax):
+    """(k, scale, None): integers k in [-(qmax+1)/2, (qmax-1)/2] (-128..127 for uint8) with
+    weights ~ k * scale, scale per channel the smallest that holds the channel's min and max.
+    Stored per tensor, such integers decode exactly (min -128, scale 1) when the tensor reaches
+    both ends, and the graph needs one Mul: half the ops of the affine form, at the cost of a
+    range centred on zero (up to 1 bit lost on a one-sided channel; `choose` measures it)."""
+    half = (qmax + 1) // 2
+    reduce = tuple(a for a in range(weights.ndim) if a not in axes)
+    w = weights.astype(np.float64)
+    lo, hi = w.min(axis=reduce, keepdims=True), w.max(axis=reduce, keepdims=True)
+    scale = np.maximum(-lo / half, hi / (half - 1))
+    scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    k = np.clip(np.round(w / scale.astype(np.float64)), -half, half - 1)
+    return k.astype(np.float32), scale, None
 
 
 def noise_to_signal(weights, decoded, axes):
@@ -206,6 +228,12 @@ def choose(weights, axes, dtype, fold_scale=None, range_choice="minmax"):
     candidate = noise_to_signal(weights, dequantize_channels(q, scale, low), axes)
     if candidate > (GAIN_NEEDED if fold_scale is None else FOLD_GAIN_NEEDED) * baseline:
         return None
+    if fold_scale is None and range_choice == "minmax":
+        k, k_scale, _ = quantize_channels_symmetric(weights, axes, qmax)
+        half = (qmax + 1) // 2
+        if k.min() == -half and k.max() == half - 1 and \
+                noise_to_signal(weights, dequantize_channels(k, k_scale, None), axes) <= SYMMETRIC_COST * candidate:
+            return k, k_scale, None
     return q, scale, low
 
 
@@ -246,13 +274,19 @@ def quantize_per_channel(graph_def, plan, per_channel=True, fold_scales=None, ra
 
 
 def _rewrite(graph_def, index, const, q, scale, low):
+    """The weight's Const becomes the integers; its readers read `<name>/dequantize`: Mul then
+    Add (affine), or one Mul (symmetric: `low` None)."""
     name = const.name
     readers = list(index.consumers.get(name, ()))
     const.attr["value"].tensor.CopyFrom(make_const(name, q).attr["value"].tensor)
     graph_def.node.append(make_const(f"{name}{SUFFIX}/scale", scale))
-    graph_def.node.append(make_const(f"{name}{SUFFIX}/min", low))
-    for op, node_name, inputs in (("Mul", f"{name}{SUFFIX}/mul", [name, f"{name}{SUFFIX}/scale"]),
-                                  ("Add", f"{name}{SUFFIX}", [f"{name}{SUFFIX}/mul", f"{name}{SUFFIX}/min"])):
+    if low is None:
+        ops = (("Mul", f"{name}{SUFFIX}", [name, f"{name}{SUFFIX}/scale"]),)
+    else:
+        graph_def.node.append(make_const(f"{name}{SUFFIX}/min", low))
+        ops = (("Mul", f"{name}{SUFFIX}/mul", [name, f"{name}{SUFFIX}/scale"]),
+               ("Add", f"{name}{SUFFIX}", [f"{name}{SUFFIX}/mul", f"{name}{SUFFIX}/min"]))
+    for op, node_name, inputs in ops:
         node = graph_def.node.add(name=node_name, op=op, input=inputs)
         node.attr["T"].type = 1  # DT_FLOAT
     for reader in readers:
@@ -268,15 +302,24 @@ def dequantization_vector_names(graph_def):
     by_name = {n.name: n for n in graph_def.node}
     names = set()
     for node in graph_def.node:
-        if node.op != "Add" or not node.name.endswith(SUFFIX):
+        if not node.name.endswith(SUFFIX) or len(node.input) != 2:
             continue
-        mul = by_name.get(node.input[0]) if len(node.input) == 2 else None
         base = node.name[:-len(SUFFIX)]
-        if mul is None or mul.op != "Mul" or list(mul.input) != [base, f"{node.name}/scale"] \
+        if node.op == "Mul" and list(node.input) == [base, f"{node.name}/scale"]:  # symmetric
+            names.add(f"{node.name}/scale")
+            continue
+        mul = by_name.get(node.input[0])
+        if node.op != "Add" or mul is None or mul.op != "Mul" or list(mul.input) != [base, f"{node.name}/scale"] \
                 or node.input[1] != f"{node.name}/min":
             continue
         names.update((f"{node.name}/scale", f"{node.name}/min"))
     return names
+
+
+def dequantized_weight_count(model_json):
+    """How many weights of a written Graph model's model.json this pass rewrote."""
+    return sum(1 for n in model_json["modelTopology"]["node"]
+               if n["name"].endswith(SUFFIX) and n["op"] in ("Add", "Mul"))
 
 
 # --- integer-valued weights (Keras' int8 kernels, index tables): exact in uint8/uint16 ---

@@ -53,13 +53,14 @@ def test_conv_weights_get_a_per_channel_dequantisation(rng, depthwise):
     float_out = run_graph(graph_def, feeds, ["y:0"])[0]
     assert per_channel.quantize_per_channel(graph_def, QuantizationPlan(uint8=None)) == 1
     nodes = {n.name: n for n in graph_def.node}
-    assert nodes["w/dequantize/mul"].op == "Mul" and list(nodes["w/dequantize/mul"].input) == \
-        ["w", "w/dequantize/scale"]
-    assert nodes["w/dequantize"].op == "Add"
+    q = per_channel.choose(weights, (2, 3) if depthwise else (3,), "uint8")
+    mul = "w/dequantize" if q[2] is None else "w/dequantize/mul"  # the symmetric form: one Mul
+    assert nodes[mul].op == "Mul" and list(nodes[mul].input) == ["w", "w/dequantize/scale"]
+    assert nodes["w/dequantize"].op == ("Mul" if q[2] is None else "Add")
     conv = next(n for n in graph_def.node if n.op in ("Conv2D", "DepthwiseConv2dNative"))
     assert conv.input[1] == "w/dequantize"
-    assert per_channel.dequantization_vector_names(graph_def) == {"w/dequantize/scale", "w/dequantize/min"}
-    q = per_channel.quantize_channels(weights, (2, 3) if depthwise else (3,), 255)
+    assert per_channel.dequantization_vector_names(graph_def) == \
+        {"w/dequantize/scale"} | ({"w/dequantize/min"} if q[2] is not None else set())
     from tfjs_export.converter.graph.tensors import to_numpy
     np.testing.assert_array_equal(to_numpy(nodes["w"].attr["value"].tensor), q[0])
     np.testing.assert_array_equal(to_numpy(nodes["w/dequantize/scale"].attr["value"].tensor), q[1])
@@ -97,6 +98,27 @@ def test_mse_range_clips_a_channel_only_where_its_squared_error_drops(rng):
         ConvertOptions(output_format="tfjs_graph_model", quantize_uint8=None, quantization_range="mse")
 
 
+def test_symmetric_form_where_it_costs_little_affine_elsewhere(rng):
+    """Zero-centred channels: integers -128..127 times a scale vector, one Mul in the graph.
+    One-sided channels (all positive: a symmetric range wastes half its levels): Mul and Add."""
+    import tensorflow as tf  # noqa: F401  (run_graph)
+    centred = _spread_channels(rng, (3, 3, 4, 8))
+    one_sided = (np.abs(centred) + 0.1 * np.geomspace(0.01, 10, 8)).astype("float32")
+    for weights, op in ((centred, "Mul"), (one_sided, "Add")):
+        graph_def = _conv_graph(weights)
+        assert per_channel.quantize_per_channel(graph_def, QuantizationPlan(uint8=None)) == 1
+        nodes = {n.name: n for n in graph_def.node}
+        assert nodes["w/dequantize"].op == op and ("w/dequantize/min" in nodes) == (op == "Add")
+        chosen = per_channel.choose(weights, (3,), "uint8")
+        assert (chosen[2] is None) == (op == "Mul")
+        feeds = {"x:0": rng.normal(size=(2, 6, 6, 4)).astype("float32")}
+        expected = run_graph(_conv_graph(per_channel.dequantize_channels(*chosen)), feeds, ["y:0"])[0]
+        np.testing.assert_allclose(run_graph(graph_def, feeds, ["y:0"])[0], expected, rtol=1e-5, atol=1e-5)
+    k, scale, _ = per_channel.quantize_channels_symmetric(centred, (3,), 255)
+    assert k.min() == -128 and k.max() == 127 and scale.shape == (1, 1, 1, 8)
+    assert np.all(np.abs(per_channel.dequantize_channels(k, scale, None) - centred) <= scale / 2 * (1 + 1e-6))
+
+
 def test_weights_that_gain_nothing_stay_per_tensor(rng):
     """Channels drawn alike: one range per tensor is about as good, so no ops are added."""
     graph_def = _conv_graph(rng.normal(size=(3, 3, 32, 8)).astype("float32"))
@@ -114,7 +136,7 @@ def test_only_uint8_and_uint16_weights_of_the_plan(rng):
     assert per_channel.quantize_per_channel(graph_def, QuantizationPlan(uint16=["w"])) == 1
     q = next(n for n in graph_def.node if n.name == "w")
     from tfjs_export.converter.graph.tensors import to_numpy
-    assert to_numpy(q.attr["value"].tensor).max() == 65535
+    assert to_numpy(q.attr["value"].tensor).max() in (65535, 32767)  # affine q 0..65535, or k -32768..32767
 
 
 def test_per_tensor_granularity_keeps_the_rounding_of_the_unfolded_weights(rng):
@@ -149,7 +171,7 @@ def test_matmuls_only_with_a_folded_batch_norm(rng):
     assert per_channel.quantize_per_channel(graph.as_graph_def(), plan) == 0
     graph_def = graph.as_graph_def()
     assert per_channel.quantize_per_channel(graph_def, plan, fold_scales={"w": np.ones(6)}) == 1
-    q = per_channel.quantize_channels(weights, (1,), 255)
+    q = per_channel.choose(weights, (1,), "uint8")
     feeds = {"x:0": rng.normal(size=(3, 16)).astype("float32")}
     np.testing.assert_allclose(run_graph(graph_def, feeds, ["y:0"])[0],
                                feeds["x:0"] @ per_channel.dequantize_channels(*q), rtol=1e-5, atol=1e-5)
@@ -178,18 +200,19 @@ def test_written_model_stores_exact_integers_and_float32_vectors(tmp_path):
             quantization_granularity="per_channel")
     model = json.loads((out / "model.json").read_text())
     entries = {w["name"]: w for w in model["weightsManifest"][0]["weights"]}
-    rewritten = [n["name"][:-len("/dequantize")] for n in model["modelTopology"]["node"]
-                 if n["op"] == "Add" and n["name"].endswith("/dequantize")]
-    assert len(rewritten) == 2  # the depthwise kernel and the Dense kernel, both with folded batch norms
-    for name in rewritten:
-        assert entries[name]["quantization"] == {"dtype": "uint8", "min": 0.0, "scale": 1.0,
+    forms = {n["name"][:-len("/dequantize")]: n["op"] for n in model["modelTopology"]["node"]
+             if n["op"] in ("Add", "Mul") and n["name"].endswith("/dequantize")}
+    assert len(forms) == 2 == per_channel.dequantized_weight_count(model)  # the depthwise and Dense kernels
+    assert "Mul" in forms.values()  # zero-centred channels: the one-Mul symmetric form
+    decoded = codec.read_weights(model["weightsManifest"], str(out))
+    for name, op in forms.items():
+        low = 0.0 if op == "Add" else -128.0  # affine q in 0..255 / symmetric k in -128..127: exact
+        assert entries[name]["quantization"] == {"dtype": "uint8", "min": low, "scale": 1.0,
                                                  "original_dtype": "float32"}
-        for vector in ("scale", "min"):
+        for vector in ("scale", "min") if op == "Add" else ("scale",):
             assert entries[f"{name}/dequantize/{vector}"]["dtype"] == "float32"
             assert "quantization" not in entries[f"{name}/dequantize/{vector}"]
-    decoded = codec.read_weights(model["weightsManifest"], str(out))
-    for name in rewritten:
-        assert decoded[name].min() == 0 and decoded[name].max() == 255
+        assert decoded[name].min() == low and decoded[name].max() == low + 255
         assert np.array_equal(decoded[name], np.round(decoded[name]))
     # verify: TF.js matches the decoded reference to float32 rounding, and reports the error against
     # the float model beside the rounding floor (Keras's weights rounded per tensor), which it beats.
