@@ -222,3 +222,15 @@ def test_written_model_stores_exact_integers_and_float32_vectors(tmp_path):
     (output,) = report.outputs
     assert 0 < output["max_abs_err_vs_float"] < 0.5 * output["rounding_floor"], report.table()
     assert "rounding floor" in report.table()
+
+
+def test_per_channel_rounding_is_judged_by_the_keep_float32_rule(rng):
+    """quantization_plan.py's rule on the per-channel rounding: integers wider than 255 lose their
+    integer values per channel too, so the weight is not rewritten and the writer keeps it float32
+    (keep_float32="none": rewritten as any other)."""
+    weights = np.round(_spread_channels(rng, (3, 3, 4, 8)) * 100).astype("float32")
+    assert float(weights.max() - weights.min()) > 255
+    plan = QuantizationPlan(uint8=None)
+    assert per_channel.quantize_per_channel(_conv_graph(weights), plan) == 0
+    assert plan.keep_reason("w", weights) == "integer values" and plan.dtype_for("w", weights) is None
+    assert per_channel.quantize_per_channel(_conv_graph(weights), QuantizationPlan(uint8=None, keep_float32="none")) == 1
