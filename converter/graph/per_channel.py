@@ -56,7 +56,7 @@ SUFFIX = "/dequantize"
 # The one-Mul (symmetric) form is used when its noise-to-signal is at most this multiple of the
 # affine form's: it halves the ops a rewrite adds to every predict (BENCHMARKS.md), and a channel
 # centred on zero loses almost nothing by it (a folded or depthwise kernel's channels are).
-SYMMETRIC_COST = 1.5
+SYMMETRIC_COST = 1.25
 CLIP_CANDIDATES = (1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5)
 
 

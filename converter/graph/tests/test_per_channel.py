@@ -102,7 +102,7 @@ def test_symmetric_form_where_it_costs_little_affine_elsewhere(rng):
     """Zero-centred channels: integers -128..127 times a scale vector, one Mul in the graph.
     One-sided channels (all positive: a symmetric range wastes half its levels): Mul and Add."""
     import tensorflow as tf  # noqa: F401  (run_graph)
-    centred = _spread_channels(rng, (3, 3, 4, 8))
+    centred = _spread_channels(rng, (3, 3, 48, 8))  # 432 values a channel: min and max nearly opposite
     one_sided = (np.abs(centred) + 0.1 * np.geomspace(0.01, 10, 8)).astype("float32")
     for weights, op in ((centred, "Mul"), (one_sided, "Add")):
         graph_def = _conv_graph(weights)
@@ -111,7 +111,7 @@ def test_symmetric_form_where_it_costs_little_affine_elsewhere(rng):
         assert nodes["w/dequantize"].op == op and ("w/dequantize/min" in nodes) == (op == "Add")
         chosen = per_channel.choose(weights, (3,), "uint8")
         assert (chosen[2] is None) == (op == "Mul")
-        feeds = {"x:0": rng.normal(size=(2, 6, 6, 4)).astype("float32")}
+        feeds = {"x:0": rng.normal(size=(2, 6, 6, 48)).astype("float32")}
         expected = run_graph(_conv_graph(per_channel.dequantize_channels(*chosen)), feeds, ["y:0"])[0]
         np.testing.assert_allclose(run_graph(graph_def, feeds, ["y:0"])[0], expected, rtol=1e-5, atol=1e-5)
     k, scale, _ = per_channel.quantize_channels_symmetric(centred, (3,), 255)
