@@ -15,6 +15,7 @@ quantised inference) is reported for information. Imports Keras (lazily): verify
 source model must run.
 """
 
+import contextlib
 import dataclasses
 import importlib.util
 import os
@@ -24,6 +25,7 @@ import numpy as np
 
 from tfjs_export.converter.errors import ConversionError
 from tfjs_export.converter.structure import keras_model_names
+from tfjs_export.converter.tf_import import without_optional_integrations
 
 DEFAULT_TOLERANCE = 1e-5  # float32 rounding: same maths in a different order
 
@@ -208,8 +210,12 @@ def import_keras():
     runs every layer the Layers format carries (checked against TensorFlow's on the test zoo)."""
     if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("tensorflow") is None:
         os.environ["KERAS_BACKEND"] = "numpy"
+    # On TensorFlow, skip the JAX / pandas imports it does not need (tf_import.py); the NumPy
+    # backend of Keras 3.15 imports JAX itself.
+    on_tensorflow = os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
     try:
-        import keras
+        with without_optional_integrations() if on_tensorflow else contextlib.nullcontext():
+            import keras
     except ImportError as err:
         raise ConversionError(f"verify needs Keras 3 ({err}); pip install 'tfjs-export[verify]'") from None
     return keras
