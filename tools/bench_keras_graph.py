@@ -33,14 +33,17 @@ _WRAPPER = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
 _PHASES = """
 import sys, time
 t0 = time.perf_counter()
-marks = []
 from tfjs_export.converter.graph import import_tensorflow_quietly
-import_tensorflow_quietly(); marks.append((time.perf_counter(), "import TensorFlow + Keras"))
+import_tensorflow_quietly()
+marks = [(time.perf_counter(), "import")]
+names = {"loading": "load + trace", "freezing": "freeze", "optimising": "rewrite passes",
+         "writing": "write"}
 from tfjs_export.converter import convert
 convert(sys.argv[1], sys.argv[2], output_format="tfjs_graph_model",
-        progress=lambda m: marks.append((time.perf_counter(), m.split(" ")[0] + " " + m.split(" ")[1])))
+        progress=lambda m: marks.append((time.perf_counter(), names.get(m.split(" ")[0], m))))
 marks.append((time.perf_counter(), "end"))
-steps = [("start-up", marks[0][0] - t0)] + [(m, t2 - t1) for (t1, m), (t2, _) in zip(marks, marks[1:])]
+steps = [("import TensorFlow + Keras", marks[0][0] - t0)]
+steps += [(m, t2 - t1) for (t1, m), (t2, _) in zip(marks[1:], marks[2:])]
 print("; ".join(f"{m} {s:.2f} s" for m, s in steps))
 """
 
