@@ -73,16 +73,37 @@ def _fmt(value):
 
 
 def sample_inputs(model, samples, seed):
-    """Deterministic random inputs for every model input (ints for integer inputs)."""
+    """Deterministic random inputs for every model input: integers for integer inputs and for
+    inputs that feed an Embedding (indices below its input_dim, whatever the input's dtype: TF.js
+    Sequential text models have float32 inputs), normal floats otherwise."""
     rng = np.random.default_rng(seed)
+    index_bounds = _embedding_index_bounds(model)
     inputs = []
     for tensor in model.inputs:
         shape = (samples,) + tuple(d if d is not None else 8 for d in tensor.shape[1:])
-        if "int" in str(tensor.dtype):
+        bound = index_bounds.get(id(tensor))
+        if bound is not None:
+            inputs.append(rng.integers(0, bound, size=shape).astype(str(tensor.dtype).split(".")[-1]))
+        elif "int" in str(tensor.dtype):
             inputs.append(rng.integers(0, 10, size=shape).astype("int32"))
         else:
             inputs.append(rng.normal(size=shape).astype("float32"))
     return inputs
+
+
+def _embedding_index_bounds(model):
+    """{id(model input): exclusive upper bound} for the inputs an Embedding layer reads directly:
+    at most 10, and below the smallest input_dim of the Embeddings reading it."""
+    inputs = {id(t) for t in model.inputs}
+    bounds = {}
+    for layer in getattr(model, "layers", []):
+        if type(layer).__name__ != "Embedding":
+            continue
+        for node in getattr(layer, "_inbound_nodes", []):
+            for tensor in getattr(node, "input_tensors", []):
+                if id(tensor) in inputs:
+                    bounds[id(tensor)] = min(bounds.get(id(tensor), 10), layer.input_dim)
+    return bounds
 
 
 def set_weights_as_tfjs_reads_them(model, checked, src):
