@@ -5,7 +5,6 @@ their part of it)."""
 import dataclasses
 
 from tfjs_export import codec
-from tfjs_export.converter.quantization_plan import KEEP_FLOAT32
 
 OUTPUT_FORMATS = ("tfjs_layers_model", "tfjs_graph_model", "keras", "keras_keras", "keras_saved_model")
 # Outputs that are Keras models (an .h5 file, a .keras file, a tf_keras SavedModel directory).
@@ -34,7 +33,7 @@ class ConvertOptions:
     # integers stored with min 0 / scale 1 and dequantised by Mul/Add in the graph; graph/per_channel.py)
     quantization_granularity: str = "per_tensor"
     # "auto": weights rounding would destroy stay float32 (quantization_plan.py's rule); "none":
-    # every matched weight is quantised, as the official converter does
+    # every matched weight is quantised, as the official converter does (checked by QuantizationPlan)
     keep_float32: str = "auto"
     # per_channel: each channel's range from its min/max, or the clipping with the least squared
     # rounding error (graph/per_channel.py)
@@ -70,11 +69,8 @@ class ConvertOptions:
         if self.quantization_granularity not in GRANULARITIES:
             raise ConversionError(f"quantization granularity {self.quantization_granularity!r} is not one of "
                                   "per_tensor, per_channel")
-        if self.keep_float32 not in KEEP_FLOAT32:
-            raise ConversionError(f"keep_float32 {self.keep_float32!r} is not one of {', '.join(KEEP_FLOAT32)}")
         if self.quantization_range not in QUANTIZATION_RANGES:
-            raise ConversionError(f"quantization range {self.quantization_range!r} is not one of "
-                                  f"{', '.join(QUANTIZATION_RANGES)}")
+            raise ConversionError(f"quantization range {self.quantization_range!r} is not one of minmax, mse")
         if self.quantization_range != "minmax" and not self.per_channel:
             raise ConversionError("--quantization_range mse applies to --quantization_granularity per_channel "
                                   "(a per-tensor range is TF.js's min/max, byte-identical to the official converter)")

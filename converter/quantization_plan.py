@@ -44,7 +44,7 @@ class QuantizationPlan:
     def __init__(self, float16=False, uint8=False, uint16=False, keep_float32="auto"):
         # Each argument: False (option absent), ALL (no globs) or a list of globs.
         if keep_float32 not in KEEP_FLOAT32:
-            raise ConversionError(f"keep_float32 {keep_float32!r} is not one of {', '.join(KEEP_FLOAT32)}")
+            raise ConversionError(f"keep_float32 {keep_float32!r} is not one of auto, none")
         self.keep_float32 = keep_float32
         self._reasons = {}  # name -> (array, reason or None): the rule's verdict, computed once
         # Set by the Graph path's passes (graph/per_channel.py): weights the graph rounds after
