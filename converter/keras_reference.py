@@ -22,7 +22,7 @@ _FLOAT32 = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "
 
 def differences(model, quantized=True):
     """What keeps `model` from computing as TF.js does: the low-precision policies its layers use
-    and (quantized=True) the Keras quantisation modes, e.g. ["mixed_float16", "int8"]."""
+    and the Keras quantisation modes `quantized` selects (see _selected), e.g. ["mixed_float16", "int8"]."""
     found = set()
     for layer in model._flatten_layers(include_self=False):
         policy = getattr(layer, "dtype_policy", None)
@@ -31,16 +31,17 @@ def differences(model, quantized=True):
         source = name.split("_from_", 1)[1] if "_from_" in name else name
         if source in LOW_PRECISION:
             found.add(source)
-        if quantized and mode:
+        if _selected(quantized, mode):
             found.add(mode)
     return sorted(found)
 
 
 def reference_model(model, quantized=True):
     """(model, label): a copy of the Keras 3 `model` computing as TF.js does, and a label for the
-    model as it is (e.g. "mixed_float16 policy"); (model, None) when it already does. With
-    quantized=False Keras-quantised layers stay as they are (the Graph format keeps their integer
-    arithmetic)."""
+    model as it is (e.g. "mixed_float16 policy"); (model, None) when it already does. `quantized`
+    says which Keras-quantised layers become their float reference: True every one, False none
+    (they stay as they are), or a tuple of modes: the Graph format keeps Keras' int8 / int4 integer
+    arithmetic and takes only float8 layers' references (TF.js has no float8 dtype)."""
     what = differences(model, quantized)
     if not what:
         return model, None
@@ -50,7 +51,7 @@ def reference_model(model, quantized=True):
     except Exception:  # a subclassed model without from_config: compared as it is
         return model, None
     for original, copy in zip(_leaves(model), _leaves(clone)):
-        if quantized and getattr(original, "quantization_mode", None):
+        if _selected(quantized, getattr(original, "quantization_mode", None)):
             _float_weights(keras, original, copy)
         else:
             for source, target in zip(original.weights, copy.weights):
@@ -59,9 +60,16 @@ def reference_model(model, quantized=True):
     return clone, " + ".join(labels)
 
 
+def _selected(quantized, mode):
+    """True when a layer Keras quantised in `mode` (None: not quantised) is to be replaced by its
+    float reference: `quantized` is True (every mode), False (none) or a tuple of modes."""
+    return bool(mode) and (quantized is True or (bool(quantized) and mode in quantized))
+
+
 def _float_config(value, quantized):
     """A model config with float32 dtype policies where layers compute in low precision, and
-    (quantized) float32 ones with no quantization_config where Keras quantised them."""
+    float32 ones with no quantization_config where Keras quantised them in a mode `quantized`
+    selects (_selected)."""
     if isinstance(value, list):
         return [_float_config(v, quantized) for v in value]
     if not isinstance(value, dict):
@@ -70,15 +78,16 @@ def _float_config(value, quantized):
     dtype = out.get("dtype")
     policy = dtype.get("config") if isinstance(dtype, dict) else None
     if isinstance(policy, dict):
-        if policy.get("name") in LOW_PRECISION or (quantized and policy.get("mode")):
+        mode_selected = _selected(quantized, policy.get("mode"))
+        if policy.get("name") in LOW_PRECISION or mode_selected:
             out["dtype"] = dict(_FLOAT32)
-            if quantized:
+            if quantized is True or mode_selected:
                 out.pop("quantization_config", None)
         elif policy.get("source_name") in LOW_PRECISION:
             out["dtype"] = dict(dtype, config=dict(policy, source_name="float32"))
     elif dtype in LOW_PRECISION:
         out["dtype"] = "float32"
-    if quantized and "quantization_config" in out and isinstance(out.get("dtype"), (dict, str)):
+    if quantized is True and "quantization_config" in out and isinstance(out.get("dtype"), (dict, str)):
         out["quantization_config"] = None
     return out
 

@@ -38,6 +38,9 @@ _QUANTISED += [("int8_keras_layers_quantize_uint8", lambda: numerics_models.quan
                 "tfjs_layers_model", {"quantize_uint8": None})]
 _QUANTISED += [(f"{m}_einsum_{ext}_graph", lambda m=m: numerics_models.quantized_model(m, einsum=True), ext,
                 "tfjs_graph_model", {}) for m, ext in (("int8", "keras"), ("int8", "h5"), ("int4", "keras"))]
+# float8 on the Graph format: traced as the layers' float reference, as the Layers format carries them
+_QUANTISED += [("float8_keras_graph", lambda: numerics_models.quantized_model("float8"), "keras",
+                "tfjs_graph_model", {})]
 CASES = _POLICY + _WEIGHTS + _QUANTISED
 
 
@@ -103,10 +106,11 @@ def test_own_policy_differs_and_is_reported(runs, name):
     assert 1e-6 < err < (0.1 if "bfloat16" in policy else 0.01) * out["max_abs_expected"] + 1e-3, out
 
 
-@pytest.mark.parametrize("name", [c[0] for c in _QUANTISED if c[3] == "tfjs_layers_model"])
+@pytest.mark.parametrize("name", [c[0] for c in _QUANTISED if c[3] == "tfjs_layers_model" or c[0].startswith("float8")])
 def test_keras_quantised_inference_difference_is_reported(runs, name):
-    """Layers: TF.js computes with float activations; Keras' int8 Dense rounds its inputs to int8,
-    its float8 Dense to float8 (a visible difference); int4 layers have no input rounding (equal)."""
+    """Layers (and float8 on Graph): TF.js computes with float activations; Keras' int8 Dense
+    rounds its inputs to int8, its float8 Dense to float8 (a visible difference); int4 layers have
+    no input rounding (equal)."""
     _, results = runs
     out = results[name]["outputs"][0]
     mode = name.split("_")[0]
@@ -118,7 +122,7 @@ def test_keras_quantised_inference_difference_is_reported(runs, name):
         assert 1e-5 < err < 0.1 * out["max_abs_expected"], out
 
 
-@pytest.mark.parametrize("name", [c[0] for c in _QUANTISED if c[3] == "tfjs_graph_model"])
+@pytest.mark.parametrize("name", [c[0] for c in _QUANTISED if c[3] == "tfjs_graph_model" and not c[0].startswith("float8")])
 def test_graph_keeps_keras_integer_arithmetic(runs, name):
     """Graph: Keras' own quantised inference (int8 input rounding included) is the reference, and
     TF.js matches it: the graph runs the same integers."""

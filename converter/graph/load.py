@@ -42,10 +42,12 @@ def load_function(path, input_format, signature_name="serving_default", tags=("s
     if input_format in ("keras", "keras_h5"):
         model, keras_name = _load_keras_model(path, input_format, unsafe_deserialization)
         source = None
-        _refuse_float8(model, path)
         if keras_name.startswith("Keras "):
             from tfjs_export.converter.keras_reference import reference_model
-            traced, label = reference_model(model, quantized=False)
+            # Keras' int8 / int4 arithmetic stays (TF.js runs it); float8 layers round their
+            # inputs to float8 at every call, and TF.js has no float8 dtype: traced as their float
+            # reference (float8-rounded kernels, float32 inputs), as the Layers format carries them.
+            traced, label = reference_model(model, quantized=("float8",))
             source, model = ((label, model), traced) if label else (None, model)
         loaded = _trace_keras_model(model, keras_name, input_shapes, path)
         loaded.source = source
@@ -76,20 +78,6 @@ def _load_saved_model(path, signature_name, tags):
     output_keys = sorted(outputs) if isinstance(outputs, dict) else [t.name for t in function.outputs]
     function._tfjs_keep_alive = model  # the function's variables belong to `model`
     return LoadedFunction(function, input_keys, output_keys, f"TensorFlow {tf.__version__}")
-
-
-def _refuse_float8(model, path):
-    """Keras float8 layers round their inputs to float8 at inference, which TF.js cannot: refused,
-    naming them (the Layers format carries them, their kernels dequantised)."""
-    layers = [layer for layer in getattr(model, "_flatten_layers", lambda **_: [])(include_self=False)
-              if getattr(layer, "quantization_mode", None) == "float8"]
-    if layers:
-        names = ", ".join(f"'{layer.name}' ({type(layer).__name__})" for layer in layers[:3])
-        more = f" and {len(layers) - 3} more" if len(layers) > 3 else ""
-        raise ConversionError(f"layers quantised by Keras to float8 ({names}{more}) round their inputs to float8 "
-                              "e4m3fn at every call (a Cast to float8 and back), and TF.js has no float8 dtype "
-                              "to cast to: convert to the Layers format, which keeps their float8-rounded kernels "
-                              "and computes in float32", path)
 
 
 def _keras_flavour(path, input_format):
