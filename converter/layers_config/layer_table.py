@@ -25,6 +25,9 @@ where they differ):
            some configs only: GRU with reset_after=True; tfjs-layers' own GRU does
            reset_after=False); "" for tfjs-layers' own class,
   js_keys  keys only our JS class reads (fixed or ignored for tfjs-layers' own class),
+  sublayers  the groups of a layer's sub-layers in a .keras file's model.weights.h5, in the order
+           Keras creates their variables (the file sorts groups by name), e.g. MultiHeadAttention's
+           query_dense, key_dense, value_dense, output_dense,
   call_args  for a layer Keras calls with tensors in several arguments (MultiHeadAttention's
            query, value, key, attention_mask): those arguments' names, positional ones first. The
            TF.js call takes their tensors as one list, with kwargs `tensor_args` = {name: index
@@ -79,6 +82,7 @@ class LayerRule:
     js_class: object = ""  # our JS class: a name, or a JsWhen
     js_keys: tuple = ()
     call_args: tuple = ()
+    sublayers: tuple = ()
 
     def js_name(self, config):
         """The name of our JS class this layer is written as, "" for tfjs-layers' own class."""
@@ -255,6 +259,47 @@ RULES = {
     # adapted statistics (see translate.py).
     "Normalization": LayerRule(kind="normalization"),
 }
+
+# attention (our JS classes, converter/layers_js/src/attention.js)
+_PROJECTION_KEYS = ("kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
+                    "kernel_constraint", "bias_constraint")
+
+
+def _einsum_dense_weights(config):
+    return _trainable("kernel") + ([("bias", True)] if config.get("bias_axes") else [])
+
+
+def _multi_head_attention_weights(config):
+    """Keras creates the projections query, key, (gate), value, attention_output, each a kernel
+    and (use_bias) a bias."""
+    parts = ["query", "key"] + (["gate"] if config.get("use_gate") else []) + ["value", "attention_output"]
+    biased = config.get("use_bias", True)
+    return [(f"{part}/{name}", True) for part in parts for name in ("kernel",) + (("bias",) if biased else ())]
+
+
+def _attention_weights(config):
+    return (_trainable("scale") if config.get("use_scale") else []) + (
+        _trainable("concat_score_weight") if config.get("score_mode", "dot") == "concat" else [])
+
+
+RULES.update({
+    # activity_regularizer: a training loss only, which tfjs-layers does not apply to any layer
+    "EinsumDense": LayerRule(
+        keys=("equation", "output_shape", "activation", "bias_axes") + _PROJECTION_KEYS,
+        fixed={"lora_rank": None, "quantization_config": None, "gptq_unpacked_column_size": None},
+        ignored=("lora_alpha", "activity_regularizer"), weights=_einsum_dense_weights, js_class="EinsumDense"),
+    "MultiHeadAttention": LayerRule(
+        keys=("num_heads", "key_dim", "value_dim", "dropout", "use_bias", "use_gate", "output_shape",
+              "attention_axes", "sliding_window") + _PROJECTION_KEYS,
+        ignored=("seed", "activity_regularizer", "flash_attention"), weights=_multi_head_attention_weights,
+        js_class="MultiHeadAttention", call_args=("query", "value", "key", "attention_mask"),
+        sublayers=("query_dense", "key_dense", "gate_dense", "value_dense", "output_dense")),
+    "Attention": LayerRule(keys=("use_scale", "score_mode", "dropout"), ignored=("seed",), weights=_attention_weights,
+                           js_class="Attention", call_args=("inputs",)),
+    "AdditiveAttention": LayerRule(keys=("use_scale", "dropout"), ignored=("seed",),
+                                   weights=lambda config: _trainable("scale") if config.get("use_scale", True) else [],
+                                   js_class="AdditiveAttention", call_args=("inputs",)),
+})
 
 # What each `kind` means for the layer in TF.js (the support table in docs/layers.md shows it).
 KINDS = {
