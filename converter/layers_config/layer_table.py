@@ -51,20 +51,18 @@ def _no_weights(config):
     return []
 
 
-@dataclasses.dataclass(frozen=True)
 class JsWhen:
-    """Our JS class `name` for the configs whose `key` is `value` (`default` when absent)."""
+    """Our JS class `name` for the configs meeting one of `conditions`, each (key, value, the
+    key's default when the config lacks it)."""
 
-    name: str
-    key: str
-    value: object
-    default: object = None
+    def __init__(self, name, *conditions):
+        self.name, self.conditions = name, conditions
 
     def __call__(self, config):
-        return self.name if config.get(self.key, self.default) == self.value else ""
+        return self.name if any(config.get(k, default) == v for k, v, default in self.conditions) else ""
 
     def __str__(self):
-        return f"`{self.name}` when {self.key}={self.value!r}"
+        return f"`{self.name}` when " + " or ".join(f"{k}={v!r}" for k, v, _ in self.conditions)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,6 +138,13 @@ def _gates(count):
     """An RNN's kernel, recurrent kernel and bias hold `count` gates of `units` each."""
     return ("units", count, ("kernel", "recurrent_kernel", "bias"))
 
+
+# Recurrent layers are our JS classes (src/recurrent.js) when tfjs-layers' own would compute
+# something else: GRU's reset_after=True (Keras' default), and zero_output_for_mask=True (which
+# Keras' Bidirectional sets when it returns sequences: masked steps output 0, where tfjs-layers
+# repeats the last output).
+_ZERO_MASKED = ("zero_output_for_mask", True, False)
+_GRU_OURS = (("reset_after", True, True), _ZERO_MASKED)
 
 RULES = {
     "InputLayer": LayerRule(
@@ -225,14 +230,15 @@ RULES = {
     "ThresholdedReLU": LayerRule(keys=("theta",)),
     # recurrent: tfjs names the cell's variables after the RNN layer (`lstm/kernel`)
     "SimpleRNN": LayerRule(keys=_RNN_KEYS, ignored=_RNN_IGNORED, kind="rnn",
-                           weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(1)),
+                           weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(1),
+                           js_class=JsWhen("SimpleRNN", _ZERO_MASKED), js_keys=("zero_output_for_mask",)),
     # GRU: reset_after=True (Keras' default) is our JS class; tfjs-layers' GRU does reset_after=False.
     "GRU": LayerRule(keys=_RNN_KEYS + ("recurrent_activation",), ignored=_RNN_IGNORED, kind="rnn",
                      fixed={"reset_after": False}, weights=_with_bias("kernel", "recurrent_kernel"),
-                     sized=_gates(3), js_class=JsWhen("GRU", "reset_after", True, default=True),
-                     js_keys=("reset_after", "zero_output_for_mask")),
+                     sized=_gates(3), js_class=JsWhen("GRU", *_GRU_OURS), js_keys=("reset_after", "zero_output_for_mask")),
     "LSTM": LayerRule(keys=_RNN_KEYS + ("recurrent_activation", "unit_forget_bias"), ignored=_RNN_IGNORED,
-                      kind="rnn", weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(4)),
+                      kind="rnn", weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(4),
+                      js_class=JsWhen("LSTM", _ZERO_MASKED), js_keys=("zero_output_for_mask",)),
     "ConvLSTM2D": LayerRule(
         keys=tuple(k for k in _RNN_KEYS if k != "units") + (
             "recurrent_activation", "unit_forget_bias", "filters", "kernel_size", "strides",

@@ -146,6 +146,13 @@ def additive_attention(seed=209):
     return randomise(keras.Model([text, memory], L.Concatenate()([a, b, c]), name="additive_attention"), seed)
 
 
+def zoo_attention(seed=13):
+    """The zoo's layer-norm + attention block (tools/testing/graph_models.attention), which only
+    the Graph format carried before."""
+    from tools.testing import graph_models
+    return graph_models.attention(seed)
+
+
 CASES = [
     Case("einsum_dense", einsum_dense, classes=("EinsumDense",)),
     Case("mha_self", mha_self, classes=("MultiHeadAttention",)),
@@ -157,4 +164,5 @@ CASES = [
     Case("dot_attention", dot_attention, classes=("Attention",)),
     Case("additive_attention", additive_attention, classes=("AdditiveAttention", "Attention", "KerasMask"),
          inputs=_tokens),
+    Case("zoo_attention", zoo_attention, classes=("MultiHeadAttention",)),
 ]
