@@ -66,3 +66,16 @@ def test_family_modules_require_nothing():
     for name in os.listdir(src):
         with open(os.path.join(src, name)) as f:
             assert "require(" not in f.read(), name
+
+
+def test_the_report_names_the_classes_and_how_to_load_them():
+    from tfjs_export.converter.report import ConversionSummary
+    summary = ConversionSummary(src="m.keras", input_format="keras", output_format="tfjs_layers_model", out_dir="web",
+                                files=["model.json", "group1-shard1of1.bin", "tfjs-export-layers.js"], total_bytes=10,
+                                seconds=0.1, notices=[], tensors=3, js_classes=["GRU", "MultiHeadAttention"])
+    lines = summary.block().splitlines()
+    assert lines[2] == ("  classes  GRU, MultiHeadAttention from tfjs-export-layers.js: load it before the model, in Node "
+                        "`require(dir + '/tfjs-export-layers.js').register(tf)`, in a page "
+                        "`<script src=\"tfjs-export-layers.js\">` after tf.min.js")
+    assert lines[3].startswith("  output   model.json + 1 shard + tfjs-export-layers.js, 10 bytes")
+    assert summary.as_dict()["js_classes"] == ["GRU", "MultiHeadAttention"]
