@@ -3,8 +3,9 @@ for converted models of several js_layer_cases, loading without the file fails n
 the file registers the model's classes both as a CommonJS module and as a classic script (a vm
 context with a global `tf`, as a page after tf.min.js); the model rebuilt from its own toJSON()
 predicts the same (getConfig / fromConfig round trip); every trainable weight gets a gradient and
-five SGD steps of `fit` lower the loss (the classes train). And the families' `provides`/`needs`
-the converter parses are what the modules export."""
+five SGD steps of `fit` lower the loss (the classes train). The Bazel parity check (verify) and
+`bundle` take the file; and the families' `provides`/`needs` the converter parses are what the
+modules export."""
 
 import json
 import os
@@ -66,3 +67,24 @@ def test_index_lists_every_family():
     run = parity.run_js(["-e", script, os.path.join(layers_js.LIBRARY_DIR, "index.js")], cwd=parity.find_runtime_dir(),
                         node_modules=_tfjs_node())
     assert json.loads(run.stdout) == sorted(layers_js.provided_classes())
+
+
+def test_the_bazel_parity_check_and_the_bundle_take_the_file(checked, tmp_path):
+    """tfjs_parity_test's check (tools/bazel/parity_check.py, i.e. verify) loads the model's
+    tfjs-export-layers.js itself; `bundle` lists it in integrity.json with its SHA-256 (its
+    loader runs it only after that check)."""
+    import hashlib
+    import shutil
+
+    from tfjs_export.converter.web_bundle import write_bundle
+    from tools.bazel import parity_check
+    case, result = checked["transformer_classifier"]
+    model_dir = result["dir"]  # <folder>/<case>/model, converted from <folder>/<case>.keras
+    source = os.path.join(os.path.dirname(os.path.dirname(model_dir)), f"{case.name}.keras")
+    assert parity_check.main(["--model_dir", model_dir, "--src", source, "--name", case.name]) == 0
+    bundled = tmp_path / "bundle"
+    shutil.copytree(model_dir, bundled)
+    write_bundle(bundled)
+    integrity = json.loads((bundled / "integrity.json").read_text())["files"][layers_js.FILE_NAME]
+    data = (bundled / layers_js.FILE_NAME).read_bytes()
+    assert integrity == {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
