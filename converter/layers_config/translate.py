@@ -23,10 +23,11 @@ TF.js has no use for, e.g. Normalization's count). Readers pair these with the a
 import numpy as np
 
 from tfjs_export.converter.errors import ConversionError, UnsupportedLayerError, brief
-from tfjs_export.converter.layers_config import keras_quantized, objects
+from tfjs_export.converter.layers_config import keras_quantized, objects, operations
 from tfjs_export.converter.layers_config.layer_table import (_COMMON_KEYS, GRAPH_HINT, MISMATCHED, MODEL_CLASSES,
                                                               RULES)
 from tfjs_export.converter.spec import Weight
+from tfjs_export.converter.writers import layers_js
 from tfjs_export.converter.structure import StructureError, named_leaves
 from tfjs_export.converter.structure import metadata as structure_metadata
 
@@ -226,6 +227,8 @@ class _Translator:
         owner = prefix or name
         if prefix is None:
             self.layer_weights[name] = []
+        if operations.is_operation(spec):
+            return [self.operation(spec, name, functional)]
         nodes = None
         if functional:
             nodes = [self.node(n, name, class_name) for n in spec.get("inbound_nodes", [])]
@@ -252,6 +255,20 @@ class _Translator:
         except objects.ObjectError as err:
             self.unsupported.append((name, class_name, str(err)))
             return [self.finish({"class_name": class_name, "config": {"name": name}}, name, nodes)]
+
+    def operation(self, spec, name, functional):
+        """A keras.ops operation entry -> our JS operation layer (operations.py)."""
+        try:
+            if not functional:
+                raise objects.ObjectError("a keras.ops operation outside a functional model")
+            config, nodes = operations.translate(spec, _keras_tensors)
+        except objects.ObjectError as err:
+            self.unsupported.append((name, spec["class_name"], str(err)))
+            return self.finish({"class_name": spec["class_name"], "config": {"name": name}}, name, [])
+        except ValueError as err:  # a malformed keras_history
+            raise ConversionError(f"model config: layer '{name}': {err}", self.path) from None
+        layer = {"class_name": layers_js.registered_name(operations.js_class(spec)), "config": config}
+        return self.finish(layer, name, nodes)
 
     def custom(self, spec, name):
         """A custom layer kept verbatim (its dtype policy as a dtype name) for a JS class."""
