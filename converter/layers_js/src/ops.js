@@ -301,13 +301,21 @@ module.exports = {
           this.callArguments = args.arguments || [{tensor: 0}];
           this.options = args.options || {};
           this.inputDtypes = null;
+          this.outputDtypes = null;
         }
 
         apply(inputs, kwargs) {
           // symbolic inputs' dtypes, for the probe runs of computeOutputShape
           const list = Array.isArray(inputs) ? inputs : [inputs];
-          if (list.every((t) => t && t.dtype)) this.inputDtypes = list.map((t) => t.dtype);
-          return super.apply(inputs, kwargs);
+          const symbolic = list.every((t) => t instanceof tf.SymbolicTensor);
+          if (symbolic) this.inputDtypes = list.map((t) => t.dtype);
+          const outputs = super.apply(inputs, kwargs);
+          if (symbolic && this.outputDtypes) {
+            // tfjs gives symbolic outputs the first input's dtype, and predict casts every
+            // tensor it feeds on to that dtype: Cast, comparisons, argmax... need their own.
+            (Array.isArray(outputs) ? outputs : [outputs]).forEach((t, i) => { t.dtype = this.outputDtypes[i]; });
+          }
+          return outputs;
         }
 
         call(inputs) {
@@ -328,6 +336,7 @@ module.exports = {
               (this.inputDtypes && this.inputDtypes[i]) || 'float32'));
             const out = run(resolve(this.callArguments, inputs), this.options);
             several = Array.isArray(out);
+            this.outputDtypes = (several ? out : [out]).map((t) => t.dtype);
             return (several ? out : [out]).map((t) => t.shape);
           });
           const [first, second] = PROBE_SIZES.map(probe);
