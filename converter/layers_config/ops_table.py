@@ -88,7 +88,6 @@ OPS.update({
     "Tile": OpRule(options=("repeats",), functions=("tile",)),
     "Repeat": OpRule(options=("repeats", "axis"), functions=("repeat",), note="an integer `repeats`"),
     "Flip": OpRule(options=("axis",), functions=("flip",)),
-    "BroadcastTo": OpRule(options=("shape",), functions=("broadcast_to",)),
     "Moveaxis": OpRule(options=("source", "destination"), functions=("moveaxis",)),
     "Swapaxes": OpRule(options=("axis1", "axis2"), functions=("swapaxes",)),
     "Pad": OpRule(params=("x", "constant_values"), options=("pad_width", "mode"), functions=("pad",),
@@ -96,7 +95,7 @@ OPS.update({
     "OneHot": OpRule(options=("num_classes", "axis", "dtype"), fixed={"sparse": False}, functions=("one_hot",)),
 })
 for _name in ("Reshape", "Transpose", "ExpandDims", "Squeeze", "Ravel", "Concatenate", "Stack", "Unstack", "Split",
-              "GetItem", "Take", "Tile", "Repeat", "Flip", "BroadcastTo", "Moveaxis", "Swapaxes", "Pad", "OneHot"):
+              "GetItem", "Take", "Tile", "Repeat", "Flip", "Moveaxis", "Swapaxes", "Pad", "OneHot"):
     OPS[_name] = dataclasses.replace(OPS[_name], family="shape")
 OPS.update({
     "Matmul": OpRule(params=("x1", "x2"), functions=("matmul", "operator @"), family="product"),

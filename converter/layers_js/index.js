@@ -9,6 +9,10 @@ const {makeRegister} = require('./src/registry');
 const FAMILIES = {
   common: require('./src/common'),
   recurrent: require('./src/recurrent'),
+  ops: require('./src/ops'),
+  preprocessing: require('./src/preprocessing'),
+  normalization: require('./src/normalization'),
+  shapes: require('./src/shapes'),
 };
 
 module.exports = makeRegister(Object.entries(FAMILIES).map(([name, family]) => Object.assign({name}, family)));

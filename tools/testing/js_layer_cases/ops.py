@@ -7,6 +7,8 @@ code with a fixed seed, and its inputs. Together they call every operation of op
 
 import numpy as np
 
+from tools.testing.js_layer_cases import Case
+
 
 def _keras(seed):
     import keras
@@ -26,8 +28,7 @@ def issue_model(seed=601):
     x = ops.concatenate([L.Dense(6)(a), L.Dense(6)(b)], axis=-1)
     x = ops.relu(x)
     x = ops.mean(x, axis=1)
-    model = keras.Model([a, b], L.Dense(3)(x), name="ops_issue")
-    return model, [_normal((3, 5, 4), seed), _normal((3, 5, 3), seed + 1)]
+    return keras.Model([a, b], L.Dense(3)(x), name="ops_issue")
 
 
 def elementwise(seed=602):
@@ -55,8 +56,7 @@ def elementwise(seed=602):
                                                         ops.cast(masks[4], "float32")]
     ints = [ops.cast(x * 3, "int32"), ops.cast(x * 3, "int32") + 1, ops.cast(x * 3, "int32") * 0.5]
     stacked = ops.stack(unary + binary + floats, axis=1)
-    model = keras.Model([x_in, y_in], [stacked] + logic + ints, name="ops_elementwise")
-    return model, [_normal((3, 4, 6), seed), _normal((3, 1, 6), seed + 1)]
+    return keras.Model([x_in, y_in], [stacked] + logic + ints, name="ops_elementwise")
 
 
 def reductions(seed=603):
@@ -73,14 +73,13 @@ def reductions(seed=603):
             ops.cast(ops.any(x > 1.0, axis=(1, 3)), "float32"), ops.cumsum(x, axis=2), ops.cumprod(ops.tanh(x), axis=-1)]
     mean, variance = ops.moments(x, axes=[1, 2])
     kmean, kvar = ops.moments(x, axes=[-1], keepdims=True)
-    model = keras.Model(x_in, outs + [mean, variance, kmean, kvar], name="ops_reductions")
-    return model, [_normal((3, 3, 4, 5), seed)]
+    return keras.Model(x_in, outs + [mean, variance, kmean, kvar], name="ops_reductions")
 
 
 def shapes(seed=604):
     """reshape, transpose, expand_dims, squeeze, ravel-free reshapes, concatenate, stack,
     unstack, split (sections and indices), slicing (steps, negative indices, None, Ellipsis),
-    take, tile, repeat, flip, moveaxis, swapaxes, pad, one_hot, broadcast_to."""
+    take, tile, repeat, flip, moveaxis, swapaxes, pad, one_hot, ravel."""
     keras, ops, L = _keras(seed)
     x_in = keras.Input((4, 6), name="x")
     t_in = keras.Input((5,), dtype="int32", name="tokens")
@@ -97,10 +96,9 @@ def shapes(seed=604):
             ops.flip(x, axis=1), ops.flip(x, axis=(1, 2)), ops.moveaxis(x, 1, 2), ops.swapaxes(x, 1, 2),
             ops.pad(x, ((0, 0), (1, 2), (0, 1))), ops.pad(x, ((0, 0), (1, 1), (2, 0)), mode="reflect"),
             ops.pad(x, ((0, 0), (0, 0), (1, 1)), constant_values=0.5),
-            ops.broadcast_to(ops.expand_dims(x, 1), (3, 2, 4, 6)) if False else ops.expand_dims(x, 0)[0]]
+            ops.ravel(x)]
     hot = [ops.one_hot(t_in, 7), ops.one_hot(t_in, 4, axis=1), ops.take(L.Dense(3)(ops.one_hot(t_in, 7)), t_in % 3, axis=2)]
-    model = keras.Model([x_in, t_in], outs + hot, name="ops_shapes")
-    return model, [_normal((3, 4, 6), seed), np.random.default_rng(seed).integers(0, 7, size=(3, 5)).astype("int32")]
+    return keras.Model([x_in, t_in], outs + hot, name="ops_shapes")
 
 
 def products_activations(seed=605):
@@ -117,9 +115,17 @@ def products_activations(seed=605):
             ops.selu(x), ops.celu(x, alpha=2.0), ops.gelu(x), ops.gelu(x, approximate=False), ops.glu(x),
             ops.hard_tanh(x * 2), ops.tanh_shrink(x), ops.squareplus(x), ops.squareplus(x, b=1.0),
             ops.softmax(x), ops.softmax(x, axis=1), ops.log_softmax(x), ops.log_softmax(x, axis=-2)]
-    model = keras.Model(x_in, outs, name="ops_products_activations")
-    return model, [_normal((3, 4, 6), seed)]
+    return keras.Model(x_in, outs, name="ops_products_activations")
 
 
-CASES = {"ops_issue": issue_model, "ops_elementwise": elementwise, "ops_reductions": reductions,
-         "ops_shapes": shapes, "ops_products_activations": products_activations}
+def _classes(*names):
+    return tuple(f"ops.{name}" for name in names)
+
+
+CASES = [
+    Case("ops_issue", issue_model, classes=_classes("Concatenate", "Relu", "Mean")),
+    Case("ops_elementwise", elementwise, classes=_classes("Add", "Where", "Cast", "LogicalXor", "Round")),
+    Case("ops_reductions", reductions, classes=_classes("Sum", "Moments", "Argmax", "Cumprod")),
+    Case("ops_shapes", shapes, classes=_classes("GetItem", "Split", "Take", "OneHot", "Pad")),
+    Case("ops_products_activations", products_activations, classes=_classes("Einsum", "Matmul", "Gelu", "Softmax")),
+]
