@@ -153,9 +153,21 @@ module.exports = {
         return channels == null ? null : channels * this.depthMultiplier;
       }
 
+      /** The depthwise kernel [1, k', in, m], its taps spread by the dilation rate (zeros in
+       * between: the same sums; TensorFlow's CPU kernels refuse dilated depthwise convolutions). */
+      spreadKernel() {
+        const kernel = this.depthwiseKernel.read();
+        const d = this.dilationRate;
+        if (d === 1) return tf.expandDims(kernel, 0);
+        const [k, channels, multiplier] = kernel.shape;
+        const gaps = tf.zeros([k, d - 1, channels, multiplier]);
+        const spread = tf.reshape(tf.concat([tf.expandDims(kernel, 1), gaps], 1), [k * d, channels, multiplier]);
+        return tf.expandDims(tf.slice(spread, [0, 0, 0], [(k - 1) * d + 1, channels, multiplier]), 0);
+      }
+
       convolve(image) {
-        return tf.depthwiseConv2d(image, tf.expandDims(this.depthwiseKernel.read(), 0), [1, this.strides], this.padding,
-          'NHWC', [1, this.dilationRate]);
+        // (equal strides on both axes: TensorFlow's kernels want them; the height is 1)
+        return tf.depthwiseConv2d(image, this.spreadKernel(), [this.strides, this.strides], this.padding, 'NHWC');
       }
 
       call(inputs) {
@@ -197,8 +209,8 @@ module.exports = {
       }
 
       convolve(image) {
-        return tf.separableConv2d(image, tf.expandDims(this.depthwiseKernel.read(), 0),
-          tf.expandDims(this.pointwiseKernel.read(), 0), [1, this.strides], this.padding, [1, this.dilationRate], 'NHWC');
+        return tf.separableConv2d(image, this.spreadKernel(), tf.expandDims(this.pointwiseKernel.read(), 0),
+          [this.strides, this.strides], this.padding, [1, 1], 'NHWC');
       }
 
       getConfig() {
