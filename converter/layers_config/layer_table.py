@@ -273,7 +273,7 @@ RULES = {
     "Normalization": LayerRule(kind="normalization"),
     # -- classes of our JS library's families preprocessing, normalization and shapes (js16b) --
     # Keras-exact Resizing / CenterCrop (tfjs-layers' own compute something else).
-    "Resizing": LayerRule(keys=("height", "width", "interpolation", "crop_to_aspect_ratio", "pad_to_aspect_ratio",
+    "Resizing": LayerRule(keys=("height", "width", "crop_to_aspect_ratio", "pad_to_aspect_ratio",
                                 "fill_value", "data_format"),
                           forbidden={"interpolation": ("bicubic", "lanczos3", "lanczos5", "area")},
                           fixed={"antialias": False}, ignored=("fill_mode",), js_class="Resizing", channels="same"),
@@ -287,7 +287,7 @@ RULES = {
     "RMSNormalization": LayerRule(keys=("axis", "epsilon"), weights=lambda config: _trainable("scale"),
                                   js_class="RMSNormalization", channels="same"),
     "Conv1DTranspose": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"), js_class="Conv1DTranspose",
-                                 fixed={"output_padding": None}, sized=_FILTERS,
+                                 fixed={"output_padding": None}, sized=("filters", 1, ("bias",)),
                                  channels="filters"),
     "SeparableConv1D": LayerRule(
         keys=_DEPTHWISE_KEYS + ("filters", "pointwise_initializer", "pointwise_regularizer", "pointwise_constraint"),

@@ -120,7 +120,7 @@ class _Translator:
         layers = []
         for index, spec in enumerate(config["layers"]):
             if spec.get("class_name") in RULES and RULES[spec["class_name"]].kind == "keepdims_pool":
-                spec = dict(spec, sequential_channels=_sequential_channels(config["layers"], index))
+                spec = dict(spec, inferred_channels=_sequential_channels(config["layers"], index))
             layers.extend(self.expand(spec, prefix, trainable, functional=False))
         if nested and len(layers) > 1 and layers[0]["class_name"] == "InputLayer":
             # tfjs cannot call a nested Sequential that holds an InputLayer ("Graph disconnected"):
@@ -142,9 +142,12 @@ class _Translator:
     def functional(self, config, prefix, trainable):
         layers = []
         masks = _mask_operations(config)
+        by_name = {_spec_name(spec): spec for spec in config["layers"]}
         for spec in config["layers"]:
-            if spec.get("name", (spec.get("config") or {}).get("name")) in masks:
+            if _spec_name(spec) in masks:
                 continue
+            if _needs_channels(spec):
+                spec = dict(spec, inferred_channels=_functional_channels(by_name, spec))
             layers.extend(self.expand(spec, prefix, trainable, functional=True))
         try:
             inputs = named_leaves(config.get("input_layers"), "inputs")
@@ -405,8 +408,8 @@ class _Translator:
         # tfjs cannot infer a Reshape's free axis (-1) while the batch size is unknown, so the
         # channel count must come from the config (Keras 3 records input shapes; Keras 2 does not).
         shape = _input_shape(spec)
-        if not shape and spec.get("sequential_channels") and config.get("data_format") != "channels_first":
-            shape = [None] * (1 + int(spec["class_name"][-2])) + [spec["sequential_channels"]]
+        if not shape and spec.get("inferred_channels") and config.get("data_format") != "channels_first":
+            shape = [None] * (1 + int(spec["class_name"][-2])) + [spec["inferred_channels"]]
         if not shape or shape[1 if config.get("data_format") == "channels_first" else -1] is None:
             raise objects.ObjectError("keepdims=True needs the layer's input shape, which this config "
                                       "does not record (Keras 2 configs do not): save with Keras 3")
@@ -577,6 +580,69 @@ def _mask_operations(config):
                 dropped.add(name)
                 changed = True
     return dropped
+
+
+def _spec_name(spec):
+    return spec.get("name", (spec.get("config") or {}).get("name"))
+
+
+def _needs_channels(spec):
+    """A keepdims=True global pooling whose config records no input shape (Keras 2 / tf_keras)."""
+    rule = RULES.get(spec.get("class_name"))
+    return (rule is not None and rule.kind == "keepdims_pool" and (spec.get("config") or {}).get("keepdims")
+            and not _input_shape(spec))
+
+
+# Weightless layers whose output has their first input's channel count (beyond the rules'
+# `channels="same"`): merges of equal shapes.
+_FIRST_INPUT_CHANNELS = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
+
+
+def _inbound_names(spec):
+    """The names of the layers feeding a functional layer's first call, in order."""
+    nodes = spec.get("inbound_nodes") or []
+    if not nodes:
+        return []
+    node = nodes[0]
+    if isinstance(node, list):  # Keras 2: [[layer, node, tensor, kwargs], ...]
+        return [t[0] for t in node if isinstance(t, list) and t]
+    try:
+        return [t[0] for t in _keras_tensors((node.get("args") or [None])[0])]
+    except (ValueError, AttributeError):
+        return []
+
+
+def _functional_channels(by_name, spec, limit=10000):
+    """The channel count (channels_last) entering layer `spec` of a functional config that records
+    no shapes, found through the topology: back through layers that keep it, to one that fixes
+    it (a convolution's filters, a Dense's units, the Input's shape); None if unknown."""
+    total = 0
+    for producer in _inbound_names(spec)[:1]:
+        spec = by_name.get(producer)
+        while spec is not None and total < limit:
+            total += 1
+            config = spec.get("config") or {}
+            class_name = spec.get("class_name")
+            if config.get("data_format") == "channels_first":
+                return None
+            if class_name == "InputLayer":
+                shape = config.get("batch_shape") or config.get("batch_input_shape")
+                return shape[-1] if shape else None
+            rule = RULES.get(class_name)
+            channels = rule.channels if rule else ""
+            names = _inbound_names(spec)
+            if channels not in ("", "same", "depth_multiplier"):
+                return config.get(channels)
+            if class_name == "Concatenate" and config.get("axis", -1) in (-1,):
+                parts = [_functional_channels(by_name, {"inbound_nodes": [[[n, 0, 0, {}]]]}) for n in names]
+                return sum(parts) if parts and None not in parts else None
+            if channels == "depth_multiplier":
+                inner = _functional_channels(by_name, spec)
+                return inner * config.get("depth_multiplier", 1) if inner else None
+            if channels != "same" and class_name not in _FIRST_INPUT_CHANNELS:
+                return None
+            spec = by_name.get(names[0]) if names else None
+    return None
 
 
 def _sequential_channels(specs, index):
