@@ -37,7 +37,7 @@ _DTYPES = "TF.js computes in float32 / int32 / bool: wider and narrower dtypes c
 
 OPS = {}
 OPS.update(_rules("elementwise", {
-    "Abs": "abs", "Absolute": "absolute", "Negative": "negative", "Square": "square", "Sqrt": "sqrt",
+    "Absolute": "absolute abs", "Negative": "negative", "Square": "square", "Sqrt": "sqrt",
     "Rsqrt": "rsqrt", "Exp": "exp", "Exp2": "exp2", "Expm1": "expm1", "Log": "log", "Log1p": "log1p",
     "Log2": "log2", "Log10": "log10", "Sin": "sin", "Cos": "cos", "Tan": "tan", "Sinh": "sinh",
     "Cosh": "cosh", "Tanh": "tanh", "Arcsin": "arcsin", "Arccos": "arccos", "Arctan": "arctan",

@@ -49,7 +49,7 @@ def elementwise(seed=602):
              ops.arccosh(pos + 1), ops.arctanh(ops.tanh(x) * 0.9), ops.floor(d), ops.ceil(d), ops.sign(d),
              ops.reciprocal(pos), ops.trunc(d * 3), ops.erf(x), ops.negative(x), ops.square(x), ops.absolute(x),
              ops.round(d * 4), ops.round(d, 1), ops.clip(x, -0.5, 0.7), ops.copy(x)]
-    binary = [x + y, x - 1.5, 2.0 - x, x * y, x / (pos + y * y), 3.0 / pos, ops.true_divide(x, pos),
+    binary = [x + y, x - 1.5, 2.0 - x, x * y, x / (pos + y * y), 3.0 / pos, ops.true_divide(x, pos), ops.divide(x, pos),
               ops.divide_no_nan(x, ops.floor(y)), ops.floor_divide(d * 4, pos_d), ops.mod(d * 4, pos_d),
               ops.power(pos, y), pos ** 2, ops.maximum(x, y), ops.minimum(x, 0.1), ops.arctan2(x, y)]
     masks = [d > y, d >= 0.2, d < y, d <= -0.1, ops.equal(ops.round(d), 0), ops.not_equal(ops.round(d), 1)]
