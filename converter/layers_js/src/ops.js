@@ -75,7 +75,8 @@ function makeOps(tf) {
     if (c.axis === null || c.axis === undefined) return tf.reshape(out, new Array(x.rank).fill(1));
     return tf.expandDims(out, axis);
   };
-  const elu = (x, alpha) => tf.where(tf.greater(x, 0), x, tf.mul(alpha, tf.sub(tf.exp(x), 1)));
+  // (no comparison on the path: tfjs has no gradient for Greater)
+  const elu = (x, alpha) => tf.add(tf.relu(x), tf.mul(alpha, tf.sub(tf.exp(tf.minimum(x, 0)), 1)));
   const hardSigmoid = (x) => tf.div(tf.relu6(tf.add(x, 3)), 6);
   const matmul = (a, b) => {
     // numpy: a 1-D operand gains an axis for the product, which is then dropped
@@ -93,25 +94,49 @@ function makeOps(tf) {
     return points.slice(1).map((end, i) => tf.slice(x, x.shape.map((_, d) => (d === ax ? points[i] : 0)),
       x.shape.map((size, d) => (d === ax ? end - points[i] : size))));
   };
+  /** Python's slice(start, stop, step).indices(n) as the list of positions it selects. */
+  const slicePositions = (n, [start, stop, step]) => {
+    const st = step === null ? 1 : step;
+    const clamp = (v, low, high) => Math.min(Math.max(v, low), high);
+    const norm = (v, fallback, low, high) => (v === null ? fallback : clamp(v < 0 ? v + n : v, low, high));
+    const begin = st > 0 ? norm(start, 0, 0, n) : norm(start, n - 1, -1, n - 1);
+    const end = st > 0 ? norm(stop, n, 0, n) : norm(stop, -1, -1, n - 1);
+    const out = [];
+    for (let i = begin; st > 0 ? i < end : i > end; i += st) out.push(i);
+    return out;
+  };
   const getItem = (x, key) => {
-    // numpy basic indexing (ints, slices, None, Ellipsis) as one strided slice, whose masks
-    // have numpy's meaning
+    // numpy basic indexing (ints, slices, None, Ellipsis), axis by axis with slice / gather
+    // (tfjs has no gradient for StridedSlice)
     const entries = Array.isArray(key) ? key : [key];
-    const begin = [], end = [], strides = [];
-    let beginMask = 0, endMask = 0, ellipsisMask = 0, newAxisMask = 0, shrinkAxisMask = 0;
-    entries.forEach((entry, i) => {
-      const bit = 1 << i;
-      if (entry === null) { newAxisMask |= bit; begin.push(0); end.push(0); strides.push(1); }
-      else if (entry === '...') { ellipsisMask |= bit; begin.push(0); end.push(0); strides.push(1); }
-      else if (typeof entry === 'number') { shrinkAxisMask |= bit; begin.push(entry); end.push(entry + 1); strides.push(1); }
-      else {
-        const [start, stop, step] = entry.slice;
-        if (start === null) beginMask |= bit;
-        if (stop === null) endMask |= bit;
-        begin.push(start === null ? 0 : start); end.push(stop === null ? 0 : stop); strides.push(step === null ? 1 : step);
-      }
+    const used = entries.filter((e) => e !== null && e !== '...').length;
+    const expanded = [];
+    entries.forEach((e) => {
+      if (e === '...') for (let i = 0; i < x.rank - used; i++) expanded.push({slice: [null, null, null]});
+      else expanded.push(e);
     });
-    return tf.stridedSlice(x, begin, end, strides, beginMask, endMask, ellipsisMask, newAxisMask, shrinkAxisMask);
+    let out = x, axis = 0;
+    const squeeze = [];
+    for (const entry of expanded) {
+      if (entry === null) { out = tf.expandDims(out, axis); axis += 1; continue; }
+      const n = out.shape[axis];
+      if (typeof entry === 'number') {
+        out = tf.slice(out, out.shape.map((_, d) => (d === axis ? (entry < 0 ? entry + n : entry) : 0)),
+          out.shape.map((size, d) => (d === axis ? 1 : size)));
+        squeeze.push(axis);
+      } else {
+        const positions = slicePositions(n, entry.slice);
+        const step = entry.slice[2] === null ? 1 : entry.slice[2];
+        if (step === 1) {
+          out = tf.slice(out, out.shape.map((_, d) => (d === axis ? (positions[0] || 0) : 0)),
+            out.shape.map((size, d) => (d === axis ? positions.length : size)));
+        } else {
+          out = tf.gather(out, tf.tensor1d(positions, 'int32'), axis);
+        }
+      }
+      axis += 1;
+    }
+    return squeeze.length ? tf.squeeze(out, squeeze) : out;
   };
   const take = (x, indices, axis) => {
     let input = x, ax = axis;
@@ -125,12 +150,9 @@ function makeOps(tf) {
     let input = x, ax = axis;
     if (ax === null || ax === undefined) { input = tf.reshape(x, [-1]); ax = 0; }
     ax = ax < 0 ? ax + input.rank : ax;
-    const expanded = tf.expandDims(input, ax + 1);
-    const reps = new Array(expanded.rank).fill(1);
-    reps[ax + 1] = repeats;
-    const shape = input.shape.slice();
-    shape[ax] *= repeats;
-    return tf.reshape(tf.tile(expanded, reps), shape);
+    // each position `repeats` times, by gather (differentiable at any rank, unlike tile)
+    const positions = Array.from({length: input.shape[ax] * repeats}, (_, i) => Math.floor(i / repeats));
+    return tf.gather(input, tf.tensor1d(positions, 'int32'), ax);
   };
   const tile = (x, repeats) => {
     const reps = Array.isArray(repeats) ? repeats : [repeats];
@@ -145,9 +167,28 @@ function makeOps(tf) {
     return /int/.test(dtype) ? 'int32' : 'float32';
   };
   const cast = (x, dtype) => (castTo(dtype) === 'bool' ? tf.notEqual(x, 0) : tf.cast(x, castTo(dtype)));
+  /** tf.einsum with a gradient (tfjs has none): each operand's is the einsum of the output's
+   * gradient with the other operands, back to that operand's subscripts. */
+  const einsum = (subscripts, operandList) => {
+    const [lhs, out] = subscripts.replace(/ /g, '').split('->');
+    const terms = lhs.split(',');
+    // (customGrad passes its `save` function after the inputs)
+    const f = tf.customGrad((...args) => {
+      const given = args.slice(0, operandList.length);
+      args[operandList.length](given);  // saved: tfjs keeps them for the backward pass
+      return {
+      value: tf.einsum(subscripts, ...given),
+      gradFunc: (dy, saved) => saved.map((_, i) => {
+        const others = terms.filter((__, k) => k !== i);
+        return tf.einsum(`${[out, ...others].join(',')}->${terms[i]}`, dy, ...saved.filter((__, k) => k !== i));
+      }),
+      };
+    });
+    return f(...operandList);
+  };
   const constTensor = (v, like) => (isTensor(v) ? v : tf.scalar(plain(v), like ? like.dtype : 'float32'));
 
-  return {
+  const table = {
     // elementwise, one operand
     Absolute: unary('abs'), Negative: unary('neg'), Square: unary('square'),
     Sqrt: unaryFloat('sqrt'), Rsqrt: unaryFloat('rsqrt'), Exp: unaryFloat('exp'), Exp2: unaryFloat((x) => tf.pow(2, x)),
@@ -171,7 +212,12 @@ function makeOps(tf) {
     Add: binary('add'), Subtract: binary('sub'), Multiply: binary('mul'),
     Divide: ([a, b]) => tf.div(...operands(a, b).map(floatOf)),
     TrueDivide: ([a, b]) => tf.div(...operands(a, b).map(floatOf)),
-    DivideNoNan: ([a, b]) => tf.divNoNan(...operands(a, b).map(floatOf)),
+    DivideNoNan: ([a, b]) => {
+      // tfjs' divNoNan compares with a tensor derived from a (no gradient for Equal); zero where b is
+      const [x, y] = operands(a, b).map(floatOf);
+      const zero = withoutGradient(tf, ([t]) => tf.equal(t, 0))([y]);
+      return tf.where(zero, tf.zerosLike(x), tf.div(x, tf.where(zero, tf.onesLike(y), y)));
+    },
     FloorDivide: binary('floorDiv'), Mod: binary('mod'), Power: binary('pow'),
     Maximum: binary('maximum'), Minimum: binary('minimum'), Arctan2: ([a, b]) => tf.atan2(...operands(a, b).map(floatOf)),
     Equal: compare('equal'), NotEqual: compare('notEqual'), Greater: compare('greater'),
@@ -193,8 +239,21 @@ function makeOps(tf) {
       const m = tf.moments(floatOf(x), axisList(c.axes, x.rank), Boolean(c.keepdims));
       return [m.mean, m.variance];
     },
-    Cumsum: ([x], c) => (c.axis === null || c.axis === undefined ? tf.cumsum(tf.reshape(x, [-1]), 0) : tf.cumsum(x, c.axis < 0 ? c.axis + x.rank : c.axis)),
-    Cumprod: ([x], c) => (c.axis === null || c.axis === undefined ? tf.cumprod(tf.reshape(x, [-1]), 0) : tf.cumprod(x, c.axis < 0 ? c.axis + x.rank : c.axis)),
+    Cumsum: ([x], c) => {
+      if (c.axis === null || c.axis === undefined) return tf.cumsum(tf.reshape(x, [-1]), 0);
+      // along the last axis (tfjs' Cumsum gradient has the wrong shape for another axis)
+      const axis = c.axis < 0 ? c.axis + x.rank : c.axis;
+      return moveAxis(tf.cumsum(moveAxis(x, axis, x.rank - 1), x.rank - 1), x.rank - 1, axis);
+    },
+    Cumprod: ([x], c) => {
+      // a chain of products (tfjs has no gradient for Cumprod)
+      const input = c.axis === null || c.axis === undefined ? tf.reshape(x, [-1]) : x;
+      const axis = c.axis === null || c.axis === undefined ? 0 : (c.axis < 0 ? c.axis + x.rank : c.axis);
+      const steps = tf.unstack(input, axis);
+      const out = [steps[0]];
+      for (let i = 1; i < steps.length; i++) out.push(tf.mul(out[i - 1], steps[i]));
+      return tf.stack(out, axis);
+    },
     // shapes
     Reshape: ([x], c) => tf.reshape(x, c.newshape),
     Transpose: ([x], c) => tf.transpose(x, c.axes === null ? undefined : axisList(c.axes, x.rank)),
@@ -238,7 +297,7 @@ function makeOps(tf) {
       if (y.rank <= 2) return matmul(x, y);
       throw new Error('keras.ops.dot of an operand of rank > 2 as second argument is not supported in TF.js');
     },
-    Einsum: (operandList, c) => tf.einsum(c.subscripts, ...operandList.map((o) => constTensor(o))),
+    Einsum: (operandList, c) => einsum(c.subscripts, operandList.map((o) => constTensor(o))),
     // activations (keras.ops.nn)
     Relu: unary('relu'), Relu6: unary('relu6'), Sigmoid: unaryFloat('sigmoid'), Softplus: unaryFloat('softplus'),
     Softsign: unaryFloat((x) => tf.div(x, tf.add(1, tf.abs(x)))), Silu: unaryFloat((x) => tf.mul(x, tf.sigmoid(x))),
@@ -265,6 +324,37 @@ function makeOps(tf) {
       const axes = axisList(c.axis === undefined ? -1 : c.axis, x.rank);
       return tf.sub(x, tf.logSumExp(x, axes, true));
     },
+  };
+  for (const name of NO_GRADIENT) table[name] = withoutGradient(tf, table[name]);
+  const castAny = table.Cast;
+  const castNoGradient = withoutGradient(tf, castAny);
+  // a cast to an integer or bool has no gradient in Keras (and a cast to bool is a comparison here)
+  table.Cast = (args, c) => (castTo(c.dtype) === 'float32' ? castAny : castNoGradient)(args, c);
+  return table;
+}
+
+// Operations whose results carry no gradient in Keras (comparisons, logic, tests, arg
+// reductions): tfjs has no gradient for most of their kernels and fails any backward pass that
+// crosses them, so they run inside tf.customGrad with zero gradients for their tensor inputs.
+const NO_GRADIENT = ['Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual', 'LogicalAnd', 'LogicalOr',
+  'LogicalXor', 'LogicalNot', 'Isnan', 'Isinf', 'Isfinite', 'All', 'Any', 'Argmax', 'Argmin'];
+
+/** `run` (args, options) -> Tensor, with zero gradients for every tensor among `args`. */
+function withoutGradient(tf, run) {
+  return (args, options) => {
+    const tensors = [];
+    const collect = (v) => (Array.isArray(v) ? v.forEach(collect) : (v instanceof tf.Tensor && tensors.push(v)));
+    collect(args);
+    if (!tensors.length) return run(args, options);
+    const rebuild = (v, given) => (Array.isArray(v) ? v.map((item) => rebuild(item, given))
+      : (v instanceof tf.Tensor ? given[tensors.indexOf(v)] : v));
+    const f = tf.customGrad((...inputs) => {
+      const given = inputs.slice(0, tensors.length);  // (customGrad passes `save` after them)
+      // (zeros from shapes only: the inputs may be freed by the backward pass)
+      const shapes = given.map((t) => [t.shape, t.dtype]);
+      return {value: run(rebuild(args, given), options), gradFunc: () => shapes.map(([shape, dtype]) => tf.zeros(shape, dtype))};
+    });
+    return f(...tensors);
   };
 }
 

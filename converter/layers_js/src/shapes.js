@@ -273,12 +273,9 @@ module.exports = {
         return tf.tidy(() => {
           let x = first(inputs);
           spatial(x.rank, this.dataFormat).forEach((axis, i) => {
-            const expanded = tf.expandDims(x, axis + 1);
-            const reps = new Array(expanded.rank).fill(1);
-            reps[axis + 1] = this.size[i];
-            const shape = x.shape.slice();
-            shape[axis] *= this.size[i];
-            x = tf.reshape(tf.tile(expanded, reps), shape);
+            // by gather: differentiable at any rank (tfjs' tile gradient stops at rank 5)
+            const positions = Array.from({length: x.shape[axis] * this.size[i]}, (_, k) => Math.floor(k / this.size[i]));
+            x = tf.gather(x, tf.tensor1d(positions, 'int32'), axis);
           });
           return x;
         });
