@@ -3,6 +3,7 @@ augmentation layers (identities at inference), in the issue's models and configu
 
 import numpy as np
 
+from tools.testing import keras_zoo
 from tools.testing.js_layer_cases import Case, randomise
 
 
@@ -75,21 +76,12 @@ def preprocessing_model(seed=704):
     """The zoo's preprocessing pipeline extended as the issue asks: Rescaling, Normalization
     (adapted), Resizing and CenterCrop before a small CNN."""
     keras, L = _keras(seed)
-    norm = L.Normalization()
-    norm.adapt(np.random.default_rng(seed).normal(3.0, 2.0, size=(64, 20, 24, 3)).astype("float32"))
+    norm = keras_zoo.adapted_normalization(L, seed, (20, 24, 3))
     x_in = keras.Input((20, 24, 3))
-    x = L.Rescaling(1 / 4.0, offset=0.5)(x_in)
-    x = norm(x)
-    x = L.Resizing(16, 16)(x)
-    x = L.CenterCrop(12, 12)(x)
-    x = L.Conv2D(4, 3)(x)
-    x = L.GlobalAveragePooling2D()(x)
+    x = L.Resizing(16, 16)(norm(L.Rescaling(1 / 4.0, offset=0.5)(x_in)))
+    x = L.GlobalAveragePooling2D()(L.Conv2D(4, 3)(L.CenterCrop(12, 12)(x)))
     model = keras.Model(x_in, L.Dense(3)(x), name="preprocessing_pipeline")
-    stats = [np.asarray(v) for v in norm.weights]
-    randomise(model, seed, scale=0.3)
-    for variable, value in zip(norm.weights, stats):  # keep the adapted statistics
-        variable.assign(value)
-    return model
+    return keras_zoo.randomise_keeping_statistics(model, norm, lambda m: randomise(m, seed, scale=0.3))
 
 
 CASES = [
