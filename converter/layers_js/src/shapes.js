@@ -17,7 +17,7 @@ module.exports = {
     const first = (inputs) => (Array.isArray(inputs) ? inputs[0] : inputs);
     const shapeOf = (inputShape) => (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape);
     const channelsFirst = (format) => format === 'channelsFirst' || format === 'channels_first';
-    const single = (v) => (Array.isArray(v) ? v[0] : v);
+    const single = (v) => (Array.isArray(v) ? v[0] : v);  // Keras' (k,) tuple of a 1-D layer
     const pairs = (value, count) => {
       // Keras' int | (a, b) | ((a, b), ...) spellings of cropping / padding, one pair per axis
       if (typeof value === 'number') return new Array(count).fill([value, value]);
@@ -72,8 +72,10 @@ module.exports = {
 
       baseConfig() {
         return Object.assign(super.getConfig(), {
-          kernelSize: [this.kernelSize], strides: [this.strides], padding: this.padding, dataFormat: this.dataFormat,
-          dilationRate: [this.dilationRate], activation: lib.serializeActivation(this.activation), useBias: this.useBias,
+          // numbers, as Keras accepts them (an array made here would be of this script's realm, which
+          // tfjs' serialisation does not take for an array when the library runs in another one)
+          kernelSize: this.kernelSize, strides: this.strides, padding: this.padding, dataFormat: this.dataFormat,
+          dilationRate: this.dilationRate, activation: lib.serializeActivation(this.activation), useBias: this.useBias,
           biasInitializer: lib.serialize(this.biasInitializer), biasRegularizer: lib.serialize(this.biasRegularizer),
           biasConstraint: lib.serialize(this.biasConstraint),
         });
@@ -264,8 +266,8 @@ module.exports = {
     const upSampling = (base, dims) => class extends tf.layers.Layer {
       constructor(args) {
         super(lib.withName(args, base));
-        const size = args.size == null ? 2 : args.size;
-        this.size = typeof size === 'number' ? new Array(dims).fill(size) : size;
+        this.sizeSetting = args.size == null ? 2 : args.size;  // as given (getConfig)
+        this.size = typeof this.sizeSetting === 'number' ? new Array(dims).fill(this.sizeSetting) : this.sizeSetting;
         this.dataFormat = args.dataFormat || 'channelsLast';
       }
 
@@ -288,7 +290,7 @@ module.exports = {
       }
 
       getConfig() {
-        return Object.assign(super.getConfig(), {size: dims === 1 ? this.size[0] : this.size},
+        return Object.assign(super.getConfig(), {size: this.sizeSetting},
           dims > 1 ? {dataFormat: this.dataFormat} : {});
       }
     };
