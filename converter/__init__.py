@@ -23,7 +23,9 @@ def convert(src, out_dir, **options):
     quantize_float16 / quantize_uint8 / quantize_uint16: False (off), None (every float32 weight
     not matched by another option) or a list of weight-name globs; quantization_granularity
     ("per_tensor", the default, or "per_channel": Graph format, uint8/uint16 weights get one range
-    per output channel, dequantised in the graph); weight_shard_size_bytes
+    per output channel, dequantised in the graph); keep_float32 ("auto", the default: weights
+    rounding would destroy stay float32, quantization_plan.py's rule; "none": every matched weight
+    is quantised, as the official converter does); weight_shard_size_bytes
     (default 4 MiB); overwrite (replace an existing converted model in out_dir); metadata: also
     record the conversion facts in model.json's userDefinedMetadata (Layers format);
     allow_custom_layers (Layers format): keep custom layer classes for a JS class of that name.
@@ -51,14 +53,14 @@ def convert_with(src, out_dir, opts):
     from tfjs_export.codec import CodecError
     from tfjs_export.converter.model_dir import write_model_dir
     from tfjs_export.converter.progress import write_step
-    from tfjs_export.converter.quantization_plan import QuantizationPlan
+    from tfjs_export.converter.quantization_plan import QuantizationPlan, kept_float32
     from tfjs_export.converter.readers import TFJS_FORMATS, canonical_format, detect_format
     from tfjs_export.converter.report import weight_stats
     from tfjs_export.converter.writers.output_guard import check_output
 
     started = time.perf_counter()
     src, out_dir = os.fspath(src), os.fspath(out_dir)
-    plan = QuantizationPlan(opts.quantize_float16, opts.quantize_uint8, opts.quantize_uint16)
+    plan = QuantizationPlan(opts.quantize_float16, opts.quantize_uint8, opts.quantize_uint16, opts.keep_float32)
     if opts.graph and opts.metadata:
         raise ConversionError("--metadata is available for the Layers format only so far")
     input_format = opts.input_format or detect_format(src)
@@ -124,7 +126,8 @@ def convert_with(src, out_dir, opts):
         files=files, total_bytes=sum(os.path.getsize(os.path.join(out_dir, f)) for f in files),
         seconds=time.perf_counter() - started, notices=spec.notices, tensors=tensors,
         weight_bytes_unquantized=before, weight_bytes_written=after, quantized=quantized,
-        js_classes=classes_in(spec.topology) if spec.format == "layers-model" else [])
+        js_classes=classes_in(spec.topology) if spec.format == "layers-model" else [],
+        kept_float32=[list(k) for k in kept_float32(plan, spec.weights)])
 
 
 def _input_path(src, reader_format):

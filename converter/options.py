@@ -10,6 +10,7 @@ OUTPUT_FORMATS = ("tfjs_layers_model", "tfjs_graph_model", "keras", "keras_keras
 # Outputs that are Keras models (an .h5 file, a .keras file, a tf_keras SavedModel directory).
 KERAS_OUTPUT_FORMATS = ("keras", "keras_keras", "keras_saved_model")
 GRANULARITIES = ("per_tensor", "per_channel")
+QUANTIZATION_RANGES = ("minmax", "mse")  # per-channel ranges: graph/per_channel.py's quantize_channels
 
 
 def parse_tags(tags):
@@ -31,6 +32,12 @@ class ConvertOptions:
     # uint8/uint16: one range per tensor (TF.js's own), or per output channel (Graph format only:
     # integers stored with min 0 / scale 1 and dequantised by Mul/Add in the graph; graph/per_channel.py)
     quantization_granularity: str = "per_tensor"
+    # "auto": weights rounding would destroy stay float32 (quantization_plan.py's rule); "none":
+    # every matched weight is quantised, as the official converter does (checked by QuantizationPlan)
+    keep_float32: str = "auto"
+    # per_channel: each channel's range from its min/max, or the clipping with the least squared
+    # rounding error (graph/per_channel.py)
+    quantization_range: str = "minmax"
     weight_shard_size_bytes: int = codec.DEFAULT_SHARD_SIZE
     overwrite: bool = False
     metadata: bool = False
@@ -62,6 +69,11 @@ class ConvertOptions:
         if self.quantization_granularity not in GRANULARITIES:
             raise ConversionError(f"quantization granularity {self.quantization_granularity!r} is not one of "
                                   "per_tensor, per_channel")
+        if self.quantization_range not in QUANTIZATION_RANGES:
+            raise ConversionError(f"quantization range {self.quantization_range!r} is not one of minmax, mse")
+        if self.quantization_range != "minmax" and not self.per_channel:
+            raise ConversionError("--quantization_range mse applies to --quantization_granularity per_channel "
+                                  "(a per-tensor range is TF.js's min/max, byte-identical to the official converter)")
         if self.per_channel and not self.graph:
             # tfjs-layers binds each weight to one variable with one min/scale: there is no graph to
             # carry a per-channel dequantisation.

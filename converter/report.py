@@ -24,6 +24,9 @@ class ConversionSummary:
     quantized: dict = dataclasses.field(default_factory=dict)  # dtype -> tensor count
     # Layers: our JS classes the model uses (in tfjs-export-layers.js, written next to model.json)
     js_classes: list = dataclasses.field(default_factory=list)
+    # [name, reason] of the weights a --quantize_* option matched that stay float32
+    # (quantization_plan.py's rule)
+    kept_float32: list = dataclasses.field(default_factory=list)
 
     def as_dict(self):
         """The summary as JSON-able data (`convert --json`)."""
@@ -50,8 +53,17 @@ class ConversionSummary:
                           f"`<script src=\"{FILE_NAME}\">` after tf.min.js"]
         else:  # a Keras file, or a SavedModel directory
             output = self.files[0] if len(self.files) == 1 else f"{len(self.files)} files"
+        if self.kept_float32:
+            lines.append(f"  float32  {kept_line(self.kept_float32)}")
         lines.append(f"  output   {output}, {self.total_bytes:,} bytes, in {self.seconds:.2f} s")
         return "\n".join(lines)
+
+
+def kept_line(kept, shown=3):
+    """`N weights kept float32: a (reason), b (reason), ... and K more` for the report."""
+    names = ", ".join(f"{name} ({reason})" for name, reason in kept[:shown])
+    more = f" and {len(kept) - shown} more (--json lists them)" if len(kept) > shown else ""
+    return f"{len(kept)} weight{'s' * (len(kept) != 1)} kept float32: {names}{more}"
 
 
 def weight_bytes(spec, array=None):

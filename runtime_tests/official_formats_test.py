@@ -107,15 +107,20 @@ def test_tfjs_to_tfjs_requantises_reshards_and_splits_by_layer(tmp_path, trained
     model_dir, _, _ = trained["cnn_lstm"]
     original = read_model_dir(model_dir)
     decoded = original.read_weights()
-    convert(model_dir / "model.json", tmp_path / "q", quantize_uint8=None, weight_shard_size_bytes=256,
-            split_weights_by_layer=True)
+    summary = convert(model_dir / "model.json", tmp_path / "q", quantize_uint8=None, weight_shard_size_bytes=256,
+                      split_weights_by_layer=True)
+    kept = {name for name, _ in summary.kept_float32}  # tiny biases: quantization_plan.py's rule
     written = read_model_dir(tmp_path / "q")
     assert written.topology == original.topology and written.format == "layers-model"
     # one group per layer with weights, each with its own shards
     owners = [{w["name"].split("/")[0] for w in group["weights"]} for group in written.manifest]
     assert all(len(o) == 1 for o in owners) and len(owners) == 5
     assert len({p for g in written.manifest for p in g["paths"]}) == len(written.shards) > len(owners)
+    assert kept
     for name, array in written.read_weights().items():  # exactly the codec's rounding of TF.js's values
+        if name in kept:
+            assert np.array_equal(array, decoded[name]), name
+            continue
         encoded, quantization = codec.quantize(decoded[name], "uint8")
         assert np.array_equal(array, codec.dequantize(encoded, quantization)), name
     convert(model_dir, tmp_path / "back.h5", output_format="keras")
@@ -278,7 +283,10 @@ def test_official_options_accepted(tmp_path, trained):
                      "--metadata=about:" + str(tmp_path / "extra.json"), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["quantized"] == {"uint16": report["tensors"]} and report["output_format"] == "tfjs_layers_model"
+    # every weight uint16 but the tiny ones quantization_plan.py keeps float32 (listed in the report)
+    kept = report["kept_float32"]
+    assert report["quantized"] == {"uint16": report["tensors"] - len(kept)} and report["output_format"] == "tfjs_layers_model"
+    assert kept and all(reason.startswith("tiny") for _, reason in kept)
     assert read_model_dir(tmp_path / "web").model_json["userDefinedMetadata"] == {"about": {"author": "me"}}
     assert_one_line_error(run_cli("convert", str(model_dir), str(tmp_path / "g"), "--output_format",
                                   "tfjs_graph_model", "--control_flow_v2", "True"), "--control_flow_v2 True")

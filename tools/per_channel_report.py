@@ -13,7 +13,9 @@ mildly randomised statistics) and small networks trained briefly on synthetic da
   per tensor, and the ratio of our error to it;
 - top-1 agreement with the float model (trained classifiers, on 500 held-out samples);
 - weight bytes, and the median predict time in tfjs-node (runtime_tests/bench_predict.js, batch 1).
-"uint8 folded" is the previous output: batch norms folded, then one range per tensor.
+"uint8 folded" is the previous output: batch norms folded, then one range per tensor; "uint8
+per_channel affine": every rewrite in the Mul + Add form (none in the one-Mul symmetric one). "mse":
+--quantization_range mse (per channel, the clipping with the least squared rounding error).
 """
 
 import argparse
@@ -34,8 +36,14 @@ VARIANTS = (  # label, convert options, the Keras rounding floor it compares wit
     ("uint8 folded", {"quantize_uint8": None, "_no_rewrite": True}, "uint8"),
     ("uint8 per_tensor", {"quantize_uint8": None}, "uint8"),
     ("uint8 per_channel", {"quantize_uint8": None, "quantization_granularity": "per_channel"}, "uint8"),
+    ("uint8 per_channel affine", {"quantize_uint8": None, "quantization_granularity": "per_channel",
+                                  "_affine_only": True}, "uint8"),
+    ("uint8 per_channel mse", {"quantize_uint8": None, "quantization_granularity": "per_channel",
+                               "quantization_range": "mse"}, "uint8"),
     ("uint16 per_tensor", {"quantize_uint16": None}, "uint16"),
     ("uint16 per_channel", {"quantize_uint16": None, "quantization_granularity": "per_channel"}, "uint16"),
+    ("uint16 per_channel mse", {"quantize_uint16": None, "quantization_granularity": "per_channel",
+                                "quantization_range": "mse"}, "uint16"),
 )
 
 
@@ -78,20 +86,22 @@ def _convert(path, out, options):
     from tfjs_export.converter.graph import per_channel
     options = dict(options)
     no_rewrite = options.pop("_no_rewrite", False)
-    saved = per_channel.FOLD_GAIN_NEEDED
-    per_channel.FOLD_GAIN_NEEDED = 0.0 if no_rewrite else saved  # 0: no folded weight ever gains enough
+    affine_only = options.pop("_affine_only", False)
+    saved = per_channel.FOLD_GAIN_NEEDED, per_channel.SYMMETRIC_COST
+    per_channel.FOLD_GAIN_NEEDED = 0.0 if no_rewrite else saved[0]  # 0: no folded weight ever gains enough
+    per_channel.SYMMETRIC_COST = 0.0 if affine_only else saved[1]  # 0: never the one-Mul form
     try:
         return convert(path, out, output_format="tfjs_graph_model", **options)
     finally:
-        per_channel.FOLD_GAIN_NEEDED = saved
+        per_channel.FOLD_GAIN_NEEDED, per_channel.SYMMETRIC_COST = saved
 
 
 def _rewritten(model_dir):
-    nodes = json.load(open(os.path.join(model_dir, "model.json")))["modelTopology"]["node"]
-    return sum(1 for n in nodes if n["op"] == "Add" and n["name"].endswith("/dequantize"))
+    from tfjs_export.converter.graph.per_channel import dequantized_weight_count
+    return dequantized_weight_count(json.load(open(os.path.join(model_dir, "model.json"))))
 
 
-def measure(name, tmp, predict_runs):
+def measure(name, tmp, predict_runs, variants=None):
     from tfjs_export.converter.graph.reference import run_written_graph_model
     from runtime_tests import parity
     model, x, labels = _build(name)
@@ -101,6 +111,8 @@ def measure(name, tmp, predict_runs):
     floors = {d: _relative(keras_floor(model, x, d), y_float) for d in ("float16", "uint8", "uint16")}
     rows = []
     for label, options, floor in VARIANTS:
+        if variants and label not in variants:
+            continue
         out = os.path.join(tmp, f"{name}-{label.replace(' ', '-')}")
         summary = _convert(path, out, options)
         y = np.asarray(run_written_graph_model(out, [x])[0])
@@ -141,12 +153,14 @@ def main(argv=None):
     from tools.testing import trained_models
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default=",".join(list(trained_models.TRAINED) + list(ZOO)))
+    parser.add_argument("--variants", default=",".join(v[0] for v in VARIANTS),
+                        help="comma-separated rows of VARIANTS to measure (default: all)")
     parser.add_argument("--predict_runs", type=int, default=30, help="timed predicts per model (0: none)")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory(prefix="per-channel-report-") as tmp:
         for name in args.models.split(","):
-            rows += measure(name, tmp, args.predict_runs)
+            rows += measure(name, tmp, args.predict_runs, args.variants.split(","))
     print_table(rows)
 
 

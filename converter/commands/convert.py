@@ -8,7 +8,8 @@ from tfjs_export.converter.commands.common import PROG, add_graph_source_options
 from tfjs_export.converter.commands.verify import add_verify_options, report
 from tfjs_export.converter.custom_objects import add_custom_objects_option
 from tfjs_export.converter.labels import add_labels_option
-from tfjs_export.converter.options import OUTPUT_FORMATS
+from tfjs_export.converter.options import OUTPUT_FORMATS, QUANTIZATION_RANGES
+from tfjs_export.converter.quantization_plan import KEEP_FLOAT32
 from tfjs_export.converter.readers import INPUT_FORMATS
 
 NAME = "convert"
@@ -55,6 +56,14 @@ def add_arguments(parser):
                         help="uint8/uint16: one range per weight (default), or one per output channel "
                              "(Graph format: dequantised in the graph, more accurate for folded batch norms "
                              "and depthwise convolutions)")
+    parser.add_argument("--quantization_range", default="minmax", choices=QUANTIZATION_RANGES,
+                        help="with per_channel: each channel's range from its min/max (default), or the "
+                             "clipping of it with the least squared rounding error (mse)")
+    parser.add_argument("--keep_float32", default="auto", choices=KEEP_FLOAT32,
+                        help="auto (default): quantised weights that rounding would destroy stay float32 "
+                             "(values float16 cannot hold, integer constants, tiny tensors, out-of-proportion "
+                             "error; the report lists them); none: quantise every matched weight, byte for byte "
+                             "as the official converter")
     parser.add_argument("--quantization_bytes", type=int, choices=(1, 2), default=None, metavar="{1,2}",
                         help="(the official converter's deprecated spelling) 1 = --quantize_uint8, "
                              "2 = --quantize_uint16, for every weight")
@@ -167,7 +176,8 @@ def run(args):
                 signature_name=args.signature_name, saved_model_tags=args.saved_model_tags,
                 skip_op_check=args.skip_op_check, unsafe_deserialization=args.unsafe_deserialization,
                 input_shapes=args.input_shapes, labels=labels,
-                quantization_granularity=args.quantization_granularity,
+                quantization_granularity=args.quantization_granularity, keep_float32=args.keep_float32,
+                quantization_range=args.quantization_range,
                 progress=bar.step if bar else None, progress_bar=bar, **quantize)
             summary = convert_with(resolve_path(args.src), resolve_path(args.out_dir), options)
         finally:

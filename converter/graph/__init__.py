@@ -29,10 +29,11 @@ def import_tensorflow_quietly():
             import tensorflow  # noqa: F401
 
 
-def build_graph(src, input_format, options, say=lambda message: None):
+def build_graph(src, input_format, options, say=lambda message: None, plan=None):
     """Load, freeze and run the rewrite passes (pipeline.py): return (graph_def, FrozenGraph for
     the signature (its graph_def released), generated_by, [pipeline.PassRecord],
-    tables.TableGraphs or None)."""
+    tables.TableGraphs or None). `plan`: the QuantizationPlan the writer will use (the passes
+    record in it what they round or need float32; default: one from `options`)."""
     from tfjs_export.converter.graph import op_check, pipeline, tables
     from tfjs_export.converter.graph.freeze import freeze
     from tfjs_export.converter.graph.load import load_function
@@ -65,11 +66,13 @@ def build_graph(src, input_format, options, say=lambda message: None):
         generated_by = loaded.generated_by
         del loaded  # the loaded model's variables: frozen into constants now, free them
     say("optimising the graph")
-    plan = QuantizationPlan(options.quantize_float16, options.quantize_uint8, options.quantize_uint16)
+    if plan is None:
+        plan = QuantizationPlan(options.quantize_float16, options.quantize_uint8, options.quantize_uint16,
+                                options.keep_float32)
     state = pipeline.GraphState(frozen.graph_def, frozen.inputs, frozen.outputs,
                                 [t.name.split(":")[0] for t in frozen.inputs + frozen.outputs],
                                 keep_scales_apart=options.keep_scales_apart, plan=plan,
-                                per_channel=options.per_channel)
+                                per_channel=options.per_channel, quantization_range=options.quantization_range)
     frozen.graph_def = None  # one copy of the weights at a time: the passes own it now
     records = pipeline.run_passes(state)
     graph_def = state.graph_def
@@ -99,7 +102,7 @@ def read_graph_model(src, input_format, plan, options):
     # (keep_scales_apart), grappler's remapper fuses Conv2D/DepthwiseConv2d + FusedBatchNorm into
     # forms TF.js 4.22 refuses ("FusedConv2d and DepthwiseConv2d with FusedBatchNorm is not
     # supported": tf_keras MobileNet v1/v2 in the wild corpus).
-    graph_def, frozen, generated_by, _, table_graphs = build_graph(src, input_format, options, options.say)
+    graph_def, frozen, generated_by, _, table_graphs = build_graph(src, input_format, options, options.say, plan)
     # --- per-channel dequantisation (per_channel.py): its scale/min vectors stay float32 ---
     from tfjs_export.converter.graph.per_channel import dequantization_vector_names
     from tfjs_export.converter.graph.tables import KeepTablesUnquantised

@@ -86,9 +86,10 @@ def _refuse_float8(model, path):
     if layers:
         names = ", ".join(f"'{layer.name}' ({type(layer).__name__})" for layer in layers[:3])
         more = f" and {len(layers) - 3} more" if len(layers) > 3 else ""
-        raise ConversionError(f"layers quantised by Keras to float8 ({names}{more}) round their inputs to float8, "
-                              "which TF.js graphs cannot: convert to the Layers format, which keeps their "
-                              "float8-rounded kernels and computes in float32", path)
+        raise ConversionError(f"layers quantised by Keras to float8 ({names}{more}) round their inputs to float8 "
+                              "e4m3fn at every call (a Cast to float8 and back), and TF.js has no float8 dtype "
+                              "to cast to: convert to the Layers format, which keeps their float8-rounded kernels "
+                              "and computes in float32", path)
 
 
 def _keras_flavour(path, input_format):

@@ -31,6 +31,7 @@ import numpy as np
 from tfjs_export.codec import dequantize, quantize
 from tfjs_export.codec.quantization import _QMAX  # the affine dtypes' qmax: one place
 from tfjs_export.converter.graph.nodes import GraphIndex, input_name, make_const
+from tfjs_export.converter.quantization_plan import keep_float32_reason
 
 # A rewrite must cut the mean per-channel noise-to-signal ratio to at most this fraction of the
 # per-tensor one (0.5: the rounding error's RMS down by ~30%): a round figure for a gain worth two
@@ -49,6 +50,14 @@ _PASS_THROUGH = ("Identity", "Enter")
 # rounding error 3x yet doubled the output error (the large channels keep the per-tensor step).
 _MATMULS = ("MatMul", "_FusedMatMul", "BatchMatMulV2")
 SUFFIX = "/dequantize"
+# --quantization_range mse: the clippings of a channel's range tried (1.0: min/max). A Gaussian
+# channel of n values has its least squared uint8 error near 0.6-0.8 of its max for large n;
+# small channels (a 3x3 depthwise kernel) keep 1.0.
+# The one-Mul (symmetric) form is used when its noise-to-signal is at most this multiple of the
+# affine form's: it halves the ops a rewrite adds to every predict (BENCHMARKS.md), and a channel
+# centred on zero loses almost nothing by it (a folded or depthwise kernel's channels are).
+SYMMETRIC_COST = 1.25
+CLIP_CANDIDATES = (1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5)
 
 
 def _last(ndim):
@@ -94,18 +103,60 @@ def channel_ranges(weights, axes, qmax):
     return scale, low
 
 
-def quantize_channels(weights, axes, qmax):
+def quantize_channels(weights, axes, qmax, range_choice="minmax"):
     """(q, scale, min): float32 integers 0..qmax and the float32 vectors the graph multiplies and
-    adds (q * scale + min, in float32 as TF.js computes it)."""
-    scale, low = channel_ranges(weights, axes, qmax)
+    adds (q * scale + min, in float32 as TF.js computes it). `range_choice`: "minmax" (each
+    channel's full range) or "mse" (per channel, the clipping of CLIP_CANDIDATES with the least
+    squared rounding error, clipped values included)."""
+    if range_choice == "minmax":
+        return _quantize_clipped(weights, axes, qmax, 1.0)
+    candidates = [_quantize_clipped(weights, axes, qmax, c) for c in CLIP_CANDIDATES]
+    reduce = tuple(a for a in range(weights.ndim) if a not in axes)
+    w = weights.astype(np.float64)
+    errors = np.stack([((dequantize_channels(*c).astype(np.float64) - w) ** 2).sum(axis=reduce, keepdims=True)
+                       for c in candidates])
+    best = np.argmin(errors, axis=0)[None]  # the first (widest) on ties: min/max unless clipping gains
+    q = np.take_along_axis(np.stack([c[0] for c in candidates]), np.broadcast_to(best, (1,) + weights.shape), 0)
+    scale, low = (np.take_along_axis(np.stack([c[i] for c in candidates]), best, 0)[0] for i in (1, 2))
+    return q[0], scale, low
+
+
+def _quantize_clipped(weights, axes, qmax, clip):
+    """quantize_channels with each channel's range [lo, hi] narrowed to [clip * lo, clip * hi]
+    (a range holding zero keeps it: the nudged-zero rule still applies)."""
+    w = weights.astype(np.float64)
+    if clip != 1.0:
+        reduce = tuple(a for a in range(weights.ndim) if a not in axes)
+        lo, hi = w.min(axis=reduce, keepdims=True), w.max(axis=reduce, keepdims=True)
+        straddles = (lo <= 0) & (hi >= 0)  # an all-positive or all-negative channel keeps its range
+        w = np.clip(w, np.where(straddles, clip * lo, lo), np.where(straddles, clip * hi, hi))
+    scale, low = channel_ranges(w, axes, qmax)
     high = qmax * scale + low
     q = np.round((np.clip(weights.astype(np.float64), low, high) - low) / scale)
     return q.astype(np.float32), scale.astype(np.float32), low.astype(np.float32)
 
 
 def dequantize_channels(q, scale, low):
-    """What the graph computes: float32 Mul then float32 Add."""
-    return (q * scale).astype(np.float32) + low
+    """What the graph computes: float32 Mul then float32 Add (Mul only when `low` is None: the
+    symmetric form)."""
+    product = (q * scale).astype(np.float32)
+    return product if low is None else product + low
+
+
+def quantize_channels_symmetric(weights, axes, qmax):
+    """(k, scale, None): integers k in [-(qmax+1)/2, (qmax-1)/2] (-128..127 for uint8) with
+    weights ~ k * scale, scale per channel the smallest that holds the channel's min and max.
+    Stored per tensor, such integers decode exactly (min -128, scale 1) when the tensor reaches
+    both ends, and the graph needs one Mul: half the ops of the affine form, at the cost of a
+    range centred on zero (up to 1 bit lost on a one-sided channel; `choose` measures it)."""
+    half = (qmax + 1) // 2
+    reduce = tuple(a for a in range(weights.ndim) if a not in axes)
+    w = weights.astype(np.float64)
+    lo, hi = w.min(axis=reduce, keepdims=True), w.max(axis=reduce, keepdims=True)
+    scale = np.maximum(-lo / half, hi / (half - 1))
+    scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    k = np.clip(np.round(w / scale.astype(np.float64)), -half, half - 1)
+    return k.astype(np.float32), scale, None
 
 
 def noise_to_signal(weights, decoded, axes):
@@ -154,17 +205,17 @@ def _weight_uses(index, const_name):
     return uses
 
 
-def choose(weights, axes, dtype, fold_scale=None):
+def choose(weights, axes, dtype, fold_scale=None, range_choice="minmax"):
     """How to store `weights` (an output-channel `axes` tensor to be stored as `dtype`): None
     (one range per tensor, as TF.js stores it) or (q, scale, min) for the graph's dequantisation.
     `fold_scale` (a folded batch-norm scale along the output channels, per_tensor granularity):
     quantise the unfolded weight with one range, the scale goes into the vectors; without it,
-    one range per output channel."""
+    one range per output channel, chosen by `range_choice` (quantize_channels)."""
     qmax = _QMAX[dtype]
     decoded_tensor = _per_tensor(weights, dtype)[0]
     baseline = noise_to_signal(weights, decoded_tensor, axes)
     if fold_scale is None:
-        q, scale, low = quantize_channels(weights, axes, qmax)
+        q, scale, low = quantize_channels(weights, axes, qmax, range_choice)
     else:
         shape = [weights.shape[a] if a in axes else 1 for a in range(weights.ndim)]
         k = np.asarray(fold_scale, np.float64).reshape(shape)
@@ -177,14 +228,20 @@ def choose(weights, axes, dtype, fold_scale=None):
     candidate = noise_to_signal(weights, dequantize_channels(q, scale, low), axes)
     if candidate > (GAIN_NEEDED if fold_scale is None else FOLD_GAIN_NEEDED) * baseline:
         return None
+    if fold_scale is None and range_choice == "minmax":
+        k, k_scale, _ = quantize_channels_symmetric(weights, axes, qmax)
+        half = (qmax + 1) // 2
+        if k.min() == -half and k.max() == half - 1 and \
+                noise_to_signal(weights, dequantize_channels(k, k_scale, None), axes) <= SYMMETRIC_COST * candidate:
+            return k, k_scale, None
     return q, scale, low
 
 
-def quantize_per_channel(graph_def, plan, per_channel=True, fold_scales=None):
+def quantize_per_channel(graph_def, plan, per_channel=True, fold_scales=None, range_choice="minmax"):
     """Rewrite graph_def in place: the uint8/uint16 weights of `plan` (a QuantizationPlan) that
-    gain from it get a per-channel dequantisation (with `per_channel`), and folded weights
-    (`fold_scales`: {Const name: scale along its output channels}) keep the rounding of their
-    unfolded values. Returns the number of weights rewritten."""
+    gain from it get a per-channel dequantisation (with `per_channel`; ranges by `range_choice`,
+    see quantize_channels), and folded weights (`fold_scales`: {Const name: scale along its output
+    channels}) keep the rounding of their unfolded values. Returns the number of weights rewritten."""
     fold_scales = fold_scales or {}
     index = GraphIndex(graph_def)
     rewritten = 0
@@ -196,7 +253,7 @@ def quantize_per_channel(graph_def, plan, per_channel=True, fold_scales=None):
         weights = index.const_value(const.name)
         if weights is None or weights.dtype != np.float32 or weights.ndim < 2:
             continue
-        dtype = plan.dtype_for(const.name, weights)
+        dtype = plan.requested_dtype(const.name, weights)  # the rule judges the per-channel rounding below
         if dtype not in _QMAX:
             continue
         uses = _weight_uses(index, const.name)
@@ -207,22 +264,29 @@ def quantize_per_channel(graph_def, plan, per_channel=True, fold_scales=None):
             continue
         if per_channel and const.name not in fold_scales and any(u.op in _MATMULS for u in uses):
             continue  # no normalisation after it: see _MATMULS
-        chosen = choose(weights, axes.pop(), dtype, None if per_channel else fold_scales[const.name])
-        if chosen is None:
-            continue
+        chosen = choose(weights, axes.pop(), dtype, None if per_channel else fold_scales[const.name], range_choice)
+        if chosen is None or (plan.keep_float32 == "auto"
+                              and keep_float32_reason(weights, dtype, dequantize_channels(*chosen))):
+            continue  # one range per tensor, or float32 if the writer's rule says so
         _rewrite(graph_def, index, const, *chosen)
         rewritten += 1
     return rewritten
 
 
 def _rewrite(graph_def, index, const, q, scale, low):
+    """The weight's Const becomes the integers; its readers read `<name>/dequantize`: Mul then
+    Add (affine), or one Mul (symmetric: `low` None)."""
     name = const.name
     readers = list(index.consumers.get(name, ()))
     const.attr["value"].tensor.CopyFrom(make_const(name, q).attr["value"].tensor)
     graph_def.node.append(make_const(f"{name}{SUFFIX}/scale", scale))
-    graph_def.node.append(make_const(f"{name}{SUFFIX}/min", low))
-    for op, node_name, inputs in (("Mul", f"{name}{SUFFIX}/mul", [name, f"{name}{SUFFIX}/scale"]),
-                                  ("Add", f"{name}{SUFFIX}", [f"{name}{SUFFIX}/mul", f"{name}{SUFFIX}/min"])):
+    if low is None:
+        ops = (("Mul", f"{name}{SUFFIX}", [name, f"{name}{SUFFIX}/scale"]),)
+    else:
+        graph_def.node.append(make_const(f"{name}{SUFFIX}/min", low))
+        ops = (("Mul", f"{name}{SUFFIX}/mul", [name, f"{name}{SUFFIX}/scale"]),
+               ("Add", f"{name}{SUFFIX}", [f"{name}{SUFFIX}/mul", f"{name}{SUFFIX}/min"]))
+    for op, node_name, inputs in ops:
         node = graph_def.node.add(name=node_name, op=op, input=inputs)
         node.attr["T"].type = 1  # DT_FLOAT
     for reader in readers:
@@ -238,12 +302,117 @@ def dequantization_vector_names(graph_def):
     by_name = {n.name: n for n in graph_def.node}
     names = set()
     for node in graph_def.node:
-        if node.op != "Add" or not node.name.endswith(SUFFIX):
+        if not node.name.endswith(SUFFIX) or len(node.input) != 2:
             continue
-        mul = by_name.get(node.input[0]) if len(node.input) == 2 else None
         base = node.name[:-len(SUFFIX)]
-        if mul is None or mul.op != "Mul" or list(mul.input) != [base, f"{node.name}/scale"] \
+        if node.op == "Mul" and list(node.input) == [base, f"{node.name}/scale"]:  # symmetric
+            names.add(f"{node.name}/scale")
+            continue
+        mul = by_name.get(node.input[0])
+        if node.op != "Add" or mul is None or mul.op != "Mul" or list(mul.input) != [base, f"{node.name}/scale"] \
                 or node.input[1] != f"{node.name}/min":
             continue
         names.update((f"{node.name}/scale", f"{node.name}/min"))
     return names
+
+
+def dequantized_weight_count(model_json):
+    """How many weights of a written Graph model's model.json this pass rewrote."""
+    return sum(1 for n in model_json["modelTopology"]["node"]
+               if n["name"].endswith(SUFFIX) and n["op"] in ("Add", "Mul"))
+
+
+# --- integer-valued weights (Keras' int8 kernels, index tables): exact in uint8/uint16 ---
+# TF.js decodes an affine code within half a step (scale / 2) of the value, and a tensor of
+# integers spanning at most qmax has a step of at most 1: Round after the decoding gives back
+# every integer exactly. So such a weight is stored as uint8/uint16 (the codec's own range,
+# as the official package writes it) and the graph rounds it: one op at every predict, 1 or 2
+# bytes per value instead of float32's 4. Keras' int8 kernel (values -127..127) thus keeps its
+# integers, and its per-channel scale vectors stay float32 (keras_int8_scales): the graph then
+# computes Keras's quantised inference exactly, in a quarter of the bytes.
+ROUND_SUFFIX = "/round"
+# Ops a Keras int8 kernel's values pass through to the division by their scales, and the ops a
+# scale passes through to that division.
+_TO_DIVISION = ("Identity", "Cast", "BatchMatMulV2", "MatMul", "Einsum", "Reshape", "Transpose", "ExpandDims")
+_SCALE_PATH = ("Identity", "Mul", "RealDiv", "Reshape", "ExpandDims", "Transpose", "Squeeze")
+
+
+def round_integer_weights(graph_def, plan):
+    """Rewrite graph_def in place: each float32 Const of integers the plan stores as uint8/uint16
+    (not tiny, not exact as stored, spanning at most qmax) gets a Round in front of its readers;
+    the plan records it (`plan.rounded_in_graph`) so its rule judges the rounded decoding, and
+    keeps the Keras int8 scales those weights feed float32 (`plan.kept_in_graph`). Returns the
+    number of weights rounded."""
+    from tfjs_export.converter.quantization_plan import TINY
+    index = GraphIndex(graph_def)
+    rounded = []
+    for const in [n for n in graph_def.node if n.op == "Const" and not n.input]:
+        weights = index.const_value(const.name)
+        if weights is None or weights.dtype != np.float32 or weights.size <= TINY:
+            continue
+        dtype = plan.requested_dtype(const.name, weights)
+        if dtype not in _QMAX or not np.all(np.isfinite(weights)) or not np.all(weights == np.round(weights)) \
+                or float(weights.max()) - float(weights.min()) > _QMAX[dtype]:
+            continue
+        decoded = _per_tensor(weights, dtype)[0]
+        if np.array_equal(decoded, weights) or not np.array_equal(np.round(decoded), weights):
+            continue  # stored exactly already / (never: the step is at most 1) left to the rule
+        rounded.append(const.name)
+    for name in rounded:
+        readers = list(index.consumers.get(name, ()))
+        node = graph_def.node.add(name=name + ROUND_SUFFIX, op="Round", input=[name])
+        node.attr["T"].type = 1  # DT_FLOAT
+        for reader in readers:
+            reader_node = index.by_name[reader]
+            for i, ref in enumerate(reader_node.input):
+                if ref in (name, f"{name}:0"):
+                    reader_node.input[i] = node.name
+        plan.rounded_in_graph.add(name)
+    for scale in keras_int8_scales(graph_def, rounded):
+        plan.kept_in_graph.setdefault(scale, "a Keras int8 scale")
+    return len(rounded)
+
+
+def keras_int8_scales(graph_def, kernels):
+    """Names of the float32 vector Consts that divide (or multiply) the products of `kernels`
+    (integer weights), as Keras' quantised Dense / EinsumDense / Embedding compute
+    `int result / (input scale * kernel scale)`: from each kernel forward through _TO_DIVISION
+    ops (a GatherV2's params) to the first RealDiv / Mul / Div, then back from its other operand
+    through _SCALE_PATH ops (and a GatherV2's params)."""
+    index = GraphIndex(graph_def)
+    found = set()
+    for kernel in kernels:
+        stack, seen = [kernel + ROUND_SUFFIX if kernel + ROUND_SUFFIX in index.by_name else kernel], set()
+        while stack:
+            name = stack.pop()
+            for consumer_name in index.consumers.get(name, ()):
+                consumer = index.by_name[consumer_name]
+                if consumer_name in seen:
+                    continue
+                seen.add(consumer_name)
+                if consumer.op in ("RealDiv", "Div", "Mul") and len(consumer.input) == 2:
+                    for other in (r for r in consumer.input if input_name(r) != name):
+                        found.update(_scale_consts(index, input_name(other)))
+                elif consumer.op in _TO_DIVISION or (consumer.op == "GatherV2" and input_name(consumer.input[0]) == name):
+                    stack.append(consumer_name)
+    return found
+
+
+def _scale_consts(index, start):
+    """float32 Consts of rank >= 1 reached backwards from `start` through _SCALE_PATH ops."""
+    found, stack, seen = set(), [start], set()
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in index.by_name:
+            continue
+        seen.add(name)
+        node = index.by_name[name]
+        if node.op == "Const":
+            value = index.const_value(name)
+            if value is not None and value.dtype == np.float32 and value.ndim >= 1:
+                found.add(name)
+        elif node.op in _SCALE_PATH:
+            stack.extend(input_name(r) for r in node.input if not r.startswith("^"))
+        elif node.op == "GatherV2":
+            stack.append(input_name(node.input[0]))
+    return found

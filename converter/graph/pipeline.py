@@ -36,6 +36,7 @@ class GraphState:
     # fold_scales: {folded weight's Const name: the scale folded into it}, from fold_batch_norms.
     plan: object = None
     per_channel: bool = False
+    quantization_range: str = "minmax"  # per-channel ranges: min/max or least squared error
     fold_scales: dict = dataclasses.field(default_factory=dict)
 
 
@@ -141,7 +142,15 @@ def _quantize_per_channel(state):
     if not state.plan:
         return None
     from tfjs_export.converter.graph.per_channel import quantize_per_channel
-    return quantize_per_channel(state.graph_def, state.plan, state.per_channel, state.fold_scales)
+    return quantize_per_channel(state.graph_def, state.plan, state.per_channel, state.fold_scales,
+                                state.quantization_range)
+
+
+def _round_integer_weights(state):
+    if not state.plan or state.plan.keep_float32 == "none":  # none: the official converter's graph
+        return None
+    from tfjs_export.converter.graph.per_channel import round_integer_weights
+    return round_integer_weights(state.graph_def, state.plan)
 
 
 def _prune_unused(state):
@@ -171,6 +180,8 @@ PASSES = (
     Pass("bind_loop_values", _bind_loop_values, "tie loop-body values to their iteration for TF.js"),
     Pass("quantize_per_channel", _quantize_per_channel, "uint8/uint16 weights: per-channel ranges (or a folded "
                                                         "scale) dequantised by Mul/Add in the graph"),
+    Pass("round_integer_weights", _round_integer_weights, "uint8/uint16 weights of integers (Keras int8 kernels): "
+                                                          "Round after decoding, exact; their Keras scales float32"),
     Pass("prune_unused", _prune_unused, "drop nodes no output depends on"),
 )
 

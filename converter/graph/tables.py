@@ -308,3 +308,12 @@ class KeepTablesUnquantised:
 
     def dtype_for(self, name, array):
         return None if name in self._names else self._plan.dtype_for(name, array)
+
+    def requested_dtype(self, name, array):
+        return None if name in self._names else self._plan.requested_dtype(name, array)
+
+    def keep_reason(self, name, array):
+        return None if name in self._names else self._plan.keep_reason(name, array)
+
+    def __bool__(self):
+        return bool(self._plan)

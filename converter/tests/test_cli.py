@@ -65,13 +65,17 @@ def test_bare_quantize_flag_does_not_swallow_the_input_path(tmp_path, keras_file
     result = run_cli("convert", "--quantize_uint8", keras_files["mlp"], str(out))
     assert result.returncode == 0, result.stderr
     weights = json.loads((out / "model.json").read_text())["weightsManifest"][0]["weights"]
-    assert {w["quantization"]["dtype"] for w in weights} == {"uint8"}
+    # mlp's biases (16 and 3 values) are tiny: quantisation_plan.py's rule keeps them float32
+    assert {w["name"]: w.get("quantization", {}).get("dtype") for w in weights} == {
+        "dense/kernel": "uint8", "dense/bias": None, "dense_1/kernel": "uint8", "dense_1/bias": None}
+    assert "  float32  2 weights kept float32: dense/bias (tiny (16 values)), dense_1/bias (tiny (3 values))" \
+        in result.stdout.splitlines()
 
 
 def test_quantize_globs_select_weights(tmp_path, keras_files):
     out = tmp_path / "web"
     result = run_cli("convert", keras_files["mlp"], str(out), "--quantize_float16=*/kernel",
-                     "--quantize_uint16")
+                     "--quantize_uint16", "--keep_float32", "none")  # none: the tiny biases too
     assert result.returncode == 0, result.stderr
     weights = json.loads((out / "model.json").read_text())["weightsManifest"][0]["weights"]
     kinds = {w["name"].split("/")[1]: w["quantization"]["dtype"] for w in weights}

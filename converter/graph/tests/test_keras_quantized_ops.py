@@ -51,3 +51,44 @@ def test_negative_gather_axis_counted_from_the_front():
     axis = next(n for n in graph_def.node if n.name == gather.input[2])
     assert tf.make_ndarray(axis.attr["value"].tensor) == 2
     np.testing.assert_array_equal(run_graph(graph_def, {feed: x}, [fetch])[0], before)
+
+
+def test_uint8_keeps_keras_int8_kernels_exact_and_their_scales_float32(tmp_path):
+    """--quantize_uint8 on a model quantised by Keras (int8 Embedding, Dense, EinsumDense): the
+    int8 kernels are stored uint8 (TF.js's codec range, as written by the official package) and
+    a Round after decoding gives back their integers (per_channel.round_integer_weights); Keras'
+    per-channel scales stay float32. tfjs-node then computes Keras' quantised inference exactly,
+    with a quarter of the kernel bytes; quantising everything (keep_float32="none") does not."""
+    import json
+
+    from tfjs_export import codec
+    from tfjs_export.converter import convert
+    from tfjs_export.converter.verify import verify
+    path = str(tmp_path / "int8.keras")
+    numerics_models.quantized_model("int8", einsum=True).save(path)
+    sizes = {}
+    for label, options in (("float32", {}), ("uint8", {"quantize_uint8": None}),
+                           ("all", {"quantize_uint8": None, "keep_float32": "none"})):
+        out = tmp_path / label
+        summary = convert(path, str(out), output_format="tfjs_graph_model", **options)
+        sizes[label] = summary.weight_bytes_written
+        report = verify(path, str(out), samples=8)
+        assert report.ok and report.backend == "tensorflow", report.table()
+        (output,) = report.outputs
+        if label == "uint8":
+            model = json.loads((out / "model.json").read_text())
+            rounds = [n for n in model["modelTopology"]["node"] if n["op"] == "Round" and n["name"].endswith("/round")]
+            assert len(rounds) == 3  # the embedding table and the two kernels
+            entries = {w["name"]: w for w in model["weightsManifest"][0]["weights"]}
+            decoded = codec.read_weights(model["weightsManifest"], str(out))
+            for node in rounds:
+                kernel = node["input"][0]
+                assert entries[kernel]["quantization"]["dtype"] == "uint8"
+                values = np.round(decoded[kernel])
+                assert values.min() >= -127 and values.max() <= 127 and np.any(decoded[kernel] != values)
+            assert [reason for _, reason in summary.kept_float32] == ["a Keras int8 scale"] * 3
+            assert all("quantization" not in entries[name] for name, _ in summary.kept_float32)
+            assert output["max_abs_err_vs_float"] == 0, report.table()  # Keras' quantised inference, exactly
+        if label == "all":
+            assert output["max_abs_err_vs_float"] > 1e-4, report.table()
+    assert sizes["uint8"] < 0.35 * sizes["float32"]

@@ -53,13 +53,14 @@ def test_conv_weights_get_a_per_channel_dequantisation(rng, depthwise):
     float_out = run_graph(graph_def, feeds, ["y:0"])[0]
     assert per_channel.quantize_per_channel(graph_def, QuantizationPlan(uint8=None)) == 1
     nodes = {n.name: n for n in graph_def.node}
-    assert nodes["w/dequantize/mul"].op == "Mul" and list(nodes["w/dequantize/mul"].input) == \
-        ["w", "w/dequantize/scale"]
-    assert nodes["w/dequantize"].op == "Add"
+    q = per_channel.choose(weights, (2, 3) if depthwise else (3,), "uint8")
+    mul = "w/dequantize" if q[2] is None else "w/dequantize/mul"  # the symmetric form: one Mul
+    assert nodes[mul].op == "Mul" and list(nodes[mul].input) == ["w", "w/dequantize/scale"]
+    assert nodes["w/dequantize"].op == ("Mul" if q[2] is None else "Add")
     conv = next(n for n in graph_def.node if n.op in ("Conv2D", "DepthwiseConv2dNative"))
     assert conv.input[1] == "w/dequantize"
-    assert per_channel.dequantization_vector_names(graph_def) == {"w/dequantize/scale", "w/dequantize/min"}
-    q = per_channel.quantize_channels(weights, (2, 3) if depthwise else (3,), 255)
+    assert per_channel.dequantization_vector_names(graph_def) == \
+        {"w/dequantize/scale"} | ({"w/dequantize/min"} if q[2] is not None else set())
     from tfjs_export.converter.graph.tensors import to_numpy
     np.testing.assert_array_equal(to_numpy(nodes["w"].attr["value"].tensor), q[0])
     np.testing.assert_array_equal(to_numpy(nodes["w/dequantize/scale"].attr["value"].tensor), q[1])
@@ -72,6 +73,50 @@ def test_conv_weights_get_a_per_channel_dequantisation(rng, depthwise):
     tensor_out = run_graph(_conv_graph(per_tensor, depthwise), feeds, ["y:0"])[0]
     relative = lambda y: np.mean(np.abs(y - float_out).max(axis=(0, 1, 2)) / np.abs(float_out).max(axis=(0, 1, 2)))
     assert relative(expected) < 0.2 * relative(tensor_out)
+
+
+def test_mse_range_clips_a_channel_only_where_its_squared_error_drops(rng):
+    """--quantization_range mse: per channel, the clipping of CLIP_CANDIDATES with the least squared
+    error. With 16 levels (qmax 15) clipping a Laplace channel pays; at uint8 a Gaussian channel's
+    max lies below its best clipping point, so min/max stays, bit for bit."""
+    heavy = rng.laplace(size=(3, 3, 64, 4)).astype("float32")
+    gaussian = rng.normal(size=(3, 3, 64, 4)).astype("float32")
+    for weights, qmax, clipped in ((heavy, 15, True), (gaussian, 255, False)):
+        minmax = per_channel.quantize_channels(weights, (3,), qmax)
+        mse = per_channel.quantize_channels(weights, (3,), qmax, "mse")
+        assert mse[0].min() == 0 and mse[0].max() == qmax and np.all(mse[0] == np.round(mse[0]))
+        errors = [((per_channel.dequantize_channels(*q) - weights).astype(np.float64) ** 2).sum(axis=(0, 1, 2))
+                  for q in (minmax, mse)]
+        assert np.all(errors[1] <= errors[0])  # never worse, channel by channel
+        if clipped:
+            assert np.all(mse[1] < minmax[1]) and np.all(errors[1] < 0.9 * errors[0])
+        else:
+            for a, b in zip(minmax, mse):
+                np.testing.assert_array_equal(a, b)
+    with pytest.raises(Exception, match="--quantization_range mse applies to --quantization_granularity per_channel"):
+        from tfjs_export.converter.options import ConvertOptions
+        ConvertOptions(output_format="tfjs_graph_model", quantize_uint8=None, quantization_range="mse")
+
+
+def test_symmetric_form_where_it_costs_little_affine_elsewhere(rng):
+    """Zero-centred channels: integers -128..127 times a scale vector, one Mul in the graph.
+    One-sided channels (all positive: a symmetric range wastes half its levels): Mul and Add."""
+    import tensorflow as tf  # noqa: F401  (run_graph)
+    centred = _spread_channels(rng, (3, 3, 48, 8))  # 432 values a channel: min and max nearly opposite
+    one_sided = (np.abs(centred) + 0.1 * np.geomspace(0.01, 10, 8)).astype("float32")
+    for weights, op in ((centred, "Mul"), (one_sided, "Add")):
+        graph_def = _conv_graph(weights)
+        assert per_channel.quantize_per_channel(graph_def, QuantizationPlan(uint8=None)) == 1
+        nodes = {n.name: n for n in graph_def.node}
+        assert nodes["w/dequantize"].op == op and ("w/dequantize/min" in nodes) == (op == "Add")
+        chosen = per_channel.choose(weights, (3,), "uint8")
+        assert (chosen[2] is None) == (op == "Mul")
+        feeds = {"x:0": rng.normal(size=(2, 6, 6, 48)).astype("float32")}
+        expected = run_graph(_conv_graph(per_channel.dequantize_channels(*chosen)), feeds, ["y:0"])[0]
+        np.testing.assert_allclose(run_graph(graph_def, feeds, ["y:0"])[0], expected, rtol=1e-5, atol=1e-5)
+    k, scale, _ = per_channel.quantize_channels_symmetric(centred, (3,), 255)
+    assert k.min() == -128 and k.max() == 127 and scale.shape == (1, 1, 1, 8)
+    assert np.all(np.abs(per_channel.dequantize_channels(k, scale, None) - centred) <= scale / 2 * (1 + 1e-6))
 
 
 def test_weights_that_gain_nothing_stay_per_tensor(rng):
@@ -91,7 +136,7 @@ def test_only_uint8_and_uint16_weights_of_the_plan(rng):
     assert per_channel.quantize_per_channel(graph_def, QuantizationPlan(uint16=["w"])) == 1
     q = next(n for n in graph_def.node if n.name == "w")
     from tfjs_export.converter.graph.tensors import to_numpy
-    assert to_numpy(q.attr["value"].tensor).max() == 65535
+    assert to_numpy(q.attr["value"].tensor).max() in (65535, 32767)  # affine q 0..65535, or k -32768..32767
 
 
 def test_per_tensor_granularity_keeps_the_rounding_of_the_unfolded_weights(rng):
@@ -126,7 +171,7 @@ def test_matmuls_only_with_a_folded_batch_norm(rng):
     assert per_channel.quantize_per_channel(graph.as_graph_def(), plan) == 0
     graph_def = graph.as_graph_def()
     assert per_channel.quantize_per_channel(graph_def, plan, fold_scales={"w": np.ones(6)}) == 1
-    q = per_channel.quantize_channels(weights, (1,), 255)
+    q = per_channel.choose(weights, (1,), "uint8")
     feeds = {"x:0": rng.normal(size=(3, 16)).astype("float32")}
     np.testing.assert_allclose(run_graph(graph_def, feeds, ["y:0"])[0],
                                feeds["x:0"] @ per_channel.dequantize_channels(*q), rtol=1e-5, atol=1e-5)
@@ -155,18 +200,19 @@ def test_written_model_stores_exact_integers_and_float32_vectors(tmp_path):
             quantization_granularity="per_channel")
     model = json.loads((out / "model.json").read_text())
     entries = {w["name"]: w for w in model["weightsManifest"][0]["weights"]}
-    rewritten = [n["name"][:-len("/dequantize")] for n in model["modelTopology"]["node"]
-                 if n["op"] == "Add" and n["name"].endswith("/dequantize")]
-    assert len(rewritten) == 2  # the depthwise kernel and the Dense kernel, both with folded batch norms
-    for name in rewritten:
-        assert entries[name]["quantization"] == {"dtype": "uint8", "min": 0.0, "scale": 1.0,
+    forms = {n["name"][:-len("/dequantize")]: n["op"] for n in model["modelTopology"]["node"]
+             if n["op"] in ("Add", "Mul") and n["name"].endswith("/dequantize")}
+    assert len(forms) == 2 == per_channel.dequantized_weight_count(model)  # the depthwise and Dense kernels
+    assert "Mul" in forms.values()  # zero-centred channels: the one-Mul symmetric form
+    decoded = codec.read_weights(model["weightsManifest"], str(out))
+    for name, op in forms.items():
+        low = 0.0 if op == "Add" else -128.0  # affine q in 0..255 / symmetric k in -128..127: exact
+        assert entries[name]["quantization"] == {"dtype": "uint8", "min": low, "scale": 1.0,
                                                  "original_dtype": "float32"}
-        for vector in ("scale", "min"):
+        for vector in ("scale", "min") if op == "Add" else ("scale",):
             assert entries[f"{name}/dequantize/{vector}"]["dtype"] == "float32"
             assert "quantization" not in entries[f"{name}/dequantize/{vector}"]
-    decoded = codec.read_weights(model["weightsManifest"], str(out))
-    for name in rewritten:
-        assert decoded[name].min() == 0 and decoded[name].max() == 255
+        assert decoded[name].min() == low and decoded[name].max() == low + 255
         assert np.array_equal(decoded[name], np.round(decoded[name]))
     # verify: TF.js matches the decoded reference to float32 rounding, and reports the error against
     # the float model beside the rounding floor (Keras's weights rounded per tensor), which it beats.
@@ -176,3 +222,15 @@ def test_written_model_stores_exact_integers_and_float32_vectors(tmp_path):
     (output,) = report.outputs
     assert 0 < output["max_abs_err_vs_float"] < 0.5 * output["rounding_floor"], report.table()
     assert "rounding floor" in report.table()
+
+
+def test_per_channel_rounding_is_judged_by_the_keep_float32_rule(rng):
+    """quantization_plan.py's rule on the per-channel rounding: integers wider than 255 lose their
+    integer values per channel too, so the weight is not rewritten and the writer keeps it float32
+    (keep_float32="none": rewritten as any other)."""
+    weights = np.round(_spread_channels(rng, (3, 3, 4, 8)) * 100).astype("float32")
+    assert float(weights.max() - weights.min()) > 255
+    plan = QuantizationPlan(uint8=None)
+    assert per_channel.quantize_per_channel(_conv_graph(weights), plan) == 0
+    assert plan.keep_reason("w", weights) == "integer values" and plan.dtype_for("w", weights) is None
+    assert per_channel.quantize_per_channel(_conv_graph(weights), QuantizationPlan(uint8=None, keep_float32="none")) == 1
