@@ -377,3 +377,9 @@ MISMATCHED = {
                "predict: 'Incompatible shapes'), and Keras 3 functional models record the mask as "
                "NotEqual/Any operations",
 }
+
+# Classes whose Keras 2 / tf_keras computation differs from Keras 3's, which our JS class follows:
+# refused in Keras 2 configs (tf_keras .h5), with the reason.
+KERAS2_MISMATCHED = {
+    "RandomCrop": "tf_keras' RandomCrop crops the centre at inference (Keras 3's does not): convert this model to the Graph format",
+}

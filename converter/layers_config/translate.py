@@ -26,8 +26,8 @@ import numpy as np
 
 from tfjs_export.converter.errors import ConversionError, UnsupportedLayerError, brief
 from tfjs_export.converter.layers_config import keras_quantized, objects, operations
-from tfjs_export.converter.layers_config.layer_table import (_COMMON_KEYS, GRAPH_HINT, MISMATCHED, MODEL_CLASSES,
-                                                              RULES)
+from tfjs_export.converter.layers_config.layer_table import (_COMMON_KEYS, GRAPH_HINT, KERAS2_MISMATCHED, MISMATCHED,
+                                                              MODEL_CLASSES, RULES)
 from tfjs_export.converter.spec import Weight
 from tfjs_export.converter.writers import layers_js
 from tfjs_export.converter.structure import StructureError, named_leaves
@@ -318,6 +318,8 @@ class _Translator:
         rule = RULES.get(class_name)
         if rule is None:
             raise objects.ObjectError(MISMATCHED.get(class_name) or _unknown(class_name))
+        if self.keras2 and class_name in KERAS2_MISMATCHED:
+            raise objects.ObjectError(KERAS2_MISMATCHED.get(class_name))
         variables = None
         if keras_quantized.mode_of(config):
             quantized, config, variables = keras_quantized.plan(class_name, config)

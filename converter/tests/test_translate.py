@@ -242,3 +242,15 @@ def test_the_input_config_is_not_changed():
     before = copy.deepcopy(config)
     translate_model(config)
     assert config == before
+
+
+def test_a_tf_keras_random_crop_is_refused():
+    """tf_keras crops at inference where Keras 3 (and our identity class) does not."""
+    layers = [_keras2("InputLayer", "x", None, batch_input_shape=[None, 8, 8, 3], dtype="float32"),
+              _keras2("RandomCrop", "crop", "x", height=4, width=4, seed=1)]
+    config = {"class_name": "Functional", "config": {"name": "m", "layers": layers, "input_layers": [["x", 0, 0]],
+                                                     "output_layers": [["crop", 0, 0]]}}
+    with pytest.raises(UnsupportedLayerError, match="tf_keras' RandomCrop crops the centre"):
+        translate_model(config, keras_version="2.19.0")
+    assert translate_model(config, keras_version="3.15.1").topology["config"]["layers"][1]["class_name"] == \
+        "tfjs-export-layers>RandomCrop"
