@@ -25,7 +25,9 @@ def _tfjs_node():
 
 # One case per class (and mask path), with weights
 NAMES = ("gru_sequences_states", "zero_masked_steps", "bilstm_tagger", "einsum_dense", "mha_cross_key_mask",
-         "mha_masked_tokens", "transformer_classifier", "dot_attention", "additive_attention")
+         "mha_masked_tokens", "transformer_classifier", "dot_attention", "additive_attention",
+         # js16b's families with weights: keras.ops between Dense layers, the 1-D convolutions, the normalisations
+         "ops_issue", "conv1d_family", "normalizations")
 
 
 @pytest.fixture(scope="module")

@@ -134,22 +134,33 @@ def nested_shared(seed=17):
     return _randomise(keras.Model(x_in, L.Dense(3)(x), name="nested_shared"), seed)
 
 
+def adapted_normalization(layers, seed, shape):
+    """A Normalization layer adapted to 64 seeded N(3, 2) samples of `shape` (no batch axis)."""
+    norm = layers.Normalization()
+    norm.adapt(np.random.default_rng(seed).normal(3.0, 2.0, size=(64,) + tuple(shape)).astype("float32"))
+    return norm
+
+
+def randomise_keeping_statistics(model, norm, randomise):
+    """randomise(model) but for `norm`'s adapted statistics, which stay as adapt() made them."""
+    stats = [np.asarray(v) for v in norm.weights]
+    randomise(model)
+    for variable, value in zip(norm.weights, stats):
+        variable.assign(value)
+    return model
+
+
 def preprocessing(seed=18):
     """Rescaling and Normalization (adapted statistics) before a small CNN."""
     keras, L = _seeded(seed)
-    norm = L.Normalization()
-    norm.adapt(np.random.default_rng(seed).normal(3.0, 2.0, size=(64, 6, 6, 3)).astype("float32"))
+    norm = adapted_normalization(L, seed, (6, 6, 3))
     x_in = keras.Input((6, 6, 3))
     x = L.Rescaling(1 / 4.0, offset=0.5)(x_in)
     x = norm(x)
     x = L.Conv2D(4, 3)(x)
     x = L.GlobalAveragePooling2D()(x)
     model = keras.Model(x_in, L.Dense(3)(x), name="preprocessing")
-    stats = [np.asarray(v) for v in norm.weights]
-    _randomise(model, seed)
-    for variable, value in zip(norm.weights, stats):  # keep the adapted statistics
-        variable.assign(value)
-    return model
+    return randomise_keeping_statistics(model, norm, lambda m: _randomise(m, seed))
 
 
 def sequential_keepdims(seed=24):
