@@ -16,8 +16,9 @@ from typing import Sequence
 from runtime_tests import parity
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ALWAYS = ("cpu", "wasm")           # must start, else the run fails
-WHEN_OFFERED = ("webgl",)          # run when headless Chromium offers it; reported either way
+# Every backend must start, else the run fails naming it: headless Chromium offers WebGL and
+# WebGPU through SwiftShader (CPU-emulated GPU; flags in browser/chromium.js).
+BACKENDS = ("cpu", "wasm", "webgl", "webgpu")
 
 
 def check_browser():
@@ -25,13 +26,14 @@ def check_browser():
     if not os.access(CHROMIUM, os.X_OK):
         raise RuntimeError(f"{CHROMIUM} is missing: apt-get install chromium (run tools/setup.sh)")
     modules = parity.find_runtime_dir() / "node_modules"
-    for package in ("playwright-core", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm"):
+    for package in ("playwright-core", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm",
+                    "@tensorflow/tfjs-backend-webgpu"):
         if not (modules / package / "package.json").is_file():
             raise RuntimeError(f"{modules / package} is missing; run tools/setup.sh")
 
 
-def run_browser_tests(*case_dirs, report, backends: Sequence[str] = ALWAYS + WHEN_OFFERED,
-                      required: Sequence[str] = ALWAYS,
+def run_browser_tests(*case_dirs, report, backends: Sequence[str] = BACKENDS,
+                      required: Sequence[str] = BACKENDS,
                       timeout: float | None = 600) -> subprocess.CompletedProcess:
     """Runs `node --test browser_parity.test.js` over case_dirs; writes the JSON report to report."""
     check_browser()
