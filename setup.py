@@ -42,7 +42,10 @@ setup(
     packages=sorted(PACKAGES),
     package_dir=PACKAGES,
     package_data={
-        "tfjs_export.converter": ["bundle_assets/*"],  # the web bundle's loader, worker, demo page
+        "tfjs_export.converter": ["bundle_assets/*",  # the web bundle's loader, worker, demo page
+                                  # our TF.js layer classes, bundled into tfjs-export-layers.js
+                                  "layers_js/*.js", "layers_js/*.json", "layers_js/README.md",
+                                  "layers_js/src/*.js"],
         "tfjs_export.converter.graph": ["tfjs_ops.txt"],  # the ops tfjs-converter 4.22 executes
         "tfjs_export.converter.runtime": ["js/*.js", "js/lib/*.js",  # verify's JavaScript runner
                                           "light/package.json", "light/package-lock.json"],

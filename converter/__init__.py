@@ -118,11 +118,13 @@ def convert_with(src, out_dir, opts):
     except CodecError as err:  # e.g. NaN in a weight asked to be quantised to uint8
         raise ConversionError(str(err), src) from None
     tensors, before, after, quantized = weight_stats(manifest, arrays)
+    from tfjs_export.converter.writers.layers_js import classes_in
     return ConversionSummary(
         src=src, input_format=input_format, output_format=opts.output_format, out_dir=out_dir,
         files=files, total_bytes=sum(os.path.getsize(os.path.join(out_dir, f)) for f in files),
         seconds=time.perf_counter() - started, notices=spec.notices, tensors=tensors,
-        weight_bytes_unquantized=before, weight_bytes_written=after, quantized=quantized)
+        weight_bytes_unquantized=before, weight_bytes_written=after, quantized=quantized,
+        js_classes=classes_in(spec.topology) if spec.format == "layers-model" else [])
 
 
 def _input_path(src, reader_format):

@@ -403,12 +403,14 @@ class _ShardStream:
 def write_model_dir(spec, out_dir, plan, shard_size=codec.DEFAULT_SHARD_SIZE, overwrite=False, progress=None,
                     user_metadata=None, weight_groups=None):
     """Write the ModelSpec `spec` (either format) into `out_dir` atomically; return (files written,
-    manifest: the list of weight groups). `plan.dtype_for(name, array)` picks each weight's
+    manifest: the list of weight groups; a Layers model using our JS classes also gets
+    tfjs-export-layers.js, listed last). `plan.dtype_for(name, array)` picks each weight's
     quantisation; `progress(bytes_written, total)` follows the shards (per group);
     `user_metadata(manifest)`, if given, returns model.json's userDefinedMetadata; `weight_groups`
     (lists of the spec's weights, default one group of all) become manifest groups 1, 2, ... with
     their own shard files (--split_weights_by_layer)."""
     from tfjs_export.converter.version import CONVERTED_BY
+    from tfjs_export.converter.writers import layers_js
     from tfjs_export.converter.writers.atomic_dir import atomic_output_dir
 
     with atomic_output_dir(out_dir, overwrite) as tmp:
@@ -418,6 +420,9 @@ def write_model_dir(spec, out_dir, plan, shard_size=codec.DEFAULT_SHARD_SIZE, ov
                                         tmp, shard_size=shard_size, group=number, progress=progress)
             if group["weights"]:
                 manifest.append(group)
+        library = None
+        if spec.format == "layers-model":  # our JS classes the model uses, if any (writers/layers_js.py)
+            library, _ = layers_js.write_library(tmp, spec.topology)
         model_json = {"format": spec.format, "generatedBy": spec.generated_by, "convertedBy": CONVERTED_BY,
                       "modelTopology": spec.topology}
         model_json.update(spec.extra)  # graph models: signature, modelInitializer, initializerSignature
@@ -430,15 +435,16 @@ def write_model_dir(spec, out_dir, plan, shard_size=codec.DEFAULT_SHARD_SIZE, ov
         with open(os.path.join(tmp, MODEL_JSON), "w", encoding="utf-8") as f:
             json.dump(model_json, f, separators=(",", ":"), allow_nan=False,
                       sort_keys=spec.format == "graph-model")
-        files = [MODEL_JSON] + [p for group in manifest for p in group["paths"]]
+        files = [MODEL_JSON] + [p for group in manifest for p in group["paths"]] + ([library] if library else [])
     return files, manifest
 
 
 def looks_like_model_dir(path):
     """True when the directory `path` holds a model.json file and otherwise only what a conversion
-    or `bundle` writes (shards, the bundle's files, tfjs/): what --overwrite may replace without
+    or `bundle` writes (shards, tfjs-export-layers.js, the bundle's files, tfjs/): what --overwrite may replace without
     losing anything of the user's (a damaged earlier conversion included)."""
     from tfjs_export.converter.web_bundle import BUNDLE_FILES, TFJS_DIR
+    from tfjs_export.converter.writers.layers_js import FILE_NAME as LAYERS_JS
     names = os.listdir(path)
     if not os.path.isfile(os.path.join(path, MODEL_JSON)):
         return False
@@ -446,6 +452,7 @@ def looks_like_model_dir(path):
         full = os.path.join(path, name)
         if name == TFJS_DIR and os.path.isdir(full) and not os.path.islink(full):
             continue
-        if not (name == MODEL_JSON or name.endswith(".bin") or name in BUNDLE_FILES) or not os.path.isfile(full):
+        if not (name in (MODEL_JSON, LAYERS_JS) or name.endswith(".bin") or name in BUNDLE_FILES) \
+                or not os.path.isfile(full):
             return False
     return True

@@ -22,6 +22,8 @@ class ConversionSummary:
     weight_bytes_unquantized: int = 0   # the weights as stored without quantisation
     weight_bytes_written: int = 0
     quantized: dict = dataclasses.field(default_factory=dict)  # dtype -> tensor count
+    # Layers: our JS classes the model uses (in tfjs-export-layers.js, written next to model.json)
+    js_classes: list = dataclasses.field(default_factory=list)
 
     def as_dict(self):
         """The summary as JSON-able data (`convert --json`)."""
@@ -35,16 +37,21 @@ class ConversionSummary:
         if quantized:
             weights += (f" ({quantized} quantised; {self.weight_bytes_unquantized:,} bytes unquantised, "
                         f"{saved / max(self.weight_bytes_unquantized, 1):.0%} saved)")
+        lines = [f"converted {self.src} ({self.input_format}) -> {self.out_dir} ({self.output_format})",
+                 f"  weights  {weights}"]
         if self.output_format.startswith("tfjs_"):
-            shards = len(self.files) - 1
+            shards = sum(f.endswith(".bin") for f in self.files)
             output = f"model.json + {shards} shard{'s' * (shards != 1)}"
+            if self.js_classes:
+                from tfjs_export.converter.writers.layers_js import FILE_NAME
+                output += f" + {FILE_NAME}"
+                lines += [f"  classes  {', '.join(self.js_classes)} from {FILE_NAME}: load it before the model, "
+                          f"in Node `require(dir + '/{FILE_NAME}').register(tf)`, in a page "
+                          f"`<script src=\"{FILE_NAME}\">` after tf.min.js"]
         else:  # a Keras file, or a SavedModel directory
             output = self.files[0] if len(self.files) == 1 else f"{len(self.files)} files"
-        return "\n".join([
-            f"converted {self.src} ({self.input_format}) -> {self.out_dir} ({self.output_format})",
-            f"  weights  {weights}",
-            f"  output   {output}, {self.total_bytes:,} bytes, in {self.seconds:.2f} s",
-        ])
+        lines.append(f"  output   {output}, {self.total_bytes:,} bytes, in {self.seconds:.2f} s")
+        return "\n".join(lines)
 
 
 def weight_bytes(spec, array=None):

@@ -16,21 +16,26 @@ def _code(items):
     return ", ".join(f"`{item}`" for item in items) or "none"
 
 
-def _fixed(rule):
-    settings = [f"{key}={value!r}" for key, value in rule.fixed.items()]
+def _fixed(rule, ours=False):
+    """The settings TF.js requires; those our JS class reads are not required when it is used."""
+    settings = [f"{key}={value!r}" for key, value in rule.fixed.items() if not (ours and key in rule.js_keys)]
     settings += [f"{key}≠{value!r}" for key, values in rule.forbidden.items() for value in values]
     return _code(settings) if settings else ""
 
 
 def render():
     """The Markdown block between BEGIN and END (markers included)."""
-    from tfjs_export.converter.layers_config.layer_table import KINDS, MISMATCHED, RULES
-    lines = [BEGIN, "", f"{len(RULES)} Keras classes:", "",
-             "| Keras class | weights (default config) | settings required | in TF.js |", "|---|---|---|---|"]
+    from tfjs_export.converter.layers_config.layer_table import KINDS, MISMATCHED, RULES, JsWhen
+    lines = [BEGIN, "", f"{len(RULES)} Keras classes ({sum(bool(r.js_class) for r in RULES.values())} of them "
+             "through our own JS classes, in `tfjs-export-layers.js` beside model.json):", "",
+             "| Keras class | weights (default config) | settings required | in TF.js | our JS class |",
+             "|---|---|---|---|---|"]
     for name in sorted(RULES):
         rule = RULES[name]
         weights = _code(weight for weight, _ in rule.weights({}))
-        lines.append(f"| `{name}` | {weights} | {_fixed(rule)} | {KINDS[rule.kind]} |")
+        ours = str(rule.js_class) if isinstance(rule.js_class, JsWhen) else _code([rule.js_class] if rule.js_class else [])
+        lines.append(f"| `{name}` | {weights} | {_fixed(rule, ours != 'none')} | {KINDS[rule.kind]} | "
+                     f"{'' if ours == 'none' else ours} |")
     lines += ["", "Refused although tfjs-layers 4.22 has the class (its results differ from Keras):", "",
               "| Keras class | why |", "|---|---|"]
     lines += [f"| `{name}` | {reason} |" for name, reason in sorted(MISMATCHED.items())]

@@ -19,7 +19,17 @@ where they differ):
            config key ("filters", "units": its value) or "depth_multiplier" (the input's times
            it); "" when unknown,
   hints    config key -> the message for a fixed value the file does not have (instead of the
-           generic "not supported in TF.js").
+           generic "not supported in TF.js"),
+  js_class the class of our JS library (converter/layers_js, registered as
+           `tfjs-export-layers>Name`) the layer is written as: its name, or a JsWhen (ours for
+           some configs only: GRU with reset_after=True; tfjs-layers' own GRU does
+           reset_after=False); "" for tfjs-layers' own class,
+  js_keys  keys only our JS class reads (fixed or ignored for tfjs-layers' own class),
+  call_args  for a layer Keras calls with tensors in several arguments (MultiHeadAttention's
+           query, value, key, attention_mask): those arguments' names, positional ones first. The
+           TF.js call takes their tensors as one list, with kwargs `tensor_args` = {name: index
+           in that list, or [indices] for an argument holding several} (src/common.js's
+           callTensors reads it).
 A config key in none of these is an error: a new Keras option must be looked at before it is
 dropped, or the browser model could silently compute something else.
 
@@ -39,6 +49,22 @@ def _no_weights(config):
 
 
 @dataclasses.dataclass(frozen=True)
+class JsWhen:
+    """Our JS class `name` for the configs whose `key` is `value` (`default` when absent)."""
+
+    name: str
+    key: str
+    value: object
+    default: object = None
+
+    def __call__(self, config):
+        return self.name if config.get(self.key, self.default) == self.value else ""
+
+    def __str__(self):
+        return f"`{self.name}` when {self.key}={self.value!r}"
+
+
+@dataclasses.dataclass(frozen=True)
 class LayerRule:
     keys: tuple = ()
     fixed: dict = dataclasses.field(default_factory=dict)
@@ -50,6 +76,13 @@ class LayerRule:
     sized: tuple = ()  # (config key, factor, weight names): their last axis is factor x config[key]
     channels: str = ""
     hints: dict = dataclasses.field(default_factory=dict)  # fixed key -> message when it differs
+    js_class: object = ""  # our JS class: a name, or a JsWhen
+    js_keys: tuple = ()
+    call_args: tuple = ()
+
+    def js_name(self, config):
+        """The name of our JS class this layer is written as, "" for tfjs-layers' own class."""
+        return self.js_class(config) if callable(self.js_class) else self.js_class
 
 
 # The model classes a config (or a nested model inside it) may have, in every Keras spelling.
@@ -189,11 +222,11 @@ RULES = {
     # recurrent: tfjs names the cell's variables after the RNN layer (`lstm/kernel`)
     "SimpleRNN": LayerRule(keys=_RNN_KEYS, ignored=_RNN_IGNORED, kind="rnn",
                            weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(1)),
+    # GRU: reset_after=True (Keras' default) is our JS class; tfjs-layers' GRU does reset_after=False.
     "GRU": LayerRule(keys=_RNN_KEYS + ("recurrent_activation",), ignored=_RNN_IGNORED, kind="rnn",
                      fixed={"reset_after": False}, weights=_with_bias("kernel", "recurrent_kernel"),
-                     sized=_gates(3), hints={"reset_after": (
-                         "TF.js GRU supports only reset_after=False (Keras' default is True): rebuild the "
-                         f"layer with GRU(..., reset_after=False) and retrain, or {GRAPH_HINT}")}),
+                     sized=_gates(3), js_class=JsWhen("GRU", "reset_after", True, default=True),
+                     js_keys=("reset_after", "zero_output_for_mask")),
     "LSTM": LayerRule(keys=_RNN_KEYS + ("recurrent_activation", "unit_forget_bias"), ignored=_RNN_IGNORED,
                       kind="rnn", weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(4)),
     "ConvLSTM2D": LayerRule(

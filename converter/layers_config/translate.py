@@ -27,6 +27,7 @@ from tfjs_export.converter.layers_config import keras_quantized, objects
 from tfjs_export.converter.layers_config.layer_table import (_COMMON_KEYS, GRAPH_HINT, MISMATCHED, MODEL_CLASSES,
                                                               RULES)
 from tfjs_export.converter.spec import Weight
+from tfjs_export.converter.writers import layers_js
 from tfjs_export.converter.structure import StructureError, named_leaves
 from tfjs_export.converter.structure import metadata as structure_metadata
 
@@ -140,7 +141,10 @@ class _Translator:
 
     def functional(self, config, prefix, trainable):
         layers = []
+        masks = _mask_operations(config)
         for spec in config["layers"]:
+            if spec.get("name", (spec.get("config") or {}).get("name")) in masks:
+                continue
             layers.extend(self.expand(spec, prefix, trainable, functional=True))
         try:
             inputs = named_leaves(config.get("input_layers"), "inputs")
@@ -227,9 +231,10 @@ class _Translator:
         if prefix is None:
             self.layer_weights[name] = []
         nodes = None
-        if functional:
-            nodes = [self.node(n, name, class_name) for n in spec.get("inbound_nodes", [])]
         rule = RULES.get(class_name)
+        if functional:
+            call_args = rule.call_args if rule is not None and rule.js_name(config) else ()
+            nodes = [self.node(n, name, class_name, call_args) for n in spec.get("inbound_nodes", [])]
         try:
             if class_name in MODEL_CLASSES:
                 layer = self.model(spec, owner, trainable)
@@ -304,10 +309,13 @@ class _Translator:
             return {"class_name": class_name, "config": out}
         for weight_name, weight_trainable in variables or rule.weights(config):
             self.layer_weights[owner].append((f"{weight_prefix}/{weight_name}", weight_trainable and trainable))
-        return {"class_name": class_name, "config": out}
+        js_name = rule.js_name(config)
+        return {"class_name": layers_js.registered_name(js_name) if js_name else class_name, "config": out}
 
     def config(self, config, rule, class_name):
         out = {}
+        # Keys only our JS class reads pass as keys when the layer is written as that class.
+        js_keys = rule.js_keys if rule.js_name(config) else ()
         for key, value in config.items():
             if key in ("layer", "build_config", "backward_layer") and rule.kind in ("bidirectional", "time_distributed"):
                 continue
@@ -315,7 +323,7 @@ class _Translator:
                 if value:
                     raise objects.ObjectError("keepdims=True inside a wrapper is not supported")
                 continue
-            if key in rule.keys or key in _COMMON_KEYS:
+            if key in rule.keys or key in _COMMON_KEYS or key in js_keys:
                 out[rule.rename.get(key, key)] = self.value(key, value)
             elif key in rule.fixed:
                 if value != rule.fixed[key] and not (value is None and rule.fixed[key] is False) \
@@ -465,8 +473,9 @@ class _Translator:
 
     # -- inbound nodes --------------------------------------------------------------------------
 
-    def node(self, node, layer_name, class_name="?"):
-        """One call of a layer -> one Keras 2 node: a list of inbound tensor refs."""
+    def node(self, node, layer_name, class_name="?", call_args=()):
+        """One call of a layer -> one Keras 2 node: a list of inbound tensor refs. `call_args`: the
+        argument names of a JS class of ours that takes tensors in several arguments (LayerRule)."""
         if isinstance(node, list):  # already Keras 2 style (tf_keras .h5)
             if not all(isinstance(t, list) and len(t) >= 3 for t in node):
                 raise ConversionError(f"model config: layer '{layer_name}' has a malformed inbound node", self.path)
@@ -476,6 +485,9 @@ class _Translator:
         # Keras 3 records the mask that came with the input as a `mask` kwarg (a tensor, or None);
         # tfjs propagates masks between layers itself (computeMask), so the kwarg is dropped.
         kwargs = {k: v for k, v in (node.get("kwargs") or {}).items() if k != "mask"}
+        if call_args:
+            tensors, kwargs = self.call_tensors(node["args"], kwargs, call_args, layer_name, class_name)
+            return [[t[0], t[1], t[2], dict(kwargs)] for t in tensors]
         try:
             tensors = _keras_tensors(node["args"][0])
             # TF.js nodes carry tensors only as the first call argument.
@@ -486,6 +498,69 @@ class _Translator:
             raise UnsupportedLayerError(layer_name, class_name, "called with tensors in other arguments "
                                         "than the first, which TF.js layers cannot express", self.path)
         return [[t[0], t[1], t[2], dict(kwargs)] for t in tensors]
+
+
+    def call_tensors(self, args, kwargs, call_args, layer_name, class_name):
+        """(the tensors of a call, in argument order; its kwargs + `tensor_args`) for a layer
+        whose tensors sit in the arguments `call_args` (positional ones first)."""
+        if len(args) > len(call_args):
+            raise UnsupportedLayerError(layer_name, class_name, f"called with {len(args)} positional arguments "
+                                        f"(TF.js class takes {', '.join(call_args)})", self.path)
+        given = list(zip(call_args, args)) + [(k, kwargs.pop(k)) for k in call_args[len(args):] if k in kwargs]
+        tensors, where = [], {}
+        try:
+            for name, value in given:
+                found = _keras_tensors(value)
+                if not found:
+                    if value is not None:
+                        kwargs[name] = value  # a plain value of that argument
+                    continue
+                indices = list(range(len(tensors), len(tensors) + len(found)))
+                where[name] = indices if isinstance(value, (list, tuple, dict)) else indices[0]
+                tensors += found
+            stray = [k for k, v in kwargs.items() if _keras_tensors(v)]
+        except ValueError as err:
+            raise ConversionError(f"model config: layer '{layer_name}': {err}", self.path) from None
+        if stray or not tensors:
+            raise UnsupportedLayerError(layer_name, class_name, f"called with tensors in argument "
+                                        f"{brief(stray[0]) if stray else 'none'}, which its TF.js class does "
+                                        f"not take (it takes {', '.join(call_args)})", self.path)
+        return tensors, dict(kwargs, tensor_args=where)
+
+
+def _mask_operations(config):
+    """The names of the operation layers of a Keras 3 functional config that only compute masks
+    (Embedding(mask_zero)'s NotEqual, Masking's NotEqual + Any): used only through `mask` kwargs
+    or by each other, never an output. TF.js layers compute and pass masks themselves
+    (computeMask), so these are left out along with the `mask` kwargs."""
+    specs = {spec.get("name"): spec for spec in config.get("layers") or [] if isinstance(spec, dict)}
+    uses = {name: [] for name in specs}  # producer -> [(consumer, through the mask kwarg?)]
+    for name, spec in specs.items():
+        for node in spec.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                return set()  # a Keras 2 config: no mask operations
+            kwargs = node.get("kwargs") or {}
+            try:
+                plain = _keras_tensors(node.get("args")) + _keras_tensors(
+                    [v for k, v in kwargs.items() if k != "mask"])
+                masked = _keras_tensors(kwargs.get("mask"))
+            except ValueError:
+                return set()  # reported when the node itself is translated
+            for ref, through_mask in [(t, False) for t in plain] + [(t, True) for t in masked]:
+                if ref[0] in uses:
+                    uses[ref[0]].append((name, through_mask))
+    outputs = {ref[0] for _, ref, _ in named_leaves(config.get("output_layers"), "outputs")} \
+        if config.get("output_layers") else set()
+    dropped, changed = set(), True
+    while changed:
+        changed = False
+        for name, spec in specs.items():
+            if name in dropped or name in outputs or not str(spec.get("module", "")).startswith("keras.src.ops"):
+                continue
+            if uses[name] and all(mask or consumer in dropped for consumer, mask in uses[name]):
+                dropped.add(name)
+                changed = True
+    return dropped
 
 
 def _sequential_channels(specs, index):

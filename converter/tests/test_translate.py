@@ -98,12 +98,28 @@ def test_a_value_tfjs_does_not_implement():
         translate_model(config)
 
 
-def test_gru_reset_after_has_its_own_hint():
-    gru = _layer("GRU", "gru", shape=(None, 5, 4), units=2, reset_after=True)
-    config = _functional(gru, output="gru")
-    with pytest.raises(UnsupportedLayerError, match=r"TF.js GRU supports only reset_after=False .*"
-                                                    r"GRU\(\.\.\., reset_after=False\)"):
-        translate_model(config)
+def test_gru_reset_after_becomes_our_js_class():
+    """reset_after=True (Keras' default) is our GRU (tfjs-export-layers>GRU, reading reset_after
+    and zero_output_for_mask); reset_after=False stays tfjs-layers' own GRU."""
+    for reset_after, class_name in ((True, "tfjs-export-layers>GRU"), (False, "GRU")):
+        gru = _layer("GRU", "gru", shape=(None, 5, 4), units=2, reset_after=reset_after, zero_output_for_mask=True)
+        translation = translate_model(_functional(gru, output="gru"))
+        layer = translation.topology["config"]["layers"][1]
+        assert layer["class_name"] == class_name
+        assert ("reset_after" in layer["config"], "zero_output_for_mask" in layer["config"]) == (reset_after,) * 2
+
+
+def test_mask_operations_are_left_out():
+    """Keras 3 records Embedding(mask_zero)'s mask as a NotEqual operation passed as `mask`: TF.js
+    layers compute masks themselves, so the operation and the kwarg go."""
+    embedding = _layer("Embedding", "embedding", input_dim=5, output_dim=4, mask_zero=True)
+    not_equal = dict(_layer("NotEqual", "not_equal"), module="keras.src.ops.numpy", config={"name": "not_equal"})
+    not_equal["inbound_nodes"][0]["args"].append(0)
+    dense = _dense(inbound="embedding")
+    dense["inbound_nodes"][0]["kwargs"] = {"mask": _tensor("not_equal")}
+    layers = translate_model(_functional(embedding, not_equal, dense)).topology["config"]["layers"]
+    assert [layer["name"] for layer in layers] == ["x", "embedding", "dense"]
+    assert layers[2]["inbound_nodes"] == [[["embedding", 0, 0, {}]]]
 
 
 def test_every_unsupported_layer_is_named_at_once():

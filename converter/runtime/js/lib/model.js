@@ -1,11 +1,27 @@
 'use strict';
 /** Loads a TF.js model from disk and runs it on a case's inputs. */
+const fs = require('fs');
+const path = require('path');
 const {pathToFileURL} = require('url');
 const {modelFromDisk} = require('./fsio');
 const {isNative} = require('./tf');
 
+/** The converter writes this file next to a Layers model.json that uses our JS layer classes. */
+const LAYERS_LIBRARY = 'tfjs-export-layers.js';
+
+/** Registers the model directory's tfjs-export-layers.js with `tf`, as its users do; returns the
+ * library's class names, or null when the directory has none. */
+function registerLayersLibrary(tf, modelPath) {
+  const file = path.join(path.dirname(modelPath), LAYERS_LIBRARY);
+  if (!fs.existsSync(file)) return null;
+  const library = require(path.resolve(file));
+  library.register(tf);
+  return library.classNames;
+}
+
 /** tfjs-node loads `file://` URLs itself (what its users do); other runtimes get our disk reader. */
 async function loadModel(tf, c) {
+  if (c.format !== 'graph-model') registerLayersLibrary(tf, c.modelPath);
   const source = isNative(tf) ? pathToFileURL(c.modelPath).href : modelFromDisk(c.modelPath);
   return c.format === 'graph-model' ? tf.loadGraphModel(source) : tf.loadLayersModel(source);
 }
@@ -86,4 +102,4 @@ async function predict(tf, model, c) {
   }
 }
 
-module.exports = {loadModel, predict};
+module.exports = {LAYERS_LIBRARY, loadModel, predict, registerLayersLibrary};

@@ -1,0 +1,14 @@
+'use strict';
+/**
+ * tfjs-export-layers for npm users: `require('tfjs-export-layers').register(tf)` defines and
+ * registers every class with the `tf` your application loaded (@tensorflow/tfjs or tfjs-node)
+ * before tf.loadLayersModel. FAMILIES lists every module of src/ but registry.js, in file order.
+ */
+const {makeRegister} = require('./src/registry');
+
+const FAMILIES = {
+  common: require('./src/common'),
+  recurrent: require('./src/recurrent'),
+};
+
+module.exports = makeRegister(Object.entries(FAMILIES).map(([name, family]) => Object.assign({name}, family)));

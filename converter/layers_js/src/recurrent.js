@@ -1,0 +1,157 @@
+'use strict';
+/**
+ * Keras 3's GRU with reset_after=True (its default), which tfjs-layers 4.22 refuses.
+ *
+ * GRUCell computes exactly Keras 3's cell (keras/src/layers/rnn/gru.py), gates in Keras' order
+ * z, r, h:
+ *   x = inputs @ kernel + bias[0]            (bias: [2, 3 * units], input and recurrent biases)
+ *   inner = h @ recurrent_kernel + bias[1]
+ *   z = recurrent_activation(x_z + inner_z), r = recurrent_activation(x_r + inner_r)
+ *   hh = activation(x_h + r * inner_h),      h' = z * h + (1 - z) * hh
+ * (reset_after=False is tfjs-layers' own GRU, which the converter keeps.) GRU is a tf RNN over
+ * that cell, so masks, return_sequences, return_state, go_backwards, stateful and
+ * Bidirectional / TimeDistributed come from tfjs-layers' RNN; zero_output_for_mask (which Keras'
+ * Bidirectional sets when it returns sequences) zeroes the outputs of masked steps, as Keras does.
+ * Variables: `kernel`, `recurrent_kernel`, `bias`, named after the GRU layer (`gru/kernel`), as
+ * tfjs names an RNN cell's variables.
+ */
+module.exports = {
+  provides: ['GRU', 'GRUCell'],
+  needs: [],
+  define(tf, lib) {
+    class GRUCell extends tf.layers.RNNCell {
+      constructor(args) {
+        super(lib.withName(args, 'gru_cell'));
+        this.units = args.units;
+        if (!(Number.isInteger(this.units) && this.units > 0)) throw new Error(`GRUCell: units must be a positive integer, got ${args.units}`);
+        this.activation = lib.activation(args.activation, 'tanh');
+        this.recurrentActivation = lib.activation(args.recurrentActivation, 'sigmoid');
+        this.useBias = args.useBias == null ? true : args.useBias;
+        this.resetAfter = args.resetAfter == null ? true : args.resetAfter;
+        if (!this.resetAfter) throw new Error('GRUCell: this class implements reset_after=True; tfjs-layers\' own GRU implements reset_after=False');
+        this.kernelInitializer = lib.initializer(args.kernelInitializer, 'glorotUniform');
+        this.recurrentInitializer = lib.initializer(args.recurrentInitializer, 'orthogonal');
+        this.biasInitializer = lib.initializer(args.biasInitializer, 'zeros');
+        this.kernelRegularizer = lib.regularizer(args.kernelRegularizer);
+        this.recurrentRegularizer = lib.regularizer(args.recurrentRegularizer);
+        this.biasRegularizer = lib.regularizer(args.biasRegularizer);
+        this.kernelConstraint = lib.constraint(args.kernelConstraint);
+        this.recurrentConstraint = lib.constraint(args.recurrentConstraint);
+        this.biasConstraint = lib.constraint(args.biasConstraint);
+        this.dropout = Math.min(1, Math.max(0, args.dropout || 0));
+        this.recurrentDropout = Math.min(1, Math.max(0, args.recurrentDropout || 0));
+        this.stateSize = this.units;
+        this.dropoutMask = null;
+        this.recurrentDropoutMask = null;
+      }
+
+      build(inputShape) {
+        const shape = Array.isArray(inputShape[0]) ? inputShape[0] : inputShape;
+        const inputDim = shape[shape.length - 1];
+        this.kernel = this.addWeight('kernel', [inputDim, 3 * this.units], 'float32', this.kernelInitializer,
+            this.kernelRegularizer, true, this.kernelConstraint);
+        this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, 3 * this.units], 'float32',
+            this.recurrentInitializer, this.recurrentRegularizer, true, this.recurrentConstraint);
+        this.bias = this.useBias ? this.addWeight('bias', [2, 3 * this.units], 'float32', this.biasInitializer,
+            this.biasRegularizer, true, this.biasConstraint) : null;
+        this.built = true;
+      }
+
+      /** Keras 3 draws one dropout mask per sequence (the RNN layer clears them per call). */
+      masks(inputs, h, training) {
+        if (!training) return [null, null];
+        const mask = (rate, like) => (rate > 0 && rate < 1 ?
+          tf.keep(tf.dropout(tf.onesLike(like), rate)) : null);
+        if (this.dropoutMask == null && this.dropout > 0) this.dropoutMask = mask(this.dropout, inputs);
+        if (this.recurrentDropoutMask == null && this.recurrentDropout > 0) {
+          this.recurrentDropoutMask = mask(this.recurrentDropout, h);
+        }
+        return [this.dropoutMask, this.recurrentDropoutMask];
+      }
+
+      call(inputs, kwargs) {
+        return tf.tidy(() => {
+          let [x, h] = inputs;
+          const [dropoutMask, recurrentMask] = this.masks(x, h, kwargs && kwargs.training);
+          const hPrevious = h;
+          if (dropoutMask) x = tf.mul(x, dropoutMask);
+          if (recurrentMask) h = tf.mul(h, recurrentMask);
+          let matrixX = tf.matMul(x, this.kernel.read());
+          let inner = tf.matMul(h, this.recurrentKernel.read());
+          if (this.useBias) {
+            const [inputBias, recurrentBias] = tf.unstack(this.bias.read());
+            matrixX = tf.add(matrixX, inputBias);
+            inner = tf.add(inner, recurrentBias);
+          }
+          const [xZ, xR, xH] = tf.split(matrixX, 3, -1);
+          const [innerZ, innerR, innerH] = tf.split(inner, 3, -1);
+          const z = this.recurrentActivation.apply(tf.add(xZ, innerZ));
+          const r = this.recurrentActivation.apply(tf.add(xR, innerR));
+          const hh = this.activation.apply(tf.add(xH, tf.mul(r, innerH)));
+          const next = tf.add(tf.mul(z, hPrevious), tf.mul(tf.sub(1, z), hh));
+          return [next, next];
+        });
+      }
+
+      getConfig() {
+        return Object.assign({}, super.getConfig(), {
+          units: this.units,
+          activation: lib.serializeActivation(this.activation),
+          recurrentActivation: lib.serializeActivation(this.recurrentActivation),
+          useBias: this.useBias,
+          kernelInitializer: lib.serialize(this.kernelInitializer),
+          recurrentInitializer: lib.serialize(this.recurrentInitializer),
+          biasInitializer: lib.serialize(this.biasInitializer),
+          kernelRegularizer: lib.serialize(this.kernelRegularizer),
+          recurrentRegularizer: lib.serialize(this.recurrentRegularizer),
+          biasRegularizer: lib.serialize(this.biasRegularizer),
+          kernelConstraint: lib.serialize(this.kernelConstraint),
+          recurrentConstraint: lib.serialize(this.recurrentConstraint),
+          biasConstraint: lib.serialize(this.biasConstraint),
+          dropout: this.dropout,
+          recurrentDropout: this.recurrentDropout,
+          resetAfter: true,
+        });
+      }
+    }
+
+    class GRU extends tf.layers.RNN {
+      constructor(args) {
+        args = lib.withName(args, 'gru');
+        const cellArgs = Object.assign({}, args, {name: `${args.name}_cell`, trainable: args.trainable});
+        super(Object.assign({}, args, {cell: new GRUCell(cellArgs)}));
+        this.zeroOutputForMask = Boolean(args.zeroOutputForMask);
+      }
+
+      call(inputs, kwargs) {
+        return tf.tidy(() => {
+          tf.dispose([this.cell.dropoutMask, this.cell.recurrentDropoutMask].filter((m) => m != null));
+          this.cell.dropoutMask = null;
+          this.cell.recurrentDropoutMask = null;
+          const mask = kwargs == null ? null : kwargs.mask;
+          const result = super.call(inputs, {mask, training: kwargs && kwargs.training,
+            initialState: kwargs && kwargs.initialState});
+          if (!(this.zeroOutputForMask && this.returnSequences && mask != null)) return result;
+          // Keras zeroes the outputs of masked steps; tfjs' RNN repeats the last output there.
+          // The outputs come in the order the steps ran (reversed for go_backwards).
+          const steps = tf.cast(this.goBackwards ? tf.reverse(mask, 1) : mask, 'float32').expandDims(-1);
+          const outputs = Array.isArray(result) ? result : [result];
+          const zeroed = [tf.mul(outputs[0], steps)].concat(outputs.slice(1));
+          return Array.isArray(result) ? zeroed : zeroed[0];
+        });
+      }
+
+      getConfig() {
+        const config = Object.assign({}, super.getConfig(), {zeroOutputForMask: this.zeroOutputForMask});
+        delete config.cell;
+        return config;
+      }
+
+      static fromConfig(cls, config) {
+        return new cls(config);
+      }
+    }
+
+    return {GRU, GRUCell};
+  },
+};

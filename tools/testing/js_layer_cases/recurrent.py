@@ -1,0 +1,83 @@
+"""Parity cases of src/recurrent.js: GRU with reset_after=True (Keras' default)."""
+
+import numpy as np
+
+from tools.testing.js_layer_cases import Case, randomise
+
+
+def _keras(seed):
+    import keras
+    keras.utils.set_random_seed(seed)
+    return keras, keras.layers
+
+
+def _padded_tokens(model, seed, vocabulary=20, padding=3):
+    """Integer tokens in [1, vocabulary) with the last `padding` steps of each row 0 (masked),
+    except the first row, which is padded more (a shorter sequence)."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for tensor in model.inputs:
+        steps = tensor.shape[1]
+        tokens = rng.integers(1, vocabulary, size=(3, steps)).astype("int32")
+        tokens[:, steps - padding:] = 0
+        tokens[0, steps - 2 * padding:] = 0
+        arrays.append(tokens)
+    return arrays
+
+
+def gru_default(seed=101):
+    """The issue's default GRU: GRU(8) -> Dense, Keras' defaults (reset_after=True)."""
+    keras, L = _keras(seed)
+    inputs = keras.Input((7, 5), name="series")
+    outputs = L.Dense(3, name="out")(L.GRU(8)(inputs))
+    return randomise(keras.Model(inputs, outputs, name="gru_default"), seed)
+
+
+def gru_sequences_states(seed=102):
+    """return_sequences + return_state, go_backwards, no bias, other activations; stacked."""
+    keras, L = _keras(seed)
+    inputs = keras.Input((6, 4), name="series")
+    x = L.GRU(5, return_sequences=True, go_backwards=True, activation="relu",
+              recurrent_activation="softsign")(inputs)
+    sequence, state = L.GRU(3, return_sequences=True, return_state=True, use_bias=False)(x)
+    return randomise(keras.Model(inputs, [sequence, state], name="gru_sequences_states"), seed, scale=0.4)
+
+
+def gru_bidirectional_masked(seed=103):
+    """Embedding(mask_zero) -> Bidirectional(GRU, return_sequences, concat) ->
+    Bidirectional(GRU, sum) -> Dense: masked (padded) steps in both directions."""
+    keras, L = _keras(seed)
+    tokens = keras.Input((9,), dtype="int32", name="tokens")
+    x = L.Embedding(20, 6, mask_zero=True)(tokens)
+    x = L.Bidirectional(L.GRU(4, return_sequences=True))(x)
+    x = L.Bidirectional(L.GRU(3), merge_mode="sum")(x)
+    outputs = L.Dense(2, name="out")(x)
+    return randomise(keras.Model(tokens, outputs, name="gru_bidirectional_masked"), seed)
+
+
+def gru_masked_sequences(seed=104):
+    """Embedding(mask_zero) -> GRU(return_sequences) -> TimeDistributed(Dense): masked steps
+    repeat the last output (Keras' zero_output_for_mask=False outside Bidirectional)."""
+    keras, L = _keras(seed)
+    tokens = keras.Input((6,), dtype="int32", name="tokens")
+    x = L.GRU(4, return_sequences=True)(L.Embedding(20, 3, mask_zero=True)(tokens))
+    outputs = L.TimeDistributed(L.Dense(2))(x)
+    return randomise(keras.Model(tokens, outputs, name="gru_masked_sequences"), seed)
+
+
+def gru_text(seed=105):
+    """A text classifier: Embedding(mask_zero) -> Bidirectional(GRU) -> Dense(softmax)."""
+    keras, L = _keras(seed)
+    tokens = keras.Input((12,), dtype="int32", name="tokens")
+    x = L.Bidirectional(L.GRU(6))(L.Embedding(20, 8, mask_zero=True)(tokens))
+    outputs = L.Dense(4, activation="softmax", name="classes")(x)
+    return randomise(keras.Model(tokens, outputs, name="gru_text"), seed)
+
+
+CASES = [
+    Case("gru_default", gru_default, classes=("GRU",)),
+    Case("gru_sequences_states", gru_sequences_states, classes=("GRU",)),
+    Case("gru_bidirectional_masked", gru_bidirectional_masked, classes=("GRU",), inputs=_padded_tokens),
+    Case("gru_masked_sequences", gru_masked_sequences, classes=("GRU",), inputs=_padded_tokens),
+    Case("gru_text", gru_text, classes=("GRU",), inputs=_padded_tokens),
+]
