@@ -6,14 +6,16 @@
  * each model over http with tf.loadLayersModel / tf.loadGraphModel and predicts; the outputs are
  * compared here with the expected tensors (lib/compare.js, same rule as the Node runner). A model
  * directory holding tfjs-export-layers.js (our layer classes) gets it loaded as a classic script
- * after tf.min.js first, as a web page would. One browser and one page for the whole run.
+ * after tf.min.js first, as a web page would. One browser for the whole run, and one page (a
+ * fresh one after a case that ended in an error).
  *
  *   PARITY_CASES=dir[:dir...] node --test browser_parity.test.js
  * Env: BROWSER_BACKENDS (default cpu,wasm,webgl,webgpu): backends to try; BROWSER_REQUIRED
  * (default: the same four): backends that must start (the others are run when the browser offers
  * them, and reported either way); BROWSER_REPORT: where to write the JSON report of what ran;
  * BROWSER_TOLERANCE: JSON {backend: {atol, rtol, why}}, a floor under each case's own bound on
- * that backend (GPU backends round differently from the CPU: runtime_tests/browser.py).
+ * that backend (GPU backends round differently from the CPU: runtime_tests/browser.py);
+ * BROWSER_CASE_TIMEOUT_MS (default 120000): a case the page does not answer in time fails.
  * Writes into each case dir: result_browser_<backend>.json, actual_browser_<backend>_<i>.bin.
  */
 const test = require('node:test');
@@ -23,6 +25,8 @@ const path = require('path');
 const {findCasesFromEnv, readCase} = require('../converter/runtime/js/lib/case');
 const {compareOutput, maxAbsDiff} = require('../converter/runtime/js/lib/compare');
 const {summaryLine, failureMessage} = require('../converter/runtime/js/lib/report');
+// The file the converter writes next to model.json when the model uses our layer classes.
+const {LAYERS_LIBRARY} = require('../converter/runtime/js/lib/model');
 const {startServer} = require('./browser/server');
 const {launch} = require('./browser/chromium');
 
@@ -31,8 +35,14 @@ const list = (v, d) => (v || d).split(',').map((s) => s.trim()).filter(Boolean);
 const BACKENDS = list(process.env.BROWSER_BACKENDS, 'cpu,wasm,webgl,webgpu');
 const REQUIRED = list(process.env.BROWSER_REQUIRED, 'cpu,wasm,webgl,webgpu');
 const FLOORS = JSON.parse(process.env.BROWSER_TOLERANCE || '{}');
-// Written by the converter next to model.json when the model uses our layer classes.
-const LAYERS_LIBRARY = 'tfjs-export-layers.js';
+const CASE_TIMEOUT_MS = Number(process.env.BROWSER_CASE_TIMEOUT_MS || 120000);
+
+/** promise, or a rejection with `why` after ms milliseconds. */
+function withTimeout(promise, ms, why) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(why)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 /** The case's bound, raised to the backend's floor where the floor is looser. */
 function backendTolerance(c, backend) {
@@ -112,12 +122,18 @@ test('headless Chromium', async (t) => {
   const server = await startServer(mounts);
   const browser = await launch({webgpu: BACKENDS.includes('webgpu')});
   const report = {chromium_args: browser.args, backends: {}, cases: dirs.length};
-  try {
+  const consoleErrors = [];
+  /** A fresh page of the runner, on `backend` when given: {page, probe}. */
+  const openPage = async (backend) => {
     const page = await browser.context.newPage();
-    const consoleErrors = [];
     page.on('pageerror', (err) => consoleErrors.push(err.message));
     await page.goto(`${server.url}/runner/parity.html`);
     await page.waitForFunction(() => window.parity !== undefined && window.tf !== undefined);
+    const probe = backend ? await page.evaluate((b) => window.parity.setBackend(b), backend) : null;
+    return {page, probe};
+  };
+  try {
+    let {page} = await openPage(null);
     report.chromium_version = browser.context.browser()?.version() ?? null;
 
     for (const backend of BACKENDS) {
@@ -136,10 +152,18 @@ test('headless Chromium', async (t) => {
         await t.test(`${backend} ${c.name}`, async (tt) => {
           removeStale(c.dir, backend);
           const spec = pageSpec(c, i);
-          const answer = await page.evaluate((s) => window.parity.runCase(s), spec);
+          const answer = await withTimeout(page.evaluate((s) => window.parity.runCase(s), spec),
+              CASE_TIMEOUT_MS, `no answer from the page in ${CASE_TIMEOUT_MS / 1000} s`)
+              .catch((err) => ({error: err.message, backend}));
           const r = recordResult(c, backend, answer, {detail: probe.detail, scripts: spec.scripts});
           results.push(r);
           tt.diagnostic(`${backend} ${summaryLine(r)}`);
+          if (answer.error) {
+            // A failed kernel can leave the backend broken (e.g. a WASM heap written out of
+            // bounds: every later case would fail or hang): the next case gets a fresh page.
+            await page.close().catch(() => {});
+            ({page} = await openPage(backend));
+          }
           if (!r.ok) assert.fail(`[${backend}] ${failureMessage(r)}`);
         });
       }
