@@ -2,7 +2,8 @@
 
 `write_bundle(model_dir)` checks that model_dir is a converted model (model.json + every weight
 shard it lists, with the byte count its weights need), then writes next to model.json:
-    integrity.json           SHA-256 and size of model.json and of every shard
+    integrity.json           SHA-256 and size of model.json, of every shard and of
+                             tfjs-export-layers.js (our JS layer classes) when the model has it
     tfjs-bundle-loader.js    loads the model, verifying each file against integrity.json, keeping
                              it in Cache Storage (offline second visit; resumes a broken download)
     tfjs-bundle-sw.js        service worker keeping the page, loader and TF.js for offline visits
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from tfjs_export.converter.errors import ConversionError
 from tfjs_export.converter.model_dir import read_model_dir
+from tfjs_export.converter.writers.layers_js import FILE_NAME as LAYERS_JS
 
 ASSETS = Path(__file__).parent / "bundle_assets"
 LOADER, SERVICE_WORKER, PAGE, INTEGRITY = ("tfjs-bundle-loader.js", "tfjs-bundle-sw.js", "index.html",
@@ -130,7 +132,8 @@ def write_bundle(model_dir, *, tfjs_modules=None, labels=None) -> BundleSummary:
         write_labels(root, labels)
 
     files = {}
-    for path in [root / "model.json", *shards]:
+    library = root / LAYERS_JS  # our JS layer classes, which the loader runs before the model
+    for path in [root / "model.json", *shards] + ([library] if library.is_file() else []):
         size = path.stat().st_size
         files[path.relative_to(root).as_posix()] = {"size": size, "sha256": _sha256(path)}
         summary.model_bytes += size

@@ -11,6 +11,8 @@
  *   (integrity.json too is kept, and used when the network is down).
  * - Resume: each shard is cached as soon as it is verified, so after a broken download the next
  *   load fetches only the shards still missing.
+ * - tfjs-export-layers.js (our JS layer classes, when the model needs them) is verified and kept
+ *   like the other files, then run before the model loads: it registers its classes with `tf`.
  * Cache Storage and crypto.subtle need a secure context (https, or http://localhost/127.0.0.1).
  */
 (function (global) {
@@ -18,6 +20,8 @@
   const PREFIX = 'tfjs-export-';
   const INDEX_CACHE = PREFIX + 'index';
   const PARALLEL = 4;
+  // Written by `convert` next to model.json when the model needs our JS layer classes.
+  const LAYERS_LIBRARY = 'tfjs-export-layers.js';
 
   class BundleError extends Error {
     /** kind: 'integrity' | 'network' | 'offline' | 'format' */
@@ -236,6 +240,11 @@
       return b;
     });
     await dropStale(base.href, cacheName);
+    if (integrity.files[LAYERS_LIBRARY]) {
+      // The model uses our JS layer classes: run the verified file, which registers them with tf.
+      const code = await getFile(cache, base, LAYERS_LIBRARY, integrity.files[LAYERS_LIBRARY], info);
+      new Function(new TextDecoder().decode(code))();  // eslint-disable-line no-new-func
+    }
     const artifacts = await tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) =>
       [tf.io.getWeightSpecs(manifest), tf.io.concatenateArrayBuffers(buffers)]);
     const handler = {load: async () => artifacts};

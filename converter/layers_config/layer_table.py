@@ -25,6 +25,9 @@ where they differ):
            some configs only: GRU with reset_after=True; tfjs-layers' own GRU does
            reset_after=False); "" for tfjs-layers' own class,
   js_keys  keys only our JS class reads (fixed or ignored for tfjs-layers' own class),
+  sublayers  the groups of a layer's sub-layers in a .keras file's model.weights.h5, in the order
+           Keras creates their variables (the file sorts groups by name), e.g. MultiHeadAttention's
+           query_dense, key_dense, value_dense, output_dense,
   call_args  for a layer Keras calls with tensors in several arguments (MultiHeadAttention's
            query, value, key, attention_mask): those arguments' names, positional ones first. The
            TF.js call takes their tensors as one list, with kwargs `tensor_args` = {name: index
@@ -48,20 +51,18 @@ def _no_weights(config):
     return []
 
 
-@dataclasses.dataclass(frozen=True)
 class JsWhen:
-    """Our JS class `name` for the configs whose `key` is `value` (`default` when absent)."""
+    """Our JS class `name` for the configs meeting one of `conditions`, each (key, value, the
+    key's default when the config lacks it)."""
 
-    name: str
-    key: str
-    value: object
-    default: object = None
+    def __init__(self, name, *conditions):
+        self.name, self.conditions = name, conditions
 
     def __call__(self, config):
-        return self.name if config.get(self.key, self.default) == self.value else ""
+        return self.name if any(config.get(k, default) == v for k, v, default in self.conditions) else ""
 
     def __str__(self):
-        return f"`{self.name}` when {self.key}={self.value!r}"
+        return f"`{self.name}` when " + " or ".join(f"{k}={v!r}" for k, v, _ in self.conditions)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +80,7 @@ class LayerRule:
     js_class: object = ""  # our JS class: a name, or a JsWhen
     js_keys: tuple = ()
     call_args: tuple = ()
+    sublayers: tuple = ()
 
     def js_name(self, config):
         """The name of our JS class this layer is written as, "" for tfjs-layers' own class."""
@@ -136,6 +138,13 @@ def _gates(count):
     """An RNN's kernel, recurrent kernel and bias hold `count` gates of `units` each."""
     return ("units", count, ("kernel", "recurrent_kernel", "bias"))
 
+
+# Recurrent layers are our JS classes (src/recurrent.js) when tfjs-layers' own would compute
+# something else: GRU's reset_after=True (Keras' default), and zero_output_for_mask=True (which
+# Keras' Bidirectional sets when it returns sequences: masked steps output 0, where tfjs-layers
+# repeats the last output).
+_ZERO_MASKED = ("zero_output_for_mask", True, False)
+_GRU_OURS = (("reset_after", True, True), _ZERO_MASKED)
 
 RULES = {
     "InputLayer": LayerRule(
@@ -221,14 +230,15 @@ RULES = {
     "ThresholdedReLU": LayerRule(keys=("theta",)),
     # recurrent: tfjs names the cell's variables after the RNN layer (`lstm/kernel`)
     "SimpleRNN": LayerRule(keys=_RNN_KEYS, ignored=_RNN_IGNORED, kind="rnn",
-                           weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(1)),
+                           weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(1),
+                           js_class=JsWhen("SimpleRNN", _ZERO_MASKED), js_keys=("zero_output_for_mask",)),
     # GRU: reset_after=True (Keras' default) is our JS class; tfjs-layers' GRU does reset_after=False.
     "GRU": LayerRule(keys=_RNN_KEYS + ("recurrent_activation",), ignored=_RNN_IGNORED, kind="rnn",
                      fixed={"reset_after": False}, weights=_with_bias("kernel", "recurrent_kernel"),
-                     sized=_gates(3), js_class=JsWhen("GRU", "reset_after", True, default=True),
-                     js_keys=("reset_after", "zero_output_for_mask")),
+                     sized=_gates(3), js_class=JsWhen("GRU", *_GRU_OURS), js_keys=("reset_after", "zero_output_for_mask")),
     "LSTM": LayerRule(keys=_RNN_KEYS + ("recurrent_activation", "unit_forget_bias"), ignored=_RNN_IGNORED,
-                      kind="rnn", weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(4)),
+                      kind="rnn", weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(4),
+                      js_class=JsWhen("LSTM", _ZERO_MASKED), js_keys=("zero_output_for_mask",)),
     "ConvLSTM2D": LayerRule(
         keys=tuple(k for k in _RNN_KEYS if k != "units") + (
             "recurrent_activation", "unit_forget_bias", "filters", "kernel_size", "strides",
@@ -255,6 +265,47 @@ RULES = {
     # adapted statistics (see translate.py).
     "Normalization": LayerRule(kind="normalization"),
 }
+
+# attention (our JS classes, converter/layers_js/src/attention.js)
+_PROJECTION_KEYS = ("kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
+                    "kernel_constraint", "bias_constraint")
+
+
+def _einsum_dense_weights(config):
+    return _trainable("kernel") + ([("bias", True)] if config.get("bias_axes") else [])
+
+
+def _multi_head_attention_weights(config):
+    """Keras creates the projections query, key, (gate), value, attention_output, each a kernel
+    and (use_bias) a bias."""
+    parts = ["query", "key"] + (["gate"] if config.get("use_gate") else []) + ["value", "attention_output"]
+    biased = config.get("use_bias", True)
+    return [(f"{part}/{name}", True) for part in parts for name in ("kernel",) + (("bias",) if biased else ())]
+
+
+def _attention_weights(config):
+    return (_trainable("scale") if config.get("use_scale") else []) + (
+        _trainable("concat_score_weight") if config.get("score_mode", "dot") == "concat" else [])
+
+
+RULES.update({
+    # activity_regularizer: a training loss only, which tfjs-layers does not apply to any layer
+    "EinsumDense": LayerRule(
+        keys=("equation", "output_shape", "activation", "bias_axes") + _PROJECTION_KEYS,
+        fixed={"lora_rank": None, "quantization_config": None, "gptq_unpacked_column_size": None},
+        ignored=("lora_alpha", "activity_regularizer"), weights=_einsum_dense_weights, js_class="EinsumDense"),
+    "MultiHeadAttention": LayerRule(
+        keys=("num_heads", "key_dim", "value_dim", "dropout", "use_bias", "use_gate", "output_shape",
+              "attention_axes", "sliding_window") + _PROJECTION_KEYS,
+        ignored=("seed", "activity_regularizer", "flash_attention"), weights=_multi_head_attention_weights,
+        js_class="MultiHeadAttention", call_args=("query", "value", "key", "attention_mask"),
+        sublayers=("query_dense", "key_dense", "gate_dense", "value_dense", "output_dense")),
+    "Attention": LayerRule(keys=("use_scale", "score_mode", "dropout"), ignored=("seed",), weights=_attention_weights,
+                           js_class="Attention", call_args=("inputs",)),
+    "AdditiveAttention": LayerRule(keys=("use_scale", "dropout"), ignored=("seed",),
+                                   weights=lambda config: _trainable("scale") if config.get("use_scale", True) else [],
+                                   js_class="AdditiveAttention", call_args=("inputs",)),
+})
 
 # What each `kind` means for the layer in TF.js (the support table in docs/layers.md shows it).
 KINDS = {

@@ -20,6 +20,8 @@ its variables in Keras' creation order, as (name, trainable) pairs (name None: a
 TF.js has no use for, e.g. Normalization's count). Readers pair these with the arrays they find.
 """
 
+import json
+
 import numpy as np
 
 from tfjs_export.converter.errors import ConversionError, UnsupportedLayerError, brief
@@ -93,6 +95,9 @@ class _Translator:
         self.quantized = {}  # TF.js weight prefix -> keras_quantized.QuantizedLayer
         self.taken = set()  # layer names in use (rewrites add layers)
         self.structure = None  # the top-level model's, when not flat (converter/structure.py)
+        self.mask_layers = {}  # (layer, node, tensor) -> the KerasMask layer taking that tensor's mask
+        self.added_layers = []  # KerasMask layers not yet placed in their model's layer list
+        self.maybe_masked = set()  # layers of the functional model in hand whose outputs may carry a mask
 
     def raise_unsupported(self):
         if not self.unsupported:
@@ -142,10 +147,13 @@ class _Translator:
     def functional(self, config, prefix, trainable):
         layers = []
         masks = _mask_operations(config)
+        outer, self.maybe_masked = self.maybe_masked, _maybe_masked(config)
         for spec in config["layers"]:
             if spec.get("name", (spec.get("config") or {}).get("name")) in masks:
                 continue
-            layers.extend(self.expand(spec, prefix, trainable, functional=True))
+            expanded = self.expand(spec, prefix, trainable, functional=True)
+            layers.extend(self.added_layers + expanded)  # KerasMask layers its calls need go first
+            self.added_layers = []
         try:
             inputs = named_leaves(config.get("input_layers"), "inputs")
             outputs = named_leaves(config.get("output_layers"), "outputs")
@@ -156,6 +164,7 @@ class _Translator:
         # Keras 2 / tf_keras configs already count that node, and so do Keras 3 output_layers
         # naming a nested functional model (not a nested Sequential): Keras' get_config counts
         # it there but not in keras_history.
+        self.maybe_masked = outer
         keras3_nodes = any(isinstance(n, dict) for spec in config["layers"] for n in spec.get("inbound_nodes") or [])
         nested = {layer["name"]: layer["class_name"] for layer in layers
                   if layer["class_name"] in MODEL_CLASSES and keras3_nodes}
@@ -235,6 +244,11 @@ class _Translator:
         if functional:
             call_args = rule.call_args if rule is not None and rule.js_name(config) else ()
             nodes = [self.node(n, name, class_name, call_args) for n in spec.get("inbound_nodes", [])]
+            if call_args and len({json.dumps(node[0][3], sort_keys=True) for node in nodes}) > 1:
+                # our JS classes keep one call's kwargs (src/common.js keepCallArgs)
+                raise UnsupportedLayerError(name, class_name, "called several times with different arguments "
+                                            "(masks, flags or tensors in other arguments): TF.js keeps one "
+                                            "call's; use one layer per call", self.path)
         try:
             if class_name in MODEL_CLASSES:
                 layer = self.model(spec, owner, trainable)
@@ -506,6 +520,8 @@ class _Translator:
         if len(args) > len(call_args):
             raise UnsupportedLayerError(layer_name, class_name, f"called with {len(args)} positional arguments "
                                         f"(TF.js class takes {', '.join(call_args)})", self.path)
+        # The Keras masks Keras passed along (`mask` for the first argument, `<arg>_mask` for the others)
+        masks = {k: kwargs.pop(k) for k in ["mask"] + [f"{a}_mask" for a in call_args] if k in kwargs}
         given = list(zip(call_args, args)) + [(k, kwargs.pop(k)) for k in call_args[len(args):] if k in kwargs]
         tensors, where = [], {}
         try:
@@ -515,9 +531,9 @@ class _Translator:
                     if value is not None:
                         kwargs[name] = value  # a plain value of that argument
                     continue
-                indices = list(range(len(tensors), len(tensors) + len(found)))
-                where[name] = indices if isinstance(value, (list, tuple, dict)) else indices[0]
-                tensors += found
+                indices = [_index_of(tensors, t) for t in found]
+                single = isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+                where[name] = indices[0] if single else indices
             stray = [k for k, v in kwargs.items() if _keras_tensors(v)]
         except ValueError as err:
             raise ConversionError(f"model config: layer '{layer_name}': {err}", self.path) from None
@@ -525,13 +541,88 @@ class _Translator:
             raise UnsupportedLayerError(layer_name, class_name, f"called with tensors in argument "
                                         f"{brief(stray[0]) if stray else 'none'}, which its TF.js class does "
                                         f"not take (it takes {', '.join(call_args)})", self.path)
+        # Keras 3 records no mask kwargs when it takes the masks from the tensors themselves
+        # (MultiHeadAttention's query/value/key, Attention's list): a tensor other than the first
+        # (whose mask tfjs-layers does pass, as kwargs.mask) gets a KerasMask when it may carry one.
+        for argument in call_args:
+            key = "mask" if argument == call_args[0] and argument == "inputs" else f"{argument}_mask"
+            if argument.endswith("_mask") or argument not in where or key in masks:
+                continue
+            indices = where[argument] if isinstance(where[argument], list) else [where[argument]]
+            found = [self.keras_mask(tensors[i]) if i and tensors[i][0] in self.maybe_masked else None
+                     for i in indices]
+            if any(found):
+                masks[key] = found if isinstance(where[argument], list) else found[0]
+        for key, value in masks.items():
+            argument = call_args[0] if key == "mask" else key[:-len("_mask")]
+            if argument not in where or value is None:
+                continue
+            data = where[argument]
+            # tfjs-layers hands a layer its first input's mask only: each mask travels as a
+            # tensor, the output of a KerasMask layer (src/masks.js) on the masked argument.
+            if isinstance(data, list):
+                values = list(value) if isinstance(value, (list, tuple)) else [value] + [None] * (len(data) - 1)
+                indices = []
+                for index, mask in zip(data, values):
+                    indices.append(_index_of(tensors, self.keras_mask(tensors[index])) if mask is not None else None)
+                where[key] = indices
+            else:
+                where[key] = _index_of(tensors, self.keras_mask(tensors[data]))
         return tensors, dict(kwargs, tensor_args=where)
+
+    def keras_mask(self, ref):
+        """The output ref of a KerasMask layer on the tensor `ref` (one layer per tensor)."""
+        key = tuple(ref[:3])
+        if key not in self.mask_layers:
+            name = self.fresh_name(f"{ref[0]}_keras_mask")
+            self.mask_layers[key] = name
+            self.added_layers.append({
+                "class_name": layers_js.registered_name("KerasMask"), "name": name,
+                "config": {"name": name, "trainable": False, "dtype": "float32"},
+                "inbound_nodes": [[list(ref[:3]) + [{}]]]})
+        return [self.mask_layers[key], 0, 0]
+
+
+def _maybe_masked(config):
+    """The names of the layers of a functional config whose outputs may carry a Keras mask: those
+    after an Embedding(mask_zero=True) or a Masking layer (a mask some layer drops on the way
+    only costs a KerasMask giving all-true)."""
+    specs = [spec for spec in config.get("layers") or [] if isinstance(spec, dict)]
+    found = {spec.get("name") for spec in specs if spec.get("class_name") == "Masking"
+             or (spec.get("class_name") == "Embedding" and (spec.get("config") or {}).get("mask_zero"))}
+    changed = True
+    while changed:
+        changed = False
+        for spec in specs:
+            if spec.get("name") in found:
+                continue
+            try:
+                sources = [t[0] for node in spec.get("inbound_nodes") or []
+                           for t in (_keras_tensors(node.get("args")) if isinstance(node, dict) else node)]
+            except (ValueError, AttributeError, TypeError):
+                continue
+            if any(source in found for source in sources):
+                found.add(spec.get("name"))
+                changed = True
+    return found
+
+
+def _index_of(tensors, ref):
+    """The index of tensor `ref` in the call's list `tensors`, appending it if new: a tensor
+    passed in two arguments (self-attention's query and value) is one input of the TF.js call
+    (tfjs-layers' executor frees a tensor listed twice in one call too early)."""
+    key = list(ref[:3])
+    for index, tensor in enumerate(tensors):
+        if list(tensor[:3]) == key:
+            return index
+    tensors.append(key)
+    return len(tensors) - 1
 
 
 def _mask_operations(config):
     """The names of the operation layers of a Keras 3 functional config that only compute masks
     (Embedding(mask_zero)'s NotEqual, Masking's NotEqual + Any): used only through `mask` kwargs
-    or by each other, never an output. TF.js layers compute and pass masks themselves
+    (and `<arg>_mask` ones of the layers with LayerRule.call_args) or by each other, never an output. TF.js layers compute and pass masks themselves
     (computeMask), so these are left out along with the `mask` kwargs."""
     specs = {spec.get("name"): spec for spec in config.get("layers") or [] if isinstance(spec, dict)}
     uses = {name: [] for name in specs}  # producer -> [(consumer, through the mask kwarg?)]
@@ -540,10 +631,12 @@ def _mask_operations(config):
             if not isinstance(node, dict):
                 return set()  # a Keras 2 config: no mask operations
             kwargs = node.get("kwargs") or {}
+            rule = RULES.get(spec.get("class_name"))
+            mask_keys = {"mask"} | {f"{a}_mask" for a in (rule.call_args if rule else ())}
             try:
                 plain = _keras_tensors(node.get("args")) + _keras_tensors(
-                    [v for k, v in kwargs.items() if k != "mask"])
-                masked = _keras_tensors(kwargs.get("mask"))
+                    [v for k, v in kwargs.items() if k not in mask_keys])
+                masked = _keras_tensors([v for k, v in kwargs.items() if k in mask_keys])
             except ValueError:
                 return set()  # reported when the node itself is translated
             for ref, through_mask in [(t, False) for t in plain] + [(t, True) for t in masked]:

@@ -7,7 +7,9 @@
 const {makeRegister} = require('./src/registry');
 
 const FAMILIES = {
+  attention: require('./src/attention'),
   common: require('./src/common'),
+  masks: require('./src/masks'),
   recurrent: require('./src/recurrent'),
 };
 

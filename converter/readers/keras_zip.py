@@ -16,7 +16,7 @@ import zlib
 import h5py
 
 from tfjs_export.converter.errors import ConversionError, brief
-from tfjs_export.converter.layers_config.layer_table import MODEL_CLASSES
+from tfjs_export.converter.layers_config.layer_table import MODEL_CLASSES, RULES
 from tfjs_export.converter.readers.hdf5_check import HEAD_BYTES, check_hdf5_size
 from tfjs_export.converter.readers.topology_check import translate_checked, translation_extra
 from tfjs_export.converter.readers.weights import ReadMeter, pair_weights, read_dataset
@@ -238,6 +238,8 @@ def _ordered_arrays(group, spec, where, meter=None):
     if class_name == "Bidirectional":
         children = [("forward_layer", config.get("layer") or {}),
                     ("backward_layer", config.get("backward_layer") or config.get("layer") or {})]
+    elif class_name in RULES and RULES[class_name].sublayers:  # sub-layers in creation order
+        children = [(key, {}) for key in RULES[class_name].sublayers]
     else:
         children = [(key, config.get("layer") or {} if key == "layer" else {})
                     for key in sorted(group) if key != "vars"]

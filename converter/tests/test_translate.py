@@ -98,15 +98,65 @@ def test_a_value_tfjs_does_not_implement():
         translate_model(config)
 
 
-def test_gru_reset_after_becomes_our_js_class():
-    """reset_after=True (Keras' default) is our GRU (tfjs-export-layers>GRU, reading reset_after
-    and zero_output_for_mask); reset_after=False stays tfjs-layers' own GRU."""
-    for reset_after, class_name in ((True, "tfjs-export-layers>GRU"), (False, "GRU")):
-        gru = _layer("GRU", "gru", shape=(None, 5, 4), units=2, reset_after=reset_after, zero_output_for_mask=True)
-        translation = translate_model(_functional(gru, output="gru"))
-        layer = translation.topology["config"]["layers"][1]
-        assert layer["class_name"] == class_name
-        assert ("reset_after" in layer["config"], "zero_output_for_mask" in layer["config"]) == (reset_after,) * 2
+def test_recurrent_layers_become_our_js_classes_where_tfjs_differs():
+    """GRU reset_after=True (Keras' default) or any RNN with zero_output_for_mask=True (Keras'
+    Bidirectional returning sequences) is our class (tfjs-export-layers>..., reading those keys);
+    otherwise tfjs-layers' own class, without them."""
+    cases = [("GRU", {"reset_after": True}, "tfjs-export-layers>GRU"),
+             ("GRU", {"reset_after": False, "zero_output_for_mask": True}, "tfjs-export-layers>GRU"),
+             ("GRU", {"reset_after": False, "zero_output_for_mask": False}, "GRU"),
+             ("LSTM", {"zero_output_for_mask": True}, "tfjs-export-layers>LSTM"),
+             ("LSTM", {"zero_output_for_mask": False}, "LSTM"),
+             ("SimpleRNN", {"zero_output_for_mask": True}, "tfjs-export-layers>SimpleRNN")]
+    for keras_class, settings, class_name in cases:
+        layer = _layer(keras_class, "rnn", shape=(None, 5, 4), units=2, **settings)
+        translated = translate_model(_functional(layer, output="rnn")).topology["config"]["layers"][1]
+        assert translated["class_name"] == class_name, (keras_class, settings)
+        present = [key in translated["config"] for key in settings]
+        assert all(present) if class_name != keras_class else not any(present)
+
+
+def _mha(*args, **kwargs):
+    mha = _layer("MultiHeadAttention", "mha", shape=(None, 3, 4), num_heads=2, key_dim=2)
+    mha["inbound_nodes"] = [{"args": list(args), "kwargs": kwargs}]
+    return mha
+
+
+def test_a_call_with_tensors_in_several_arguments_becomes_one_list():
+    """MultiHeadAttention(query, value, key=..., attention_mask=..., use_causal_mask=True): one
+    TF.js call on [query, value, key, mask] with tensor_args naming them; a tensor given twice
+    (self-attention) is one input."""
+    inputs = [_input(name, (None, 3, 4)) for name in ("q", "v", "k", "m")]
+    mha = _mha(_tensor("q", shape=(None, 3, 4)), _tensor("v", shape=(None, 3, 4)), key=_tensor("k"),
+               attention_mask=_tensor("m"), use_causal_mask=True)
+    config = _functional(mha, output="mha")
+    config["config"]["layers"][:1] = inputs
+    config["config"]["input_layers"] = [[n, 0, 0] for n in ("q", "v", "k", "m")]
+    layer = translate_model(config).topology["config"]["layers"][-1]
+    assert layer["class_name"] == "tfjs-export-layers>MultiHeadAttention"
+    kwargs = {"use_causal_mask": True, "tensor_args": {"query": 0, "value": 1, "key": 2, "attention_mask": 3}}
+    assert layer["inbound_nodes"] == [[[n, 0, 0, kwargs] for n in ("q", "v", "k", "m")]]
+    self_attention = _functional(_mha(_tensor("x", shape=(None, 3, 4)), _tensor("x", shape=(None, 3, 4))), output="mha")
+    node = translate_model(self_attention).topology["config"]["layers"][-1]["inbound_nodes"][0]
+    assert node == [["x", 0, 0, {"tensor_args": {"query": 0, "value": 0}}]]
+
+
+def test_the_mask_of_a_later_argument_comes_from_a_keras_mask_layer():
+    """tfjs-layers passes a layer its first input's mask only: a masked value gets a KerasMask."""
+    embedding = _layer("Embedding", "embedding", input_dim=5, output_dim=4, mask_zero=True)
+    mha = _mha(_tensor("x", shape=(None, 3, 4)), _tensor("embedding", shape=(None, 3, 4)))
+    layers = translate_model(_functional(embedding, mha, output="mha")).topology["config"]["layers"]
+    assert [(layer["class_name"], layer["name"]) for layer in layers[2:]] == [
+        ("tfjs-export-layers>KerasMask", "embedding_keras_mask"), ("tfjs-export-layers>MultiHeadAttention", "mha")]
+    assert layers[2]["inbound_nodes"] == [[["embedding", 0, 0, {}]]]
+    assert layers[3]["inbound_nodes"][0][0][3]["tensor_args"] == {"query": 0, "value": 1, "value_mask": 2}
+
+
+def test_a_js_class_called_twice_with_different_arguments_is_refused():
+    mha = _mha(_tensor("x", shape=(None, 3, 4)), _tensor("x", shape=(None, 3, 4)))
+    mha["inbound_nodes"].append({"args": mha["inbound_nodes"][0]["args"], "kwargs": {"use_causal_mask": True}})
+    with pytest.raises(UnsupportedLayerError, match="called several times with different arguments"):
+        translate_model(_functional(mha, output="mha"))
 
 
 def test_mask_operations_are_left_out():
@@ -123,14 +173,14 @@ def test_mask_operations_are_left_out():
 
 
 def test_every_unsupported_layer_is_named_at_once():
-    config = _functional(_layer("Lambda", "fn", function="..."), _layer("MultiHeadAttention", "mha", inbound="fn"),
+    config = _functional(_layer("Lambda", "fn", function="..."), _layer("GroupQueryAttention", "mha", inbound="fn"),
                          output="mha")
     with pytest.raises(UnsupportedLayerError) as err:
         translate_model(config)
     message = str(err.value)
     assert message.startswith("2 layers cannot be expressed in the TF.js Layers format: 'fn' (Lambda): class "
                               "'Lambda' has no TF.js Layers equivalent")
-    assert "'mha' (MultiHeadAttention)" in message
+    assert "'mha' (GroupQueryAttention)" in message
 
 
 def test_mismatched_classes_say_why():

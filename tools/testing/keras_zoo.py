@@ -80,13 +80,14 @@ def conv1d_3d(seed=13):
     return _randomise(keras.Model([a, b], [out_1, out_2], name="conv1d_3d"), seed)
 
 
-def rnn_text(seed=14):
-    """Embedding -> LSTM -> Bidirectional GRU (reset_after=False) -> SimpleRNN -> Dense; int input."""
+def rnn_text(seed=14, reset_after=False):
+    """Embedding -> LSTM -> Bidirectional GRU (reset_after=False: tfjs-layers' own GRU; True, Keras'
+    default: our JS class) -> SimpleRNN -> Dense; int input."""
     keras, L = _seeded(seed)
     tokens = keras.Input((9,), dtype="int32", name="tokens")
     x = L.Embedding(30, 6)(tokens)
     x = L.LSTM(5, return_sequences=True)(x)
-    x = L.Bidirectional(L.GRU(4, return_sequences=True, reset_after=False), merge_mode="concat")(x)
+    x = L.Bidirectional(L.GRU(4, return_sequences=True, reset_after=reset_after), merge_mode="concat")(x)
     x = L.SimpleRNN(4, go_backwards=True)(x)
     return _randomise(keras.Model(tokens, L.Dense(3, activation="sigmoid")(x), name="rnn_text"), seed)
 

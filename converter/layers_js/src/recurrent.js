@@ -1,22 +1,27 @@
 'use strict';
 /**
- * Keras 3's GRU with reset_after=True (its default), which tfjs-layers 4.22 refuses.
+ * Keras 3's recurrent layers where tfjs-layers 4.22's own compute something else.
  *
- * GRUCell computes exactly Keras 3's cell (keras/src/layers/rnn/gru.py), gates in Keras' order
- * z, r, h:
+ * GRU / GRUCell: Keras 3's cell (keras/src/layers/rnn/gru.py), gates in Keras' order z, r, h.
+ * reset_after=True (Keras' default, which tfjs-layers refuses):
  *   x = inputs @ kernel + bias[0]            (bias: [2, 3 * units], input and recurrent biases)
  *   inner = h @ recurrent_kernel + bias[1]
  *   z = recurrent_activation(x_z + inner_z), r = recurrent_activation(x_r + inner_r)
  *   hh = activation(x_h + r * inner_h),      h' = z * h + (1 - z) * hh
- * (reset_after=False is tfjs-layers' own GRU, which the converter keeps.) GRU is a tf RNN over
- * that cell, so masks, return_sequences, return_state, go_backwards, stateful and
- * Bidirectional / TimeDistributed come from tfjs-layers' RNN; zero_output_for_mask (which Keras'
- * Bidirectional sets when it returns sequences) zeroes the outputs of masked steps, as Keras does.
- * Variables: `kernel`, `recurrent_kernel`, `bias`, named after the GRU layer (`gru/kernel`), as
- * tfjs names an RNN cell's variables.
+ * reset_after=False (bias [3 * units]): hh = activation(x_h + (r * h) @ recurrent_kernel_h);
+ * the converter uses it only where tfjs-layers' GRU would differ (zero_output_for_mask).
+ *
+ * zero_output_for_mask (GRU, LSTM, SimpleRNN): Keras' Bidirectional sets it when it returns
+ * sequences, and then masked steps output 0; tfjs-layers' RNN repeats the last output there.
+ * LSTM and SimpleRNN are tfjs-layers' own classes (whose maths match Keras) with that one
+ * difference.
+ *
+ * The layers are tf RNNs, so masks, return_sequences, return_state, go_backwards, stateful and
+ * Bidirectional / TimeDistributed come from tfjs-layers' RNN. Variables: `kernel`,
+ * `recurrent_kernel`, `bias`, named after the layer (`gru/kernel`), as tfjs names an RNN cell's.
  */
 module.exports = {
-  provides: ['GRU', 'GRUCell'],
+  provides: ['GRU', 'GRUCell', 'LSTM', 'SimpleRNN'],
   needs: [],
   define(tf, lib) {
     class GRUCell extends tf.layers.RNNCell {
@@ -27,8 +32,7 @@ module.exports = {
         this.activation = lib.activation(args.activation, 'tanh');
         this.recurrentActivation = lib.activation(args.recurrentActivation, 'sigmoid');
         this.useBias = args.useBias == null ? true : args.useBias;
-        this.resetAfter = args.resetAfter == null ? true : args.resetAfter;
-        if (!this.resetAfter) throw new Error('GRUCell: this class implements reset_after=True; tfjs-layers\' own GRU implements reset_after=False');
+        this.resetAfter = args.resetAfter == null ? true : Boolean(args.resetAfter);
         this.kernelInitializer = lib.initializer(args.kernelInitializer, 'glorotUniform');
         this.recurrentInitializer = lib.initializer(args.recurrentInitializer, 'orthogonal');
         this.biasInitializer = lib.initializer(args.biasInitializer, 'zeros');
@@ -52,7 +56,8 @@ module.exports = {
             this.kernelRegularizer, true, this.kernelConstraint);
         this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, 3 * this.units], 'float32',
             this.recurrentInitializer, this.recurrentRegularizer, true, this.recurrentConstraint);
-        this.bias = this.useBias ? this.addWeight('bias', [2, 3 * this.units], 'float32', this.biasInitializer,
+        const biasShape = this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
+        this.bias = this.useBias ? this.addWeight('bias', biasShape, 'float32', this.biasInitializer,
             this.biasRegularizer, true, this.biasConstraint) : null;
         this.built = true;
       }
@@ -77,17 +82,21 @@ module.exports = {
           if (dropoutMask) x = tf.mul(x, dropoutMask);
           if (recurrentMask) h = tf.mul(h, recurrentMask);
           let matrixX = tf.matMul(x, this.kernel.read());
-          let inner = tf.matMul(h, this.recurrentKernel.read());
+          const kernel = this.recurrentKernel.read();
+          const [kernelZR, kernelH] = tf.split(kernel, [2 * this.units, this.units], -1);
+          let inner = tf.matMul(h, this.resetAfter ? kernel : kernelZR);
           if (this.useBias) {
-            const [inputBias, recurrentBias] = tf.unstack(this.bias.read());
+            const bias = this.bias.read();
+            const [inputBias, recurrentBias] = this.resetAfter ? tf.unstack(bias) : [bias, null];
             matrixX = tf.add(matrixX, inputBias);
-            inner = tf.add(inner, recurrentBias);
+            if (recurrentBias) inner = tf.add(inner, recurrentBias);
           }
           const [xZ, xR, xH] = tf.split(matrixX, 3, -1);
-          const [innerZ, innerR, innerH] = tf.split(inner, 3, -1);
+          const [innerZ, innerR, innerH] = tf.split(inner, this.resetAfter ? 3 : 2, -1);
           const z = this.recurrentActivation.apply(tf.add(xZ, innerZ));
           const r = this.recurrentActivation.apply(tf.add(xR, innerR));
-          const hh = this.activation.apply(tf.add(xH, tf.mul(r, innerH)));
+          const recurrentH = this.resetAfter ? tf.mul(r, innerH) : tf.matMul(tf.mul(r, h), kernelH);
+          const hh = this.activation.apply(tf.add(xH, recurrentH));
           const next = tf.add(tf.mul(z, hPrevious), tf.mul(tf.sub(1, z), hh));
           return [next, next];
         });
@@ -110,48 +119,69 @@ module.exports = {
           biasConstraint: lib.serialize(this.biasConstraint),
           dropout: this.dropout,
           recurrentDropout: this.recurrentDropout,
-          resetAfter: true,
+          resetAfter: this.resetAfter,
         });
       }
     }
 
-    class GRU extends tf.layers.RNN {
+    /** `Base` (a tf RNN class) whose outputs at masked steps are 0 when zeroOutputForMask. */
+    function zeroingMaskedSteps(Base, className) {
+      return class extends Base {
+        constructor(args) {
+          super(args);
+          this.zeroOutputForMask = Boolean(args.zeroOutputForMask);
+        }
+
+        call(inputs, kwargs) {
+          return tf.tidy(() => {
+            const result = super.call(inputs, kwargs);
+            const mask = kwargs == null ? null : kwargs.mask;
+            if (!(this.zeroOutputForMask && this.returnSequences && mask != null)) return result;
+            // The outputs come in the order the steps ran (reversed for go_backwards).
+            const steps = tf.cast(this.goBackwards ? tf.reverse(mask, 1) : mask, 'float32').expandDims(-1);
+            const outputs = Array.isArray(result) ? result : [result];
+            const zeroed = [tf.mul(outputs[0], steps)].concat(outputs.slice(1));
+            return Array.isArray(result) ? zeroed : zeroed[0];
+          });
+        }
+
+        getConfig() {
+          return Object.assign({}, super.getConfig(), {zeroOutputForMask: this.zeroOutputForMask});
+        }
+
+        static fromConfig(cls, config) {
+          return new cls(config);
+        }
+
+        static get name() {
+          return className;
+        }
+      };
+    }
+
+    class GRUBase extends tf.layers.RNN {
       constructor(args) {
         args = lib.withName(args, 'gru');
-        const cellArgs = Object.assign({}, args, {name: `${args.name}_cell`, trainable: args.trainable});
-        super(Object.assign({}, args, {cell: new GRUCell(cellArgs)}));
-        this.zeroOutputForMask = Boolean(args.zeroOutputForMask);
+        super(Object.assign({}, args, {cell: new GRUCell(Object.assign({}, args, {name: `${args.name}_cell`}))}));
       }
 
       call(inputs, kwargs) {
         return tf.tidy(() => {
+          // Keras draws the dropout masks once per call
           tf.dispose([this.cell.dropoutMask, this.cell.recurrentDropoutMask].filter((m) => m != null));
           this.cell.dropoutMask = null;
           this.cell.recurrentDropoutMask = null;
-          const mask = kwargs == null ? null : kwargs.mask;
-          const result = super.call(inputs, {mask, training: kwargs && kwargs.training,
+          return super.call(inputs, {mask: kwargs && kwargs.mask, training: kwargs && kwargs.training,
             initialState: kwargs && kwargs.initialState});
-          if (!(this.zeroOutputForMask && this.returnSequences && mask != null)) return result;
-          // Keras zeroes the outputs of masked steps; tfjs' RNN repeats the last output there.
-          // The outputs come in the order the steps ran (reversed for go_backwards).
-          const steps = tf.cast(this.goBackwards ? tf.reverse(mask, 1) : mask, 'float32').expandDims(-1);
-          const outputs = Array.isArray(result) ? result : [result];
-          const zeroed = [tf.mul(outputs[0], steps)].concat(outputs.slice(1));
-          return Array.isArray(result) ? zeroed : zeroed[0];
         });
-      }
-
-      getConfig() {
-        const config = Object.assign({}, super.getConfig(), {zeroOutputForMask: this.zeroOutputForMask});
-        delete config.cell;
-        return config;
-      }
-
-      static fromConfig(cls, config) {
-        return new cls(config);
       }
     }
 
-    return {GRU, GRUCell};
+    // tfjs-layers' own LSTM and SimpleRNN classes, as registered (public API, no instance made)
+    const registered = (name) => tf.serialization.SerializationMap.getMap().classNameMap[name][0];
+    const GRU = zeroingMaskedSteps(GRUBase, 'GRU');
+    const LSTM = zeroingMaskedSteps(registered('LSTM'), 'LSTM');
+    const SimpleRNN = zeroingMaskedSteps(registered('SimpleRNN'), 'SimpleRNN');
+    return {GRU, GRUCell, LSTM, SimpleRNN};
   },
 };

@@ -14,6 +14,7 @@
  * "Unknown layer: tfjs-export-layers>GRU", which names the library.
  */
 const PACKAGE = 'tfjs-export-layers';
+const COMMON = 'common';
 
 /** The families ordered so that each comes after those it needs (a stable topological order). */
 function ordered(families) {
@@ -28,7 +29,8 @@ function ordered(families) {
     }
     done.push(family);
   };
-  families.forEach((f) => visit(f, []));
+  // common.js's helpers are in every family's lib: it comes first.
+  families.slice().sort((a, b) => (b.name === COMMON) - (a.name === COMMON)).forEach((f) => visit(f, []));
   return done;
 }
 
@@ -49,7 +51,7 @@ function makeRegister(families) {
     const libs = new Map();
     const classes = {};
     for (const family of ordered(families)) {
-      const lib = Object.assign({PACKAGE}, ...['common'].concat(family.needs)
+      const lib = Object.assign({PACKAGE}, ...[COMMON].concat(family.needs)
           .filter((n) => libs.has(n) && n !== family.name).map((n) => libs.get(n)));
       const made = family.define(tf, lib);
       libs.set(family.name, made);

@@ -74,10 +74,51 @@ def gru_text(seed=105):
     return randomise(keras.Model(tokens, outputs, name="gru_text"), seed)
 
 
+def zoo_rnn_text(seed=14):
+    """The zoo's text model (tools/testing/keras_zoo.rnn_text) with Keras' default GRU."""
+    from tools.testing import keras_zoo
+    return keras_zoo.rnn_text(seed, reset_after=True)
+
+
+def bilstm_tagger(seed=106):
+    """The issue's tagger: Embedding(mask_zero) -> Bidirectional(LSTM, return_sequences) ->
+    TimeDistributed(Dense(softmax)): one tag per token, padded tokens included (Keras' Bidirectional
+    zeroes the outputs of masked steps: zero_output_for_mask)."""
+    keras, L = _keras(seed)
+    tokens = keras.Input((8,), dtype="int32", name="tokens")
+    x = L.Bidirectional(L.LSTM(5, return_sequences=True))(L.Embedding(20, 6, mask_zero=True)(tokens))
+    outputs = L.TimeDistributed(L.Dense(4, activation="softmax"), name="tags")(x)
+    return randomise(keras.Model(tokens, outputs, name="bilstm_tagger"), seed)
+
+
+def bigru_tagger(seed=107):
+    """The same tagger over Bidirectional(GRU): padded steps' outputs zeroed in both directions."""
+    keras, L = _keras(seed)
+    tokens = keras.Input((8,), dtype="int32", name="tokens")
+    x = L.Bidirectional(L.GRU(5, return_sequences=True))(L.Embedding(20, 6, mask_zero=True)(tokens))
+    outputs = L.TimeDistributed(L.Dense(4), name="tags")(x)
+    return randomise(keras.Model(tokens, outputs, name="bigru_tagger"), seed)
+
+
+def zero_masked_steps(seed=108):
+    """Bidirectional(GRU(reset_after=False)) and Bidirectional(SimpleRNN), returning sequences over
+    masked tokens: tfjs-layers' own classes but for the zeroed masked steps (ours then)."""
+    keras, L = _keras(seed)
+    tokens = keras.Input((7,), dtype="int32", name="tokens")
+    x = L.Embedding(20, 4, mask_zero=True)(tokens)
+    a = L.Bidirectional(L.GRU(3, return_sequences=True, reset_after=False))(x)
+    b = L.Bidirectional(L.SimpleRNN(3, return_sequences=True), merge_mode="mul")(a)
+    return randomise(keras.Model(tokens, [a, b], name="zero_masked_steps"), seed)
+
+
 CASES = [
     Case("gru_default", gru_default, classes=("GRU",)),
     Case("gru_sequences_states", gru_sequences_states, classes=("GRU",)),
     Case("gru_bidirectional_masked", gru_bidirectional_masked, classes=("GRU",), inputs=_padded_tokens),
     Case("gru_masked_sequences", gru_masked_sequences, classes=("GRU",), inputs=_padded_tokens),
     Case("gru_text", gru_text, classes=("GRU",), inputs=_padded_tokens),
+    Case("zoo_rnn_text", zoo_rnn_text, classes=("GRU",)),
+    Case("bilstm_tagger", bilstm_tagger, classes=("LSTM",), inputs=_padded_tokens),
+    Case("bigru_tagger", bigru_tagger, classes=("GRU",), inputs=_padded_tokens),
+    Case("zero_masked_steps", zero_masked_steps, classes=("GRU", "SimpleRNN"), inputs=_padded_tokens),
 ]
