@@ -57,4 +57,5 @@ def test_case_uses_our_classes(prepared, case):
     for name in case.classes:
         assert f'"tfjs-export-layers>{name}"' in text
     with open(os.path.join(p.model_dir, "tfjs-export-layers.js")) as f:
-        assert all(f"'{name}'" in f.read() for name in case.classes)
+        library = f.read()
+    assert all(f"'{name}'" in library for name in case.classes)

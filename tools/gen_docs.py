@@ -1,6 +1,7 @@
 """Regenerate the generated blocks of the docs: the command-line reference (docs/cli.md, from the
-CLI's argparse definitions), the Layers support table (docs/layers.md, from the layer table) and
-the official converter's options with ours (docs/official.md, from converter/official_options.py).
+CLI's argparse definitions), the Layers support table (docs/layers.md, from the layer table), the
+official converter's options with ours (docs/official.md, from converter/official_options.py) and
+the keras.ops table (docs/keras_ops.md, from converter/layers_config/ops_table.py).
 
     bazel run //tools:gen_docs               # rewrite the blocks in the source tree
     bazel run //tools:gen_docs -- --check    # exit 1 if a page is stale
@@ -16,8 +17,8 @@ ROOT = os.environ.get("BUILD_WORKSPACE_DIRECTORY") or os.path.dirname(os.path.di
 
 def generators():
     """The generator modules: each has DOC (a path from the root), BEGIN, END and render()."""
-    from tools import gen_cli_docs, gen_layer_docs, gen_official_docs
-    return [gen_cli_docs, gen_layer_docs, gen_official_docs]
+    from tools import gen_cli_docs, gen_layer_docs, gen_official_docs, gen_ops_docs
+    return [gen_cli_docs, gen_layer_docs, gen_official_docs, gen_ops_docs]
 
 
 def current_block(text, generator):

@@ -134,6 +134,23 @@ _KERAS2_INPUT = ("batch_input_shape",)
 _FILTERS = ("filters", 1, ("kernel", "bias"))
 
 
+# Keras 3's augmentation layers: identities at inference (our JS classes keep their settings).
+AUGMENTATION = ("AugMix", "CutMix", "MixUp", "RandAugment", "RandomBrightness", "RandomColorDegeneration",
+                "RandomColorJitter", "RandomContrast", "RandomCrop", "RandomElasticTransform", "RandomErasing",
+                "RandomFlip", "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert",
+                "RandomPerspective", "RandomPosterization", "RandomRotation", "RandomSaturation",
+                "RandomSharpness", "RandomShear", "RandomTranslation", "RandomZoom", "Solarization")
+# Their settings (every key of their Keras 3 configs); none changes what they compute at inference.
+_AUGMENTATION_KEYS = ("addition_factor", "all_ops", "alpha", "brightness_factor", "chain_depth", "contrast_factor",
+                      "data_format", "factor", "fill_mode", "fill_value", "height", "height_factor", "hue_factor",
+                      "interpolation", "kernel_size", "mode", "num_chains", "num_ops", "saturation_factor", "scale",
+                      "seed", "sigma", "threshold_factor", "value_range", "width", "width_factor", "x_factor",
+                      "y_factor")
+_DEPTHWISE_KEYS = ("kernel_size", "strides", "padding", "data_format", "dilation_rate", "depth_multiplier",
+                   "activation", "use_bias", "depthwise_initializer", "bias_initializer", "depthwise_regularizer",
+                   "bias_regularizer", "depthwise_constraint", "bias_constraint")
+
+
 def _gates(count):
     """An RNN's kernel, recurrent kernel and bias hold `count` gates of `units` each."""
     return ("units", count, ("kernel", "recurrent_kernel", "bias"))
@@ -264,6 +281,42 @@ RULES = {
     # Normalization: tfjs-layers 4.22 has none; rewritten as a BatchNormalization holding the
     # adapted statistics (see translate.py).
     "Normalization": LayerRule(kind="normalization"),
+    # -- classes of our JS library's families preprocessing, normalization and shapes (js16b) --
+    # Keras-exact Resizing / CenterCrop (tfjs-layers' own compute something else).
+    "Resizing": LayerRule(keys=("height", "width", "crop_to_aspect_ratio", "pad_to_aspect_ratio",
+                                "fill_value", "data_format"),
+                          forbidden={"interpolation": ("bicubic", "lanczos3", "lanczos5", "area")},
+                          fixed={"antialias": False}, ignored=("fill_mode",), js_class="Resizing", channels="same"),
+    "CenterCrop": LayerRule(keys=("height", "width", "data_format"), js_class="CenterCrop", channels="same"),
+    **{name: LayerRule(keys=_AUGMENTATION_KEYS, js_class=name, channels="same") for name in AUGMENTATION},
+    "GroupNormalization": LayerRule(
+        keys=("groups", "axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
+              "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"),
+        weights=_layer_norm_weights, js_class="GroupNormalization", channels="same"),
+    "UnitNormalization": LayerRule(keys=("axis",), js_class="UnitNormalization", channels="same"),
+    "RMSNormalization": LayerRule(keys=("axis", "epsilon"), weights=lambda config: _trainable("scale"),
+                                  js_class="RMSNormalization", channels="same"),
+    "Conv1DTranspose": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"), js_class="Conv1DTranspose",
+                                 fixed={"output_padding": None}, sized=("filters", 1, ("bias",)),
+                                 channels="filters"),
+    "SeparableConv1D": LayerRule(
+        keys=_DEPTHWISE_KEYS + ("filters", "pointwise_initializer", "pointwise_regularizer", "pointwise_constraint"),
+        weights=_with_bias("depthwise_kernel", "pointwise_kernel"), js_class="SeparableConv1D",
+        fixed={"activity_regularizer": None}, sized=("filters", 1, ("pointwise_kernel", "bias")), channels="filters"),
+    "DepthwiseConv1D": LayerRule(keys=_DEPTHWISE_KEYS, weights=_with_bias("depthwise_kernel"), js_class="DepthwiseConv1D",
+                                 fixed={"activity_regularizer": None}, channels="depth_multiplier"),
+    "Cropping1D": LayerRule(keys=("cropping",), js_class="Cropping1D", channels="same"),
+    "Cropping3D": LayerRule(keys=("cropping", "data_format"), js_class="Cropping3D"),
+    "ZeroPadding1D": LayerRule(keys=("padding", "data_format"), js_class="ZeroPadding1D", channels="same"),
+    "ZeroPadding3D": LayerRule(keys=("padding", "data_format"), js_class="ZeroPadding3D"),
+    "UpSampling1D": LayerRule(keys=("size",), js_class="UpSampling1D", channels="same"),
+    "UpSampling3D": LayerRule(keys=("size", "data_format"), js_class="UpSampling3D"),
+    "SpatialDropout2D": LayerRule(keys=("rate", "seed", "data_format"), js_class="SpatialDropout2D", channels="same"),
+    "SpatialDropout3D": LayerRule(keys=("rate", "seed", "data_format"), js_class="SpatialDropout3D"),
+    "GlobalAveragePooling3D": LayerRule(keys=("data_format", "keepdims"), js_class="GlobalAveragePooling3D"),
+    "GlobalMaxPooling3D": LayerRule(keys=("data_format", "keepdims"), js_class="GlobalMaxPooling3D"),
+    "Identity": LayerRule(js_class="Identity", channels="same"),
+    "ActivityRegularization": LayerRule(keys=("l1", "l2"), js_class="ActivityRegularization", channels="same"),
 }
 
 # attention (our JS classes, converter/layers_js/src/attention.js)
@@ -323,8 +376,4 @@ MISMATCHED = {
     "Masking": "tfjs-layers 4.22 keeps a mask through Flatten where Keras drops it (seen failing at "
                "predict: 'Incompatible shapes'), and Keras 3 functional models record the mask as "
                "NotEqual/Any operations",
-    "CenterCrop": "tfjs-layers 4.22 CenterCrop crops with crop_and_resize on normalised boxes (not "
-                  "Keras' pixel slice) and a model using it failed tfjs-node's input check in our tests",
-    "Resizing": "tfjs-layers 4.22 Resizing resizes with align_corners=True (Keras uses half-pixel "
-                "centres), so its outputs differ from Keras",
 }

@@ -25,7 +25,7 @@ import json
 import numpy as np
 
 from tfjs_export.converter.errors import ConversionError, UnsupportedLayerError, brief
-from tfjs_export.converter.layers_config import keras_quantized, objects
+from tfjs_export.converter.layers_config import keras_quantized, objects, operations
 from tfjs_export.converter.layers_config.layer_table import (_COMMON_KEYS, GRAPH_HINT, MISMATCHED, MODEL_CLASSES,
                                                               RULES)
 from tfjs_export.converter.spec import Weight
@@ -125,7 +125,7 @@ class _Translator:
         layers = []
         for index, spec in enumerate(config["layers"]):
             if spec.get("class_name") in RULES and RULES[spec["class_name"]].kind == "keepdims_pool":
-                spec = dict(spec, sequential_channels=_sequential_channels(config["layers"], index))
+                spec = dict(spec, inferred_channels=_sequential_channels(config["layers"], index))
             layers.extend(self.expand(spec, prefix, trainable, functional=False))
         if nested and len(layers) > 1 and layers[0]["class_name"] == "InputLayer":
             # tfjs cannot call a nested Sequential that holds an InputLayer ("Graph disconnected"):
@@ -147,10 +147,13 @@ class _Translator:
     def functional(self, config, prefix, trainable):
         layers = []
         masks = _mask_operations(config)
+        by_name = {_spec_name(spec): spec for spec in config["layers"]}
         outer, self.maybe_masked = self.maybe_masked, _maybe_masked(config)
         for spec in config["layers"]:
-            if spec.get("name", (spec.get("config") or {}).get("name")) in masks:
+            if _spec_name(spec) in masks:
                 continue
+            if _needs_channels(spec):
+                spec = dict(spec, inferred_channels=_functional_channels(by_name, spec))
             expanded = self.expand(spec, prefix, trainable, functional=True)
             layers.extend(self.added_layers + expanded)  # KerasMask layers its calls need go first
             self.added_layers = []
@@ -239,6 +242,8 @@ class _Translator:
         owner = prefix or name
         if prefix is None:
             self.layer_weights[name] = []
+        if operations.is_operation(spec):
+            return [self.operation(spec, name, functional)]
         nodes = None
         rule = RULES.get(class_name)
         if functional:
@@ -271,6 +276,20 @@ class _Translator:
         except objects.ObjectError as err:
             self.unsupported.append((name, class_name, str(err)))
             return [self.finish({"class_name": class_name, "config": {"name": name}}, name, nodes)]
+
+    def operation(self, spec, name, functional):
+        """A keras.ops operation entry -> our JS operation layer (operations.py)."""
+        try:
+            if not functional:
+                raise objects.ObjectError("a keras.ops operation outside a functional model")
+            config, nodes = operations.translate(spec, _keras_tensors)
+        except objects.ObjectError as err:
+            self.unsupported.append((name, spec["class_name"], str(err)))
+            return self.finish({"class_name": spec["class_name"], "config": {"name": name}}, name, [])
+        except ValueError as err:  # a malformed keras_history
+            raise ConversionError(f"model config: layer '{name}': {err}", self.path) from None
+        layer = {"class_name": layers_js.registered_name(operations.js_class(spec)), "config": config}
+        return self.finish(layer, name, nodes)
 
     def custom(self, spec, name):
         """A custom layer kept verbatim (its dtype policy as a dtype name) for a JS class."""
@@ -403,8 +422,8 @@ class _Translator:
         # tfjs cannot infer a Reshape's free axis (-1) while the batch size is unknown, so the
         # channel count must come from the config (Keras 3 records input shapes; Keras 2 does not).
         shape = _input_shape(spec)
-        if not shape and spec.get("sequential_channels") and config.get("data_format") != "channels_first":
-            shape = [None] * (1 + int(spec["class_name"][-2])) + [spec["sequential_channels"]]
+        if not shape and spec.get("inferred_channels") and config.get("data_format") != "channels_first":
+            shape = [None] * (1 + int(spec["class_name"][-2])) + [spec["inferred_channels"]]
         if not shape or shape[1 if config.get("data_format") == "channels_first" else -1] is None:
             raise objects.ObjectError("keepdims=True needs the layer's input shape, which this config "
                                       "does not record (Keras 2 configs do not): save with Keras 3")
@@ -654,6 +673,69 @@ def _mask_operations(config):
                 dropped.add(name)
                 changed = True
     return dropped
+
+
+def _spec_name(spec):
+    return spec.get("name", (spec.get("config") or {}).get("name"))
+
+
+def _needs_channels(spec):
+    """A keepdims=True global pooling whose config records no input shape (Keras 2 / tf_keras)."""
+    rule = RULES.get(spec.get("class_name"))
+    return (rule is not None and rule.kind == "keepdims_pool" and (spec.get("config") or {}).get("keepdims")
+            and not _input_shape(spec))
+
+
+# Weightless layers whose output has their first input's channel count (beyond the rules'
+# `channels="same"`): merges of equal shapes.
+_FIRST_INPUT_CHANNELS = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
+
+
+def _inbound_names(spec):
+    """The names of the layers feeding a functional layer's first call, in order."""
+    nodes = spec.get("inbound_nodes") or []
+    if not nodes:
+        return []
+    node = nodes[0]
+    if isinstance(node, list):  # Keras 2: [[layer, node, tensor, kwargs], ...]
+        return [t[0] for t in node if isinstance(t, list) and t]
+    try:
+        return [t[0] for t in _keras_tensors((node.get("args") or [None])[0])]
+    except (ValueError, AttributeError):
+        return []
+
+
+def _functional_channels(by_name, spec, limit=10000):
+    """The channel count (channels_last) entering layer `spec` of a functional config that records
+    no shapes, found through the topology: back through layers that keep it, to one that fixes
+    it (a convolution's filters, a Dense's units, the Input's shape); None if unknown."""
+    total = 0
+    for producer in _inbound_names(spec)[:1]:
+        spec = by_name.get(producer)
+        while spec is not None and total < limit:
+            total += 1
+            config = spec.get("config") or {}
+            class_name = spec.get("class_name")
+            if config.get("data_format") == "channels_first":
+                return None
+            if class_name == "InputLayer":
+                shape = config.get("batch_shape") or config.get("batch_input_shape")
+                return shape[-1] if shape else None
+            rule = RULES.get(class_name)
+            channels = rule.channels if rule else ""
+            names = _inbound_names(spec)
+            if channels not in ("", "same", "depth_multiplier"):
+                return config.get(channels)
+            if class_name == "Concatenate" and config.get("axis", -1) in (-1,):
+                parts = [_functional_channels(by_name, {"inbound_nodes": [[[n, 0, 0, {}]]]}) for n in names]
+                return sum(parts) if parts and None not in parts else None
+            if channels == "depth_multiplier":
+                inner = _functional_channels(by_name, spec)
+                return inner * config.get("depth_multiplier", 1) if inner else None
+            if channels != "same" and class_name not in _FIRST_INPUT_CHANNELS:
+                return None
+            spec = by_name.get(names[0]) if names else None
+    return None
 
 
 def _sequential_channels(specs, index):

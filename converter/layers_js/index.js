@@ -11,6 +11,10 @@ const FAMILIES = {
   common: require('./src/common'),
   masks: require('./src/masks'),
   recurrent: require('./src/recurrent'),
+  ops: require('./src/ops'),
+  preprocessing: require('./src/preprocessing'),
+  normalization: require('./src/normalization'),
+  shapes: require('./src/shapes'),
 };
 
 module.exports = makeRegister(Object.entries(FAMILIES).map(([name, family]) => Object.assign({name}, family)));

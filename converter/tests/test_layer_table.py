@@ -1,5 +1,6 @@
-"""The layer table (converter/layers_config/layer_table.py) against Keras itself, on the models
-the parity tests prove in tfjs-node (tools/testing/keras_zoo.py, tools/testing/js_layer_cases): every rule is exercised by a zoo
+"""The layer table (converter/layers_config/layer_table.py) against Keras itself, on the zoo the
+parity tests prove in tfjs-node (tools/testing/keras_zoo.py, and tools/testing/js_layer_cases for
+the classes of our JS library): every rule is exercised by a zoo
 model, and what a rule says about a layer (its variables and their order, the weight sizes its
 config fixes, how its output's channel count follows) is what Keras builds."""
 
@@ -26,6 +27,7 @@ def zoo_layers():
     from tools.testing import keras_zoo
     found = {"keras": [], "tf_keras": []}
     from tools.testing import js_layer_cases
+    # (the classes of our JS library are proven by the js_layer_cases models)
     for build in list(keras_zoo.ZOO.values()) + [case.build for case in js_layer_cases.all_cases()]:
         _walk(build(), keras.layers.Layer, found["keras"])
     for build in keras_zoo.TF_KERAS_ZOO.values():

@@ -184,8 +184,46 @@ def test_every_unsupported_layer_is_named_at_once():
 
 
 def test_mismatched_classes_say_why():
-    with pytest.raises(UnsupportedLayerError, match="Resizing resizes with align_corners=True"):
-        translate_model(_functional(_layer("Resizing", "resize", height=2, width=2), output="resize"))
+    with pytest.raises(UnsupportedLayerError, match="Masking.*keeps a mask through Flatten"):
+        translate_model(_functional(_layer("Masking", "mask", mask_value=0.0), output="mask"))
+
+
+def test_resizing_is_our_keras_exact_class():
+    layer = translate_model(_functional(_layer("Resizing", "resize", height=2, width=3, interpolation="nearest"),
+                                        output="resize")).topology["config"]["layers"][1]
+    assert layer["class_name"] == "tfjs-export-layers>Resizing"
+    assert (layer["config"]["height"], layer["config"]["width"], layer["config"]["interpolation"]) == (2, 3, "nearest")
+    with pytest.raises(UnsupportedLayerError, match="interpolation='bicubic' is not implemented"):
+        translate_model(_functional(_layer("Resizing", "resize", height=2, width=2, interpolation="bicubic"),
+                                    output="resize"))
+
+
+def _keras2(class_name, name, inbound, **config):
+    """A Keras 2 (tf_keras .h5) functional layer: list inbound nodes, no recorded shapes."""
+    return {"class_name": class_name, "name": name, "config": dict({"name": name, "trainable": True}, **config),
+            "inbound_nodes": [[[inbound, 0, 0, {}]]] if inbound else []}
+
+
+def test_keepdims_pooling_of_a_keras2_config_finds_its_channels_through_the_topology():
+    """tf_keras records no shapes: the channels entering the pooling come from the Conv2D's
+    filters, through the ReLU, the Add (its first input) and the BatchNormalization after it."""
+    layers = [
+        _keras2("InputLayer", "x", None, batch_input_shape=[None, 8, 8, 3], dtype="float32"),
+        _keras2("Conv2D", "conv", "x", filters=6, kernel_size=[1, 1]),
+        _keras2("ReLU", "relu", "conv"),
+        _keras2("Add", "add", None),
+        _keras2("BatchNormalization", "bn", "add"),
+        _keras2("GlobalAveragePooling2D", "pool", "bn", keepdims=True, data_format="channels_last"),
+    ]
+    layers[3]["inbound_nodes"] = [[["relu", 0, 0, {}], ["conv", 0, 0, {}]]]
+    config = {"class_name": "Functional", "config": {"name": "m", "layers": layers, "input_layers": [["x", 0, 0]],
+                                                     "output_layers": [["pool", 0, 0]]}}
+    translated = translate_model(config, keras_version="2.19.0").topology["config"]["layers"]
+    reshape = [layer for layer in translated if layer["name"] == "pool"][0]
+    assert reshape["class_name"] == "Reshape" and reshape["config"]["target_shape"] == [1, 1, 6]
+    layers[1]["config"]["data_format"] = "channels_first"  # unknown channels: still refused
+    with pytest.raises(UnsupportedLayerError, match="keepdims=True needs the layer's input shape"):
+        translate_model(config, keras_version="2.19.0")
 
 
 def test_keepdims_pooling_becomes_pooling_and_reshape():

@@ -1,0 +1,354 @@
+'use strict';
+// The keras.ops operation layers: what Keras 3 writes into a functional config when a model
+// calls a `keras.ops` function (or an operator: `x + 1`, `x[:, 0]`) on symbolic tensors.
+//
+// One layer class per Keras operation class, all made by `opClass` from the OPS table below.
+// The converter (converter/layers_config/operations.py, driven by ops_table.py, whose keys
+// must equal this table's: tools/testing checks it) writes each call as a layer whose config
+// holds the operation's own settings (camelCased by tfjs on load) and `arguments`: the call's
+// positional arguments, with each tensor replaced by {tensor: i} (its index among the layer's
+// inputs) and each Python float by {float: v} (JSON cannot tell 1.0 from 1, Keras' dtype
+// rules can).
+//
+// Every implementation follows Keras 3 (NumPy) semantics: negative axes, keepdims, integer
+// inputs of mean/divide giving floats, numpy-style 1-D matmul, floor modulo.
+
+/**
+ * OPS[class](args, options) -> Tensor | Tensor[] for the given tf namespace: args are the call's
+ * resolved arguments (tf functions are looked up when a layer runs).
+ */
+function makeOps(tf) {
+  const op = (fn) => (typeof fn === 'string' ? (...a) => tf[fn](...a) : fn);
+  const isTensor = (v) => v instanceof tf.Tensor;
+  const isFloatDtype = (d) => d === 'float32';
+  // A constant operand of a binary op takes the tensor operand's dtype unless it is a float
+  // meeting an integer tensor (Keras' weak typing of Python scalars).
+  const operands = (a, b) => {
+    const dtypeOf = (v) => (isTensor(v) ? v.dtype : (v && v.float !== undefined) ? 'float32' : null);
+    let da = dtypeOf(a), db = dtypeOf(b);
+    const target = (isTensor(a) && isTensor(b)) ? tf.upcastType(da, db)
+      : isTensor(a) ? (db === 'float32' && !isFloatDtype(da) ? 'float32' : da)
+      : (da === 'float32' && !isFloatDtype(db) ? 'float32' : db);
+    const as = (v) => {
+      if (isTensor(v)) return v.dtype === target ? v : tf.cast(v, target);
+      const value = (v && v.float !== undefined) ? v.float : v;
+      return tf.scalar(typeof value === 'boolean' ? Number(value) : value, target);
+    };
+    return [as(a), as(b)];
+  };
+  const plain = (v) => ((v && v.float !== undefined) ? v.float : v);
+  const floatOf = (x) => (x.dtype === 'float32' ? x : tf.cast(x, 'float32'));
+  const boolOf = (x) => (isTensor(x) ? (x.dtype === 'bool' ? x : tf.notEqual(x, 0)) : tf.scalar(Boolean(plain(x)), 'bool'));
+  const axisList = (axis, rank) => {
+    if (axis === null || axis === undefined) return [...Array(rank).keys()];
+    return (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a));
+  };
+  const reduce = (name, asFloat) => ([x], c) => {
+    const input = asFloat ? floatOf(x) : x;
+    return op(name)(input, axisList(c.axis, x.rank), Boolean(c.keepdims));
+  };
+  const unary = (fn) => ([x]) => op(fn)(x);
+  const unaryFloat = (fn) => ([x]) => op(fn)(floatOf(x));
+  const binary = (fn) => ([a, b]) => op(fn)(...operands(a, b));
+  const compare = binary;
+  const logical = (fn) => ([a, b]) => op(fn)(boolOf(a), boolOf(b));
+  const moveAxis = (x, from, to) => {
+    const rank = x.rank;
+    const src = axisList(from, rank), dst = axisList(to, rank);
+    const rest = [...Array(rank).keys()].filter((i) => !src.includes(i));
+    const perm = new Array(rank).fill(-1);
+    src.forEach((s, i) => { perm[dst[i]] = s; });
+    let k = 0;
+    for (let i = 0; i < rank; i++) if (perm[i] < 0) perm[i] = rest[k++];
+    return tf.transpose(x, perm);
+  };
+  const softmax = (x, axis) => {
+    const axes = axisList(axis === undefined ? -1 : axis, x.rank);
+    return tf.exp(tf.sub(x, tf.logSumExp(x, axes, true)));
+  };
+  const argReduce = (name) => ([x], c) => {
+    let input = x, axis = c.axis;
+    if (axis === null || axis === undefined) { input = tf.reshape(x, [-1]); axis = 0; }
+    axis = axis < 0 ? axis + input.rank : axis;
+    const out = op(name)(input, axis);
+    if (!c.keepdims) return out;
+    if (c.axis === null || c.axis === undefined) return tf.reshape(out, new Array(x.rank).fill(1));
+    return tf.expandDims(out, axis);
+  };
+  const elu = (x, alpha) => tf.where(tf.greater(x, 0), x, tf.mul(alpha, tf.sub(tf.exp(x), 1)));
+  const hardSigmoid = (x) => tf.div(tf.relu6(tf.add(x, 3)), 6);
+  const matmul = (a, b) => {
+    // numpy: a 1-D operand gains an axis for the product, which is then dropped
+    const a2 = a.rank === 1 ? tf.expandDims(a, 0) : a;
+    const b2 = b.rank === 1 ? tf.expandDims(b, 1) : b;
+    let out = tf.matMul(a2, b2);
+    if (a.rank === 1) out = tf.squeeze(out, [out.rank - 2]);
+    if (b.rank === 1) out = tf.squeeze(out, [out.rank - 1]);
+    return out;
+  };
+  const split = (x, sections, axis) => {
+    const ax = axis < 0 ? axis + x.rank : axis;
+    if (typeof sections === 'number') return tf.split(x, sections, ax);
+    const points = [0, ...sections, x.shape[ax]];
+    return points.slice(1).map((end, i) => tf.slice(x, x.shape.map((_, d) => (d === ax ? points[i] : 0)),
+      x.shape.map((size, d) => (d === ax ? end - points[i] : size))));
+  };
+  const getItem = (x, key) => {
+    // numpy basic indexing (ints, slices, None, Ellipsis) as one strided slice, whose masks
+    // have numpy's meaning
+    const entries = Array.isArray(key) ? key : [key];
+    const begin = [], end = [], strides = [];
+    let beginMask = 0, endMask = 0, ellipsisMask = 0, newAxisMask = 0, shrinkAxisMask = 0;
+    entries.forEach((entry, i) => {
+      const bit = 1 << i;
+      if (entry === null) { newAxisMask |= bit; begin.push(0); end.push(0); strides.push(1); }
+      else if (entry === '...') { ellipsisMask |= bit; begin.push(0); end.push(0); strides.push(1); }
+      else if (typeof entry === 'number') { shrinkAxisMask |= bit; begin.push(entry); end.push(entry + 1); strides.push(1); }
+      else {
+        const [start, stop, step] = entry.slice;
+        if (start === null) beginMask |= bit;
+        if (stop === null) endMask |= bit;
+        begin.push(start === null ? 0 : start); end.push(stop === null ? 0 : stop); strides.push(step === null ? 1 : step);
+      }
+    });
+    return tf.stridedSlice(x, begin, end, strides, beginMask, endMask, ellipsisMask, newAxisMask, shrinkAxisMask);
+  };
+  const take = (x, indices, axis) => {
+    let input = x, ax = axis;
+    if (ax === null || ax === undefined) { input = tf.reshape(x, [-1]); ax = 0; }
+    ax = ax < 0 ? ax + input.rank : ax;
+    let idx = isTensor(indices) ? tf.cast(indices, 'int32') : tf.tensor(indices, undefined, 'int32');
+    idx = tf.where(tf.less(idx, 0), tf.add(idx, tf.scalar(input.shape[ax], 'int32')), idx);  // numpy wraps negatives
+    return tf.gather(input, idx, ax);
+  };
+  const repeat = (x, repeats, axis) => {
+    let input = x, ax = axis;
+    if (ax === null || ax === undefined) { input = tf.reshape(x, [-1]); ax = 0; }
+    ax = ax < 0 ? ax + input.rank : ax;
+    const expanded = tf.expandDims(input, ax + 1);
+    const reps = new Array(expanded.rank).fill(1);
+    reps[ax + 1] = repeats;
+    const shape = input.shape.slice();
+    shape[ax] *= repeats;
+    return tf.reshape(tf.tile(expanded, reps), shape);
+  };
+  const tile = (x, repeats) => {
+    const reps = Array.isArray(repeats) ? repeats : [repeats];
+    let input = x;
+    while (input.rank < reps.length) input = tf.expandDims(input, 0);
+    const full = new Array(input.rank - reps.length).fill(1).concat(reps);
+    return tf.tile(input, full);
+  };
+  const castTo = (dtype) => {
+    // TF.js has float32, int32 and bool: wider or narrower types compute as their family
+    if (dtype === 'bool') return 'bool';
+    return /int/.test(dtype) ? 'int32' : 'float32';
+  };
+  const cast = (x, dtype) => (castTo(dtype) === 'bool' ? tf.notEqual(x, 0) : tf.cast(x, castTo(dtype)));
+  const constTensor = (v, like) => (isTensor(v) ? v : tf.scalar(plain(v), like ? like.dtype : 'float32'));
+
+  return {
+    // elementwise, one operand
+    Absolute: unary('abs'), Negative: unary('neg'), Square: unary('square'),
+    Sqrt: unaryFloat('sqrt'), Rsqrt: unaryFloat('rsqrt'), Exp: unaryFloat('exp'), Exp2: unaryFloat((x) => tf.pow(2, x)),
+    Expm1: unaryFloat('expm1'), Log: unaryFloat('log'), Log1p: unaryFloat('log1p'),
+    Log2: unaryFloat((x) => tf.div(tf.log(x), Math.LN2)), Log10: unaryFloat((x) => tf.div(tf.log(x), Math.LN10)),
+    Sin: unaryFloat('sin'), Cos: unaryFloat('cos'), Tan: unaryFloat('tan'), Sinh: unaryFloat('sinh'),
+    Cosh: unaryFloat('cosh'), Tanh: unaryFloat('tanh'), Arcsin: unaryFloat('asin'), Arccos: unaryFloat('acos'),
+    Arctan: unaryFloat('atan'), Arcsinh: unaryFloat('asinh'), Arccosh: unaryFloat('acosh'), Arctanh: unaryFloat('atanh'),
+    Floor: unary('floor'), Ceil: unary('ceil'), Sign: unary('sign'), Reciprocal: unaryFloat('reciprocal'),
+    Trunc: unary((x) => (x.dtype === 'float32' ? tf.mul(tf.sign(x), tf.floor(tf.abs(x))) : x)),
+    Round: ([x], c) => {
+      const scale = Math.pow(10, c.decimals || 0);
+      return scale === 1 ? tf.round(x) : tf.div(tf.round(tf.mul(x, scale)), scale);
+    },
+    Erf: unaryFloat('erf'), Isnan: unary('isNaN'), Isinf: unary('isInf'), Isfinite: unary('isFinite'),
+    LogicalNot: ([x]) => tf.logicalNot(boolOf(x)),
+    Clip: ([x], c) => tf.clipByValue(x, c.xMin === null ? -Infinity : c.xMin, c.xMax === null ? Infinity : c.xMax),
+    Copy: unary((x) => tf.clone(x)),
+    Cast: ([x], c) => cast(x, c.dtype),
+    // elementwise, two operands (numpy broadcasting)
+    Add: binary('add'), Subtract: binary('sub'), Multiply: binary('mul'),
+    Divide: ([a, b]) => tf.div(...operands(a, b).map(floatOf)),
+    TrueDivide: ([a, b]) => tf.div(...operands(a, b).map(floatOf)),
+    DivideNoNan: ([a, b]) => tf.divNoNan(...operands(a, b).map(floatOf)),
+    FloorDivide: binary('floorDiv'), Mod: binary('mod'), Power: binary('pow'),
+    Maximum: binary('maximum'), Minimum: binary('minimum'), Arctan2: ([a, b]) => tf.atan2(...operands(a, b).map(floatOf)),
+    Equal: compare('equal'), NotEqual: compare('notEqual'), Greater: compare('greater'),
+    GreaterEqual: compare('greaterEqual'), Less: compare('less'), LessEqual: compare('lessEqual'),
+    LogicalAnd: logical('logicalAnd'), LogicalOr: logical('logicalOr'), LogicalXor: logical('logicalXor'),
+    Where: ([condition, x1, x2]) => {
+      const [a, b] = operands(x1, x2);
+      return tf.where(boolOf(condition), a, b);
+    },
+    // reductions
+    Sum: reduce('sum'), Prod: reduce('prod'), Mean: reduce('mean', true),
+    Max: reduce('max'), Min: reduce('min'), Amax: reduce('max'), Amin: reduce('min'),
+    All: reduce((x, axes, keep) => tf.all(boolOf(x), axes, keep)), Any: reduce((x, axes, keep) => tf.any(boolOf(x), axes, keep)),
+    Var: reduce((x, axes, keep) => tf.moments(x, axes, keep).variance, true),
+    Std: reduce((x, axes, keep) => tf.sqrt(tf.moments(x, axes, keep).variance), true),
+    Logsumexp: reduce('logSumExp', true),
+    Argmax: argReduce('argMax'), Argmin: argReduce('argMin'),
+    Moments: ([x], c) => {
+      const m = tf.moments(floatOf(x), axisList(c.axes, x.rank), Boolean(c.keepdims));
+      return [m.mean, m.variance];
+    },
+    Cumsum: ([x], c) => (c.axis === null || c.axis === undefined ? tf.cumsum(tf.reshape(x, [-1]), 0) : tf.cumsum(x, c.axis < 0 ? c.axis + x.rank : c.axis)),
+    Cumprod: ([x], c) => (c.axis === null || c.axis === undefined ? tf.cumprod(tf.reshape(x, [-1]), 0) : tf.cumprod(x, c.axis < 0 ? c.axis + x.rank : c.axis)),
+    // shapes
+    Reshape: ([x], c) => tf.reshape(x, c.newshape),
+    Transpose: ([x], c) => tf.transpose(x, c.axes === null ? undefined : axisList(c.axes, x.rank)),
+    ExpandDims: ([x], c) => {
+      const axes = Array.isArray(c.axis) ? c.axis : [c.axis];
+      const rank = x.rank + axes.length;
+      return axes.map((a) => (a < 0 ? a + rank : a)).sort((p, q) => p - q).reduce((t, a) => tf.expandDims(t, a), x);
+    },
+    Squeeze: ([x], c) => tf.squeeze(x, c.axis === null || c.axis === undefined ? undefined : axisList(c.axis, x.rank)),
+    Ravel: unary((x) => tf.reshape(x, [-1])),
+    Concatenate: ([xs], c) => (c.axis === null ? tf.concat(xs.map((x) => tf.reshape(x, [-1])), 0)
+      : tf.concat(xs, c.axis < 0 ? c.axis + xs[0].rank : c.axis)),
+    Stack: ([xs], c) => tf.stack(xs, c.axis < 0 ? c.axis + xs[0].rank + 1 : c.axis),
+    Unstack: ([x], c) => tf.unstack(x, c.axis < 0 ? c.axis + x.rank : c.axis),
+    Split: ([x], c) => split(x, c.indicesOrSections, c.axis),
+    GetItem: ([x, key]) => getItem(x, key),
+    Take: ([x, indices], c) => take(x, indices, c.axis),
+    Tile: ([x], c) => tile(x, c.repeats),
+    Repeat: ([x], c) => repeat(x, c.repeats, c.axis),
+    Flip: ([x], c) => tf.reverse(x, axisList(c.axis, x.rank)),
+    Moveaxis: ([x], c) => moveAxis(x, c.source, c.destination),
+    Swapaxes: ([x], c) => {
+      const perm = [...Array(x.rank).keys()];
+      const a = c.axis1 < 0 ? c.axis1 + x.rank : c.axis1, b = c.axis2 < 0 ? c.axis2 + x.rank : c.axis2;
+      [perm[a], perm[b]] = [perm[b], perm[a]];
+      return tf.transpose(x, perm);
+    },
+    Pad: ([x, constantValues], c) => (c.mode === 'constant'
+      ? tf.pad(x, c.padWidth, constantValues === null || constantValues === undefined ? 0 : plain(constantValues))
+      : tf.mirrorPad(x, c.padWidth, c.mode)),
+    OneHot: ([x], c) => {
+      const out = tf.oneHot(tf.cast(x, 'int32'), c.numClasses);
+      const axis = c.axis === undefined || c.axis === -1 ? out.rank - 1 : (c.axis < 0 ? c.axis + out.rank : c.axis);
+      return cast(moveAxis(out, out.rank - 1, axis), c.dtype || 'float32');
+    },
+    // products
+    Matmul: ([a, b]) => matmul(...operands(a, b)),
+    Dot: ([a, b]) => {
+      const [x, y] = operands(a, b);
+      if (x.rank === 0 || y.rank === 0) return tf.mul(x, y);
+      if (y.rank <= 2) return matmul(x, y);
+      throw new Error('keras.ops.dot of an operand of rank > 2 as second argument is not supported in TF.js');
+    },
+    Einsum: (operandList, c) => tf.einsum(c.subscripts, ...operandList.map((o) => constTensor(o))),
+    // activations (keras.ops.nn)
+    Relu: unary('relu'), Relu6: unary('relu6'), Sigmoid: unaryFloat('sigmoid'), Softplus: unaryFloat('softplus'),
+    Softsign: unaryFloat((x) => tf.div(x, tf.add(1, tf.abs(x)))), Silu: unaryFloat((x) => tf.mul(x, tf.sigmoid(x))),
+    LogSigmoid: unaryFloat('logSigmoid'),
+    LeakyRelu: ([x], c) => tf.leakyRelu(x, c.negativeSlope === undefined ? 0.2 : c.negativeSlope),
+    HardSigmoid: unaryFloat(hardSigmoid), HardSilu: unaryFloat((x) => tf.mul(x, hardSigmoid(x))),
+    Elu: ([x], c) => elu(floatOf(x), c.alpha === undefined ? 1.0 : c.alpha), Selu: unaryFloat('selu'),
+    Celu: ([x], c) => {
+      const alpha = c.alpha === undefined ? 1.0 : c.alpha;
+      return tf.add(tf.relu(x), tf.minimum(0, tf.mul(alpha, tf.sub(tf.exp(tf.div(x, alpha)), 1))));
+    },
+    Gelu: ([x], c) => (c.approximate === false
+      ? tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.div(x, Math.SQRT2))))
+      : tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))))),
+    Glu: ([x], c) => {
+      const [a, b] = tf.split(x, 2, c.axis < 0 ? c.axis + x.rank : c.axis);
+      return tf.mul(a, tf.sigmoid(b));
+    },
+    HardTanh: unary((x) => tf.clipByValue(x, -1, 1)),
+    TanhShrink: unaryFloat((x) => tf.sub(x, tf.tanh(x))),
+    Squareplus: ([x], c) => tf.div(tf.add(x, tf.sqrt(tf.add(tf.square(x), c.b === undefined ? 4 : c.b))), 2),
+    Softmax: ([x], c) => softmax(floatOf(x), c.axis),
+    LogSoftmax: ([x], c) => {
+      const axes = axisList(c.axis === undefined ? -1 : c.axis, x.rank);
+      return tf.sub(x, tf.logSumExp(x, axes, true));
+    },
+  };
+}
+
+// Sizes put in place of unknown (null) dimensions to find an operation's output shape by running
+// it: a dimension that differs between the two runs is unknown in the output too. Both are
+// multiples of 2, 3 and 4 so that splits and reshapes of an unknown axis still divide.
+const PROBE_SIZES = [12, 24];
+
+module.exports = {
+  // `ops.<Keras operation class>` (Keras' operations Add, Concatenate, ... share names with its
+  // layers; the prefix keeps them apart): the keys of ops_table.OPS, sorted, on one line (the
+  // converter reads this list; converter/tests/test_ops_table.py checks it against both tables).
+  provides: ['ops.Absolute', 'ops.Add', 'ops.All', 'ops.Amax', 'ops.Amin', 'ops.Any', 'ops.Arccos', 'ops.Arccosh', 'ops.Arcsin', 'ops.Arcsinh', 'ops.Arctan', 'ops.Arctan2', 'ops.Arctanh', 'ops.Argmax', 'ops.Argmin', 'ops.Cast', 'ops.Ceil', 'ops.Celu', 'ops.Clip', 'ops.Concatenate', 'ops.Copy', 'ops.Cos', 'ops.Cosh', 'ops.Cumprod', 'ops.Cumsum', 'ops.Divide', 'ops.DivideNoNan', 'ops.Dot', 'ops.Einsum', 'ops.Elu', 'ops.Equal', 'ops.Erf', 'ops.Exp', 'ops.Exp2', 'ops.ExpandDims', 'ops.Expm1', 'ops.Flip', 'ops.Floor', 'ops.FloorDivide', 'ops.Gelu', 'ops.GetItem', 'ops.Glu', 'ops.Greater', 'ops.GreaterEqual', 'ops.HardSigmoid', 'ops.HardSilu', 'ops.HardTanh', 'ops.Isfinite', 'ops.Isinf', 'ops.Isnan', 'ops.LeakyRelu', 'ops.Less', 'ops.LessEqual', 'ops.Log', 'ops.Log10', 'ops.Log1p', 'ops.Log2', 'ops.LogSigmoid', 'ops.LogSoftmax', 'ops.LogicalAnd', 'ops.LogicalNot', 'ops.LogicalOr', 'ops.LogicalXor', 'ops.Logsumexp', 'ops.Matmul', 'ops.Max', 'ops.Maximum', 'ops.Mean', 'ops.Min', 'ops.Minimum', 'ops.Mod', 'ops.Moments', 'ops.Moveaxis', 'ops.Multiply', 'ops.Negative', 'ops.NotEqual', 'ops.OneHot', 'ops.Pad', 'ops.Power', 'ops.Prod', 'ops.Ravel', 'ops.Reciprocal', 'ops.Relu', 'ops.Relu6', 'ops.Repeat', 'ops.Reshape', 'ops.Round', 'ops.Rsqrt', 'ops.Selu', 'ops.Sigmoid', 'ops.Sign', 'ops.Silu', 'ops.Sin', 'ops.Sinh', 'ops.Softmax', 'ops.Softplus', 'ops.Softsign', 'ops.Split', 'ops.Sqrt', 'ops.Square', 'ops.Squareplus', 'ops.Squeeze', 'ops.Stack', 'ops.Std', 'ops.Subtract', 'ops.Sum', 'ops.Swapaxes', 'ops.Take', 'ops.Tan', 'ops.Tanh', 'ops.TanhShrink', 'ops.Tile', 'ops.Transpose', 'ops.TrueDivide', 'ops.Trunc', 'ops.Unstack', 'ops.Var', 'ops.Where'],
+  needs: [],
+  define(tf, lib) {
+    const ops = makeOps(tf);
+    const resolve = (template, inputs) => {
+      if (Array.isArray(template)) return template.map((t) => resolve(t, inputs));
+      if (template && typeof template === 'object') {
+        if (template.tensor !== undefined) return inputs[template.tensor];
+        if (template.array !== undefined) return tf.tensor(template.array, undefined, template.dtype === 'bool' ? 'bool' : /int/.test(template.dtype) ? 'int32' : 'float32');
+      }
+      return template;
+    };
+    const classes = {};
+    for (const name of Object.keys(ops)) {
+      const run = ops[name];
+      /** keras.ops.<name> as a layer: no weights; masks stop here, as Keras' operations drop them. */
+      class Operation extends tf.layers.Layer {
+        constructor(args) {
+          super(lib.withName(args, `ops_${name.toLowerCase()}`));
+          // the call's arguments with tensors as {tensor: i}; by default the one input
+          this.callArguments = args.arguments || [{tensor: 0}];
+          this.options = args.options || {};
+          this.inputDtypes = null;
+          this.outputDtypes = null;
+        }
+
+        apply(inputs, kwargs) {
+          // symbolic inputs' dtypes, for the probe runs of computeOutputShape
+          const list = Array.isArray(inputs) ? inputs : [inputs];
+          const symbolic = list.every((t) => t instanceof tf.SymbolicTensor);
+          if (symbolic) this.inputDtypes = list.map((t) => t.dtype);
+          const outputs = super.apply(inputs, kwargs);
+          if (symbolic && this.outputDtypes) {
+            // tfjs gives symbolic outputs the first input's dtype, and predict casts every
+            // tensor it feeds on to that dtype: Cast, comparisons, argmax... need their own.
+            (Array.isArray(outputs) ? outputs : [outputs]).forEach((t, i) => { t.dtype = this.outputDtypes[i]; });
+          }
+          return outputs;
+        }
+
+        call(inputs) {
+          const list = Array.isArray(inputs) ? inputs : [inputs];
+          return tf.tidy(() => run(resolve(this.callArguments, list), this.options));
+        }
+
+        computeMask() {
+          // (supportsMasking stays false: tfjs then neither checks nor sets the outputs' masks)
+          return null;
+        }
+
+        computeOutputShape(inputShape) {
+          const shapes = Array.isArray(inputShape[0]) ? inputShape : [inputShape];
+          let several = false;  // an operation with a list of outputs (split, moments, ...)
+          const probe = (size) => tf.tidy(() => {
+            const inputs = shapes.map((shape, i) => tf.zeros(shape.map((d) => (d == null ? size : d)),
+              (this.inputDtypes && this.inputDtypes[i]) || 'float32'));
+            const out = run(resolve(this.callArguments, inputs), this.options);
+            several = Array.isArray(out);
+            this.outputDtypes = (several ? out : [out]).map((t) => t.dtype);
+            return (several ? out : [out]).map((t) => t.shape);
+          });
+          const [first, second] = PROBE_SIZES.map(probe);
+          const merged = first.map((shape, i) => shape.map((d, k) => (d === second[i][k] ? d : null)));
+          return several ? merged : merged[0];
+        }
+
+        getConfig() {
+          return Object.assign({}, super.getConfig(), {arguments: this.callArguments, options: this.options});
+        }
+      }
+      classes[`ops.${name}`] = Operation;
+    }
+    return classes;
+  },
+};
