@@ -17,7 +17,8 @@ Node process for every case):
 Random layers cannot draw the same numbers in two runtimes, so the model both runtimes train is
 the source model with its dropout and noise rates set to 0 (`deterministic_copy`: same weights;
 in inference mode it computes what the source model does). A model with random augmentation
-layers (Random*) gets the gradient check only: `fit` would compare two random draws.
+layers (Random*) gets the gradient checks only: `fit` would compare two random draws (so does a
+model Keras' own `fit` cannot train with this loss, e.g. one whose output mask has another shape).
 
 Weights are matched through their values (the converter gives each TF.js weight the source
 array it came from), so renamed and nested layers need no name mapping here.
@@ -191,9 +192,13 @@ def prepare(name, model, inputs, work_dir, seed=0) -> Prepared:
         {"targets": entries, "steps": STEPS, "learning_rate": prepared.learning_rate}, indent=2) + "\n")
     if augmentation:
         prepared.fit_skipped = f"random augmentation layers {', '.join(augmentation)}"
-    else:
+        return prepared
+    try:
         prepared.fit_losses, prepared.loss_after, after = _keras_fit(model, inputs, targets, prepared.learning_rate)
-        prepared.weights_after = keyed(after)
+    except ValueError as err:  # e.g. Keras weighting the loss by an output mask of another shape
+        prepared.fit_skipped = f"Keras' own fit fails: {str(err).splitlines()[0][:200]}"
+        return prepared
+    prepared.weights_after = keyed(after)
     return prepared
 
 

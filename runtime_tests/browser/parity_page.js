@@ -161,8 +161,9 @@
       const predictMs = performance.now() - t0;
       return {
         backend: tf.getBackend(), mode: pred.mode, load_ms: loadMs, predict_ms: predictMs,
+        // (WebGPU can hand a float32 tensor's data back as another typed array: copy, never reinterpret.)
         outputs: ys.map((y, i) => ({shape: y.shape, dtype: y.dtype,
-          b64: toBase64(y.dtype === 'float32' ? values[i] : Int32Array.from(values[i]))})),
+          b64: toBase64(y.dtype === 'float32' ? Float32Array.from(values[i]) : Int32Array.from(values[i]))})),
       };
     } catch (err) {
       return {error: String(err && err.message || err).split('\n')[0], backend: tf.getBackend()};
