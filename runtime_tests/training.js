@@ -23,9 +23,16 @@ const {loadTf, readCase, readTensor} = require('../converter/runtime/js/lib');
 const {loadModel} = require('../converter/runtime/js/lib/model');
 
 /** The case's tensors for `names` (the model's input or output names), matched by name; in
- * case order for a model that does not name them (a Sequential's inputNames stay empty). */
+ * case order when names do not identify them (a Sequential's inputNames stay empty). */
 function byName(tf, names, specs, what) {
-  if (names.length === 0 && specs.length === 1) return [tf.tensor(specs[0].data, specs[0].shape, specs[0].dtype)];
+  const unique = (xs) => new Set(xs).size === xs.length;
+  // (one layer's several outputs share its name: those are matched by position)
+  if (names.length !== specs.length || !unique(names) || !unique(specs.map((s) => s.name))) {
+    if (names.length !== 0 && names.length !== specs.length) {
+      throw new Error(`the model has ${names.length} ${what}s, the case ${specs.length}`);
+    }
+    return specs.map((s) => tf.tensor(s.data, s.shape, s.dtype));
+  }
   return names.map((n) => {
     const s = specs.find((x) => x.name === n);
     if (!s) throw new Error(`the model's ${what} ${n} is not in the case [${specs.map((x) => x.name)}]`);
