@@ -2,7 +2,8 @@
 'use strict';
 /**
  * Benchmark (not a test): node bench_predict.js RUNS MODEL_JSON... — loads each model in
- * tfjs-node (a Graph model with tf.loadGraphModel; a Layers model with tf.loadLayersModel, after
+ * tfjs-node (a Graph model with tf.loadGraphModel, run by execute(), or executeAsync() when it
+ * has control flow; a Layers model with tf.loadLayersModel, after
  * its directory's tfjs-export-layers.js registered our classes when it has one), feeds ones of
  * its input shapes (batch 1; unknown dimensions 1), warms up, then times RUNS predictions per
  * model, interleaved (same process, same conditions). Prints JSON: [{model, median_ms, min_ms}].
@@ -23,7 +24,20 @@ async function graphModel(tf, file) {
     feed[key] = tf.ones(dims(info.tensorShape.dim.map((d) => d.size)), dtype);
   }
   const names = Object.keys(model.signature.outputs);
-  return {model, run: () => model.execute(feed, names)};
+  // execute() unless the graph has control flow (a recurrent layer's While loop): executeAsync().
+  let async = false;
+  const run = async () => {
+    if (!async) {
+      try {
+        return model.execute(feed, names);
+      } catch (err) {
+        if (!/executeAsync/.test(err.message)) throw err;
+        async = true;
+      }
+    }
+    return model.executeAsync(feed, names);
+  };
+  return {model, run};
 }
 
 /** {model, run()} for a Layers model: predict() on its inputs. */
@@ -43,14 +57,14 @@ async function main([runsArg, ...models]) {
     const m = format === 'graph-model' ? await graphModel(tf, file) : await layersModel(tf, file);
     loaded.push({file, ...m, times: []});
   }
-  const once = (m) => {
+  const once = async (m) => {
     const t0 = process.hrtime.bigint();
-    const ys = m.run();
+    const ys = await m.run();
     (Array.isArray(ys) ? ys : [ys]).forEach((y) => { y.dataSync(); y.dispose(); });
     return Number(process.hrtime.bigint() - t0) / 1e6;
   };
-  for (let i = 0; i < 5; i++) loaded.forEach(once);
-  for (let i = 0; i < runs; i++) loaded.forEach((m) => m.times.push(once(m)));
+  for (let i = 0; i < 5; i++) for (const m of loaded) await once(m);
+  for (let i = 0; i < runs; i++) for (const m of loaded) m.times.push(await once(m));
   const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
   console.log(JSON.stringify(loaded.map((m) => ({model: m.file, median_ms: median(m.times), min_ms: Math.min(...m.times)}))));
 }

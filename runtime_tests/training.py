@@ -17,7 +17,8 @@ Node process for every case):
 Random layers cannot draw the same numbers in two runtimes, so the model both runtimes train is
 the source model with its dropout and noise rates set to 0 (`deterministic_copy`: same weights;
 in inference mode it computes what the source model does). A model with random augmentation
-layers (Random*) gets the gradient checks only: `fit` would compare two random draws (so does a
+layers (Random*) gets the inference-mode gradient check only: in training mode Keras augments at
+random and TF.js (our classes) does not, and `fit` would compare two random draws (so does a
 model Keras' own `fit` cannot train with this loss, and a model whose outputs carry a mask: Keras'
 `fit` leaves masked steps out of the loss, TF.js' `fit` counts them, a difference of the two
 runtimes' training loops that no converter can remove).
@@ -56,7 +57,7 @@ class Prepared:
     loss: float                  # inference mode
     grads: dict
     loss_training: float         # training mode
-    grads_training: dict
+    grads_training: dict | None  # None: not compared (random augmentation layers)
     initial: dict                # trainable weights before fit
     fit_losses: list = field(default_factory=list)
     loss_after: float | None = None
@@ -88,13 +89,18 @@ def deterministic_copy(model):
     augmentation layers it still holds). Inference is unchanged: those rates act in training only."""
     config = model.get_config()
     augmentation = []
+    changed = False
     for layer in _walk_layers(config):
         cls, cfg = layer["class_name"], layer["config"]
         if cls.startswith("Random"):
             augmentation.append(cls)
         for key in _RANDOM_RATES:
-            if key in cfg and (key != "rate" or cls in _RANDOM_RATE_CLASSES) and isinstance(cfg[key], (int, float)):
+            if (key in cfg and (key != "rate" or cls in _RANDOM_RATE_CLASSES)
+                    and isinstance(cfg[key], (int, float)) and cfg[key] != 0):
                 cfg[key] = 0.0
+                changed = True
+    if not changed:  # (some Keras layers do not survive from_config: RandomShear)
+        return model, sorted(set(augmentation))
     copy = type(model).from_config(config)
     copy.set_weights(model.get_weights())
     return copy, sorted(set(augmentation))
@@ -116,15 +122,15 @@ def manifest_names(model, src, model_dir):
     for weight in read_model(str(src)).weights:
         if weight.name in in_manifest:
             key = _value_key(weight.array)
-            if key in by_value and by_value[key] != weight.name:
-                raise ValueError(f"{src}: weights {by_value[key]} and {weight.name} hold the same values")
-            by_value[key] = weight.name
+            by_value.setdefault(key, set()).add(weight.name)
     names = {}
     for variable in model.trainable_variables:
-        name = by_value.get(_value_key(np.asarray(variable)))
-        if name is None:
-            raise ValueError(f"{src}: trainable variable {variable.path} has no TF.js weight")
-        names[id(variable)] = name
+        # (a TF.js weight named as the variable's path is that variable: equal values, such as
+        # two zero biases, are then no ambiguity)
+        candidates = {variable.path} if variable.path in in_manifest else by_value.get(_value_key(np.asarray(variable)), set())
+        if len(candidates) != 1:
+            raise ValueError(f"{src}: trainable variable {variable.path} matches TF.js weights {sorted(candidates)}")
+        names[id(variable)] = candidates.pop()
     return names
 
 
@@ -202,6 +208,7 @@ def prepare(name, model, inputs, work_dir, seed=0) -> Prepared:
         {"targets": entries, "steps": STEPS, "learning_rate": prepared.learning_rate}, indent=2) + "\n")
     if augmentation:
         prepared.fit_skipped = f"random augmentation layers {', '.join(augmentation)}"
+        prepared.grads_training = None
         return prepared
     if _masked_outputs(model, inputs):
         prepared.fit_skipped = ("an output carries a mask: Keras' fit leaves masked steps out of the "
@@ -258,14 +265,18 @@ def check(p: Prepared) -> dict:
     if not result.get("ok"):
         return {"problems": [f"TF.js did not train: {result.get('error')}"]}
     problems = []
-    for what, got, expected in (("loss", result["loss"], p.loss),
-                                ("training-mode loss", result["loss_training"], p.loss_training)):
+    losses = [("loss", result["loss"], p.loss)]
+    if p.grads_training is not None:
+        losses.append(("training-mode loss", result["loss_training"], p.loss_training))
+    for what, got, expected in losses:
         if not _close(got, expected, FIT_TOL):
             problems.append(f"{what} {got:.7g} != Keras {expected:.7g}")
     summary = {"problems": problems, "weights": len(p.grads), "learning_rate": p.learning_rate,
                "fit_skipped": p.fit_skipped}
-    for key, what, expected in (("grads", "gradient", p.grads),
-                                ("grads_training", "training-mode gradient", p.grads_training)):
+    modes = [("grads", "gradient", p.grads)]
+    if p.grads_training is not None:  # (None: random augmentation, which Keras applies in training)
+        modes.append(("grads_training", "training-mode gradient", p.grads_training))
+    for key, what, expected in modes:
         if max(map(_max_abs, expected.values()), default=0.0) < 1e-6:
             problems.append(f"every Keras {what} is ~0: the comparison would prove nothing")
         summary[f"{key}_rel_err"] = _compare_weights(

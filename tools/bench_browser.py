@@ -72,7 +72,7 @@ def build_our_models(tmp):
     return models
 
 
-JS_LAYERS_CASES = "gru_default,gru_text,bilstm_tagger,transformer_classifier,zoo_attention"
+JS_LAYERS_CASES = "gru_default,zoo_rnn_text,mha_self,transformer_classifier,zoo_attention"
 
 
 def build_js_layer_models(tmp, names):
@@ -99,8 +99,9 @@ def build_js_layer_models(tmp, names):
 def _js_layers_table(models, node_rows, browser_rows, runs, predicts):
     """Markdown rows: per case, tfjs-node and Chromium WASM warm predict, Layers vs Graph."""
     node = {os.path.dirname(r["model"]): r["median_ms"] for r in node_rows}
-    wasm = {r["label"]: r["median_ms"] for r in browser_rows if r["backend"] == "wasm"}
-    print(f"\nwarm predict, batch 1: tfjs-node median of {runs} interleaved runs; Chromium WASM medians of "
+    wasm = {r["label"]: r.get("median_ms") for r in browser_rows if r["backend"] == "wasm"}
+    errors = {r["label"]: r["error"] for r in browser_rows if r.get("error")}
+    print(f"\nwarm predict, batch 1: tfjs-node median of {runs * predicts} interleaved runs; Chromium WASM medians of "
           f"{runs} fresh pages x {predicts} predictions\n")
     print("| model | tfjs-node Layers | tfjs-node Graph | Layers / Graph | WASM Layers | WASM Graph | Layers / Graph |")
     print("|---|---|---|---|---|---|---|")
@@ -108,7 +109,10 @@ def _js_layers_table(models, node_rows, browser_rows, runs, predicts):
         lay, gra = (next(m for m in models if m["case"] == case and m["label"].endswith(k)) for k in (" Layers", " Graph"))
         n_l, n_g = node[lay["dir"]], node[gra["dir"]]
         w_l, w_g = wasm[lay["label"]], wasm[gra["label"]]
-        print(f"| {case} | {n_l:.2f} ms | {n_g:.2f} ms | {n_l / n_g:.2f}x | {w_l:.2f} ms | {w_g:.2f} ms | {w_l / w_g:.2f}x |")
+        cell = lambda label, ms: f"fails: {errors[label]}" if label in errors else f"{ms:.2f} ms"  # noqa: E731
+        ratio = f"{w_l / w_g:.2f}x" if w_l and w_g else "-"
+        print(f"| {case} | {n_l:.2f} ms | {n_g:.2f} ms | {n_l / n_g:.2f}x | {cell(lay['label'], w_l)} | "
+              f"{cell(gra['label'], w_g)} | {ratio} |")
 
 
 def main(argv=None):

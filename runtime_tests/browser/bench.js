@@ -40,6 +40,7 @@ async function main() {
             await page.evaluate((url) => window.parity.loadScript(url), `/m/${i}/${LAYERS_LIBRARY}`);
           }
           runs.push(await page.evaluate(async ({url, format, predicts}) => {
+            try {
             let t0 = performance.now();
             const model = format === 'graph-model' ? await tf.loadGraphModel(url) : await tf.loadLayersModel(url);
             const loadMs = performance.now() - t0;
@@ -59,12 +60,17 @@ async function main() {
             x.dispose();
             model.dispose();
             return {load_ms: loadMs, first_ms: firstMs, median_ms: warm[Math.floor(warm.length / 2)]};
+            } catch (err) {  // a model this backend cannot run is a row saying why, not a dead run
+              return {error: String(err && err.message || err).split('\n')[0]};
+            }
           }, {url: `/m/${i}/model.json`, format: m.format, predicts: config.predicts}));
           await page.close();
         }
         const med = (k) => runs.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
-        const row = {backend, label: m.label, runs: runs.length, load_ms: med('load_ms'),
-          first_ms: med('first_ms'), median_ms: med('median_ms')};
+        const failed = runs.find((x) => x.error);
+        const row = failed ? {backend, label: m.label, runs: runs.length, error: failed.error} :
+          {backend, label: m.label, runs: runs.length, load_ms: med('load_ms'),
+            first_ms: med('first_ms'), median_ms: med('median_ms')};
         console.log(JSON.stringify(row));
         rows.push(row);
       }
