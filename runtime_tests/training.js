@@ -23,11 +23,14 @@ const {loadTf, readCase, readTensor} = require('../converter/runtime/js/lib');
 const {loadModel} = require('../converter/runtime/js/lib/model');
 
 /** The case's tensors for `names` (the model's input or output names), matched by name; in
- * case order when names do not identify them (a Sequential's inputNames stay empty). */
+ * case order when the names do not identify them (a Sequential's inputNames stay empty; a layer's
+ * several outputs share its name; Keras' auto-named inputs are not the model's names). */
 function byName(tf, names, specs, what) {
   const unique = (xs) => new Set(xs).size === xs.length;
   // (one layer's several outputs share its name: those are matched by position)
-  if (names.length !== specs.length || !unique(names) || !unique(specs.map((s) => s.name))) {
+  const specNames = specs.map((s) => s.name);
+  if (names.length !== specs.length || !unique(names) || !unique(specNames) ||
+      !names.every((n) => specNames.includes(n))) {
     if (names.length !== 0 && names.length !== specs.length) {
       throw new Error(`the model has ${names.length} ${what}s, the case ${specs.length}`);
     }
