@@ -15,6 +15,7 @@ quantised inference) is reported for information. Imports Keras (lazily): verify
 source model must run.
 """
 
+import contextlib
 import dataclasses
 import importlib.util
 import os
@@ -24,6 +25,7 @@ import numpy as np
 
 from tfjs_export.converter.errors import ConversionError
 from tfjs_export.converter.structure import keras_model_names
+from tfjs_export.converter.tf_import import without_optional_integrations
 
 DEFAULT_TOLERANCE = 1e-5  # float32 rounding: same maths in a different order
 
@@ -71,16 +73,37 @@ def _fmt(value):
 
 
 def sample_inputs(model, samples, seed):
-    """Deterministic random inputs for every model input (ints for integer inputs)."""
+    """Deterministic random inputs for every model input: integers for integer inputs and for
+    inputs that feed an Embedding (indices below its input_dim, whatever the input's dtype: TF.js
+    Sequential text models have float32 inputs), normal floats otherwise."""
     rng = np.random.default_rng(seed)
+    index_bounds = _embedding_index_bounds(model)
     inputs = []
     for tensor in model.inputs:
         shape = (samples,) + tuple(d if d is not None else 8 for d in tensor.shape[1:])
-        if "int" in str(tensor.dtype):
+        bound = index_bounds.get(id(tensor))
+        if bound is not None:
+            inputs.append(rng.integers(0, bound, size=shape).astype(str(tensor.dtype).split(".")[-1]))
+        elif "int" in str(tensor.dtype):
             inputs.append(rng.integers(0, 10, size=shape).astype("int32"))
         else:
             inputs.append(rng.normal(size=shape).astype("float32"))
     return inputs
+
+
+def _embedding_index_bounds(model):
+    """{id(model input): exclusive upper bound} for the inputs an Embedding layer reads directly:
+    at most 10, and below the smallest input_dim of the Embeddings reading it."""
+    inputs = {id(t) for t in model.inputs}
+    bounds = {}
+    for layer in getattr(model, "layers", []):
+        if type(layer).__name__ != "Embedding":
+            continue
+        for node in getattr(layer, "_inbound_nodes", []):
+            for tensor in getattr(node, "input_tensors", []):
+                if id(tensor) in inputs:
+                    bounds[id(tensor)] = min(bounds.get(id(tensor), 10), layer.input_dim)
+    return bounds
 
 
 def set_weights_as_tfjs_reads_them(model, checked, src):
@@ -208,8 +231,12 @@ def import_keras():
     runs every layer the Layers format carries (checked against TensorFlow's on the test zoo)."""
     if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("tensorflow") is None:
         os.environ["KERAS_BACKEND"] = "numpy"
+    # On TensorFlow, skip the JAX / pandas imports it does not need (tf_import.py); the NumPy
+    # backend of Keras 3.15 imports JAX itself.
+    on_tensorflow = os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
     try:
-        import keras
+        with without_optional_integrations() if on_tensorflow else contextlib.nullcontext():
+            import keras
     except ImportError as err:
         raise ConversionError(f"verify needs Keras 3 ({err}); pip install 'tfjs-export[verify]'") from None
     return keras

@@ -18,12 +18,14 @@ and grappler (tf_modules.py).
 
 def import_tensorflow_quietly():
     """Import TensorFlow with the process's stderr (fd 2) silenced (see converter/tf_logs.py):
-    a user error must stay one line. Python errors still raise."""
+    a user error must stay one line. Python errors still raise. JAX and pandas, which TensorFlow
+    and Keras import when installed, are skipped (converter/tf_import.py)."""
     import sys
 
+    from tfjs_export.converter.tf_import import without_optional_integrations
     from tfjs_export.converter.tf_logs import quiet_tensorflow
     if "tensorflow" not in sys.modules:
-        with quiet_tensorflow():
+        with quiet_tensorflow(), without_optional_integrations():
             import tensorflow  # noqa: F401
 
 

@@ -94,3 +94,23 @@ def test_verify_names_a_missing_shard_before_running_anything(tmp_path, keras_fi
 def test_verify_refuses_a_tolerance_that_is_not_a_finite_number(tmp_path, keras_files, value):
     result = run_cli("verify", keras_files["mlp"], str(tmp_path), f"--tolerance={value}")
     assert result.returncode == 2 and "expected a finite number >= 0" in result.stderr
+
+
+def test_verify_feeds_indices_to_a_float_input_read_by_an_embedding(tmp_path):
+    """TF.js Sequential text models (and Keras models written like them) have a float32 input
+    that an Embedding reads: verify must sample valid indices there, not normal floats (negative
+    indices made the Keras reference fail)."""
+    import keras
+    import numpy as np
+
+    from tfjs_export.converter.verify import sample_inputs
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((6,), dtype="float32"), keras.layers.Embedding(7, 4),
+                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(2)])
+    (x,) = sample_inputs(model, samples=4, seed=0)
+    assert x.dtype == np.float32 and x.min() >= 0 and x.max() < 7 and np.array_equal(x, np.round(x))
+    src, out = str(tmp_path / "text.keras"), tmp_path / "web"
+    model.save(src)
+    convert(src, out)
+    report = verify(src, str(out))
+    assert report.ok, report.table()

@@ -90,26 +90,7 @@ module.exports = {
       };
     }
 
-    /** Settings every class here reads the same way (Keras' initializer defaults). */
-    function readWeightSettings(layer, args) {
-      layer.kernelInitializer = lib.initializer(args.kernelInitializer, 'glorotUniform');
-      layer.biasInitializer = lib.initializer(args.biasInitializer, 'zeros');
-      layer.kernelRegularizer = lib.regularizer(args.kernelRegularizer);
-      layer.biasRegularizer = lib.regularizer(args.biasRegularizer);
-      layer.kernelConstraint = lib.constraint(args.kernelConstraint);
-      layer.biasConstraint = lib.constraint(args.biasConstraint);
-    }
-
-    function weightSettings(layer) {
-      return {
-        kernelInitializer: lib.serialize(layer.kernelInitializer),
-        biasInitializer: lib.serialize(layer.biasInitializer),
-        kernelRegularizer: lib.serialize(layer.kernelRegularizer),
-        biasRegularizer: lib.serialize(layer.biasRegularizer),
-        kernelConstraint: lib.serialize(layer.kernelConstraint),
-        biasConstraint: lib.serialize(layer.biasConstraint),
-      };
-    }
+    const PARTS = {kernel: 'glorotUniform', bias: 'zeros'};  // Keras' initializer defaults here
 
     const single = (inputs) => (Array.isArray(inputs) ? inputs[0] : inputs);
     /** A layer's input shape(s) as a list of shapes (tfjs gives one shape for one input). */
@@ -129,7 +110,7 @@ module.exports = {
         this.partialOutputShape = args.outputShape;
         this.biasAxes = args.biasAxes == null ? null : args.biasAxes;
         this.activation = lib.activation(args.activation, 'linear');
-        readWeightSettings(this, args);
+        lib.readWeightSettings(this, args, PARTS);
         this.supportsMasking = true;  // Keras drops the mask here (computeMask)
       }
 
@@ -155,7 +136,7 @@ module.exports = {
         return Object.assign({}, super.getConfig(), {
           equation: this.equation, outputShape: this.partialOutputShape, biasAxes: this.biasAxes,
           activation: lib.serializeActivation(this.activation),
-        }, weightSettings(this));
+        }, lib.weightSettings(this, Object.keys(PARTS)));
       }
     }
 
@@ -206,7 +187,18 @@ module.exports = {
 
     const and = (a, b) => (a == null ? b : b == null ? a : tf.logicalAnd(a, b));
 
-    class MultiHeadAttention extends tf.layers.Layer {
+    /** A layer of ours taking a call's tensors as one list (tensorArgs) and its flags. */
+    class MultiArgumentLayer extends lib.keepingCallArgs(tf.layers.Layer) {
+      get callNames() {
+        return lib.callArgs(this).tensorArgs || null;
+      }
+
+      get returnScores() {
+        return Boolean(lib.callArgs(this).returnAttentionScores);
+      }
+    }
+
+    class MultiHeadAttention extends MultiArgumentLayer {
       constructor(args) {
         super(lib.withName(args, 'multi_head_attention'));
         this.numHeads = args.numHeads;
@@ -219,21 +211,8 @@ module.exports = {
         this.attentionAxes = args.attentionAxes == null ? null :
           (typeof args.attentionAxes === 'number' ? [args.attentionAxes] : args.attentionAxes);
         this.slidingWindow = args.slidingWindow == null ? null : args.slidingWindow;
-        readWeightSettings(this, args);
+        lib.readWeightSettings(this, args, PARTS);
         this.supportsMasking = true;
-      }
-
-      apply(inputs, kwargs) {
-        lib.keepCallArgs(this, kwargs);
-        return super.apply(inputs, kwargs);
-      }
-
-      get callNames() {
-        return lib.callArgs(this).tensorArgs || null;
-      }
-
-      get returnScores() {
-        return Boolean(lib.callArgs(this).returnAttentionScores);
       }
 
       /** {query, value, key, ...} shapes or tensors from a list in call order. */
@@ -351,12 +330,12 @@ module.exports = {
           numHeads: this.numHeads, keyDim: this.keyDim, valueDim: this.valueDim, dropout: this.dropout,
           useBias: this.useBias, useGate: this.useGate, outputShape: this.outputShapeArg,
           attentionAxes: this.attentionAxes, slidingWindow: this.slidingWindow,
-        }, weightSettings(this));
+        }, lib.weightSettings(this, Object.keys(PARTS)));
       }
     }
 
     /** Keras' Attention ('dot' or 'concat' scores) and the base of AdditiveAttention. */
-    class Attention extends tf.layers.Layer {
+    class Attention extends MultiArgumentLayer {
       constructor(args) {
         super(lib.withName(args, 'attention'));
         this.useScale = Boolean(args.useScale);
@@ -364,19 +343,6 @@ module.exports = {
         if (!['dot', 'concat'].includes(this.scoreMode)) throw new Error(`Attention: score_mode must be 'dot' or 'concat', got '${this.scoreMode}'`);
         this.dropout = args.dropout || 0;
         this.supportsMasking = true;
-      }
-
-      apply(inputs, kwargs) {
-        lib.keepCallArgs(this, kwargs);
-        return super.apply(inputs, kwargs);
-      }
-
-      get callNames() {
-        return lib.callArgs(this).tensorArgs || null;
-      }
-
-      get returnScores() {
-        return Boolean(lib.callArgs(this).returnAttentionScores);
       }
 
       /** [query, value, key?] and [query mask, value mask] from the call's list. */

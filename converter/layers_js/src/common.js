@@ -122,6 +122,11 @@ module.exports = {
       });
     }
 
+    function keepCallArgs(layer, kwargs) {
+      const kept = Object.fromEntries(Object.entries(kwargs || {}).filter(([k]) => k !== 'mask' && k !== 'training'));
+      if (Object.keys(kept).length) layer.keptCallArgs = kept;
+    }
+
     let counter = 0;
     return {
       parseEinsum,
@@ -152,12 +157,39 @@ module.exports = {
        * back, merged with a call's own. The converter refuses a layer of ours called twice with
        * different kwargs, which this could not tell apart.
        */
-      keepCallArgs(layer, kwargs) {
-        const kept = Object.fromEntries(Object.entries(kwargs || {}).filter(([k]) => k !== 'mask' && k !== 'training'));
-        if (Object.keys(kept).length) layer.keptCallArgs = kept;
-      },
+      keepCallArgs,
       callArgs(layer, kwargs) {
         return Object.assign({}, layer.keptCallArgs, kwargs);
+      },
+      /** `Base` (a tf.layers.Layer class) whose apply keeps its call's kwargs (keepCallArgs). */
+      keepingCallArgs(Base) {
+        return class extends Base {
+          apply(inputs, kwargs) {
+            keepCallArgs(this, kwargs);
+            return super.apply(inputs, kwargs);
+          }
+        };
+      },
+
+      /**
+       * Reads a config's `<part>Initializer` / `Regularizer` / `Constraint` onto `layer` for each
+       * part of `defaults` ({kernel: 'glorotUniform', bias: 'zeros', ...}: the initializers when
+       * the config has none), as tfjs-layers' own classes hold them.
+       */
+      readWeightSettings(layer, args, defaults) {
+        for (const [part, initializer] of Object.entries(defaults)) {
+          layer[`${part}Initializer`] = deserialize(args[`${part}Initializer`] == null ? initializer : args[`${part}Initializer`], 'initializer', true);
+          layer[`${part}Regularizer`] = deserialize(args[`${part}Regularizer`], 'regularizer', true);
+          layer[`${part}Constraint`] = deserialize(args[`${part}Constraint`], 'constraint', true);
+        }
+      },
+      /** What getConfig records for those settings. */
+      weightSettings(layer, parts) {
+        const out = {};
+        for (const part of parts) {
+          for (const what of ['Initializer', 'Regularizer', 'Constraint']) out[`${part}${what}`] = serialize(layer[`${part}${what}`]);
+        }
+        return out;
       },
 
       /**

@@ -24,6 +24,8 @@ module.exports = {
   provides: ['GRU', 'GRUCell', 'LSTM', 'SimpleRNN'],
   needs: [],
   define(tf, lib) {
+    const PARTS = {kernel: 'glorotUniform', recurrent: 'orthogonal', bias: 'zeros'};  // Keras' GRU defaults
+
     class GRUCell extends tf.layers.RNNCell {
       constructor(args) {
         super(lib.withName(args, 'gru_cell'));
@@ -33,15 +35,7 @@ module.exports = {
         this.recurrentActivation = lib.activation(args.recurrentActivation, 'sigmoid');
         this.useBias = args.useBias == null ? true : args.useBias;
         this.resetAfter = args.resetAfter == null ? true : Boolean(args.resetAfter);
-        this.kernelInitializer = lib.initializer(args.kernelInitializer, 'glorotUniform');
-        this.recurrentInitializer = lib.initializer(args.recurrentInitializer, 'orthogonal');
-        this.biasInitializer = lib.initializer(args.biasInitializer, 'zeros');
-        this.kernelRegularizer = lib.regularizer(args.kernelRegularizer);
-        this.recurrentRegularizer = lib.regularizer(args.recurrentRegularizer);
-        this.biasRegularizer = lib.regularizer(args.biasRegularizer);
-        this.kernelConstraint = lib.constraint(args.kernelConstraint);
-        this.recurrentConstraint = lib.constraint(args.recurrentConstraint);
-        this.biasConstraint = lib.constraint(args.biasConstraint);
+        lib.readWeightSettings(this, args, PARTS);
         this.dropout = Math.min(1, Math.max(0, args.dropout || 0));
         this.recurrentDropout = Math.min(1, Math.max(0, args.recurrentDropout || 0));
         this.stateSize = this.units;
@@ -108,15 +102,7 @@ module.exports = {
           activation: lib.serializeActivation(this.activation),
           recurrentActivation: lib.serializeActivation(this.recurrentActivation),
           useBias: this.useBias,
-          kernelInitializer: lib.serialize(this.kernelInitializer),
-          recurrentInitializer: lib.serialize(this.recurrentInitializer),
-          biasInitializer: lib.serialize(this.biasInitializer),
-          kernelRegularizer: lib.serialize(this.kernelRegularizer),
-          recurrentRegularizer: lib.serialize(this.recurrentRegularizer),
-          biasRegularizer: lib.serialize(this.biasRegularizer),
-          kernelConstraint: lib.serialize(this.kernelConstraint),
-          recurrentConstraint: lib.serialize(this.recurrentConstraint),
-          biasConstraint: lib.serialize(this.biasConstraint),
+        }, lib.weightSettings(this, Object.keys(PARTS)), {
           dropout: this.dropout,
           recurrentDropout: this.recurrentDropout,
           resetAfter: this.resetAfter,
