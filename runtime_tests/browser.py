@@ -11,13 +11,17 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from runtime_tests import parity
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ALWAYS = ("cpu", "wasm")           # must start, else the run fails
-WHEN_OFFERED = ("webgl",)          # run when headless Chromium offers it; reported either way
+# Every backend must start, else the run fails naming it: headless Chromium offers WebGL and
+# WebGPU through SwiftShader (CPU-emulated GPU; flags in browser/chromium.js).
+BACKENDS = ("cpu", "wasm", "webgl", "webgpu")
+# The bound on the GPU backends, where it is looser than a case's own (float32 rounding):
+# {backend: {"atol", "rtol", "why"}}. Empty: on SwiftShader every case stays within 1e-5.
+GPU_FLOORS: dict = {}
 
 
 def check_browser():
@@ -25,21 +29,24 @@ def check_browser():
     if not os.access(CHROMIUM, os.X_OK):
         raise RuntimeError(f"{CHROMIUM} is missing: apt-get install chromium (run tools/setup.sh)")
     modules = parity.find_runtime_dir() / "node_modules"
-    for package in ("playwright-core", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm"):
+    for package in ("playwright-core", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm",
+                    "@tensorflow/tfjs-backend-webgpu"):
         if not (modules / package / "package.json").is_file():
             raise RuntimeError(f"{modules / package} is missing; run tools/setup.sh")
 
 
-def run_browser_tests(*case_dirs, report, backends: Sequence[str] = ALWAYS + WHEN_OFFERED,
-                      required: Sequence[str] = ALWAYS,
+def run_browser_tests(*case_dirs, report, backends: Sequence[str] = BACKENDS,
+                      required: Sequence[str] = BACKENDS, floors: Mapping[str, dict] | None = None,
                       timeout: float | None = 600) -> subprocess.CompletedProcess:
-    """Runs `node --test browser_parity.test.js` over case_dirs; writes the JSON report to report."""
+    """Runs `node --test browser_parity.test.js` over case_dirs; writes the JSON report to report.
+    floors: {backend: {"atol", "rtol", "why"}}, a looser bound than a case's own on that backend."""
     check_browser()
     runtime = parity.find_runtime_dir()
     env = parity.node_env({
         "PARITY_CASES": os.pathsep.join(str(Path(d).absolute()) for d in case_dirs),
         "BROWSER_BACKENDS": ",".join(backends), "BROWSER_REQUIRED": ",".join(required),
         "BROWSER_REPORT": str(Path(report).absolute()), "CHROMIUM": CHROMIUM,
+        "BROWSER_TOLERANCE": json.dumps(floors or {}),
     })
     return subprocess.run([parity.node_binary(), "--test", "--test-reporter=spec",
                            "browser_parity.test.js"], cwd=runtime, env=env,

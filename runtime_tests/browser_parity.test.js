@@ -4,12 +4,18 @@
  * runner takes) run in headless Chromium on each TF.js backend. A loopback server started here
  * serves the page, TF.js and its WASM backend (from node_modules) and the models; the page loads
  * each model over http with tf.loadLayersModel / tf.loadGraphModel and predicts; the outputs are
- * compared here with the expected tensors (lib/compare.js, same rule as the Node runner).
+ * compared here with the expected tensors (lib/compare.js, same rule as the Node runner). A model
+ * directory holding tfjs-export-layers.js (our layer classes) gets it loaded as a classic script
+ * after tf.min.js first, as a web page would. One browser for the whole run, and one page (a
+ * fresh one after a case that ended in an error).
  *
  *   PARITY_CASES=dir[:dir...] node --test browser_parity.test.js
- * Env: BROWSER_BACKENDS (default cpu,wasm,webgl): backends to try; BROWSER_REQUIRED (default
- * cpu,wasm): backends that must start (the others are run when the browser offers them, and
- * reported either way); BROWSER_REPORT: where to write the JSON report of what ran.
+ * Env: BROWSER_BACKENDS (default cpu,wasm,webgl,webgpu): backends to try; BROWSER_REQUIRED
+ * (default: the same four): backends that must start (the others are run when the browser offers
+ * them, and reported either way); BROWSER_REPORT: where to write the JSON report of what ran;
+ * BROWSER_TOLERANCE: JSON {backend: {atol, rtol, why}}, a floor under each case's own bound on
+ * that backend (GPU backends round differently from the CPU: runtime_tests/browser.py);
+ * BROWSER_CASE_TIMEOUT_MS (default 120000): a case the page does not answer in time fails.
  * Writes into each case dir: result_browser_<backend>.json, actual_browser_<backend>_<i>.bin.
  */
 const test = require('node:test');
@@ -19,13 +25,32 @@ const path = require('path');
 const {findCasesFromEnv, readCase} = require('../converter/runtime/js/lib/case');
 const {compareOutput, maxAbsDiff} = require('../converter/runtime/js/lib/compare');
 const {summaryLine, failureMessage} = require('../converter/runtime/js/lib/report');
+// The file the converter writes next to model.json when the model uses our layer classes.
+const {LAYERS_LIBRARY} = require('../converter/runtime/js/lib/model');
 const {startServer} = require('./browser/server');
 const {launch} = require('./browser/chromium');
 
 const MODULES = path.join(__dirname, 'node_modules', '@tensorflow');
 const list = (v, d) => (v || d).split(',').map((s) => s.trim()).filter(Boolean);
-const BACKENDS = list(process.env.BROWSER_BACKENDS, 'cpu,wasm,webgl');
-const REQUIRED = list(process.env.BROWSER_REQUIRED, 'cpu,wasm');
+const BACKENDS = list(process.env.BROWSER_BACKENDS, 'cpu,wasm,webgl,webgpu');
+const REQUIRED = list(process.env.BROWSER_REQUIRED, 'cpu,wasm,webgl,webgpu');
+const FLOORS = JSON.parse(process.env.BROWSER_TOLERANCE || '{}');
+const CASE_TIMEOUT_MS = Number(process.env.BROWSER_CASE_TIMEOUT_MS || 120000);
+
+/** promise, or a rejection with `why` after ms milliseconds. */
+function withTimeout(promise, ms, why) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(why)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** The case's bound, raised to the backend's floor where the floor is looser. */
+function backendTolerance(c, backend) {
+  const floor = FLOORS[backend];
+  if (!floor || (floor.atol <= c.tolerance.atol && floor.rtol <= c.tolerance.rtol)) return c.tolerance;
+  return {atol: Math.max(c.tolerance.atol, floor.atol), rtol: Math.max(c.tolerance.rtol, floor.rtol),
+    why: `${c.tolerance.why}; ${backend} floor: ${floor.why}`};
+}
 
 function removeStale(dir, backend) {
   const re = new RegExp(`^(result_browser_${backend}\\.json|actual_browser_${backend}_\\d+\\.bin)$`);
@@ -34,9 +59,10 @@ function removeStale(dir, backend) {
 
 /** Compares the page's answer with the case and writes result_browser_<backend>.json. */
 function recordResult(c, backend, answer, extra) {
+  const tolerance = backendTolerance(c, backend);
   const result = {name: c.name, ok: false, backend, format: c.format, outputs: [],
     load_ms: answer.load_ms ?? null, predict_ms: answer.predict_ms ?? null, mode: answer.mode,
-    tolerance: c.tolerance, ...extra};
+    tolerance, ...extra};
   if (answer.error) {
     result.error = answer.error;
   } else if (answer.backend !== backend) {
@@ -52,7 +78,7 @@ function recordResult(c, backend, answer, extra) {
       const values = new Ctor(new Uint8Array(bytes).buffer);
       const spec = c.outputs[i];
       const out = {name: spec.name, shape: o.shape, dtype: o.dtype === 'float32' ? 'float32' : 'int32',
-        file, ...compareOutput(values, o.shape, spec.expected, spec.shape, c.tolerance)};
+        file, ...compareOutput(values, o.shape, spec.expected, spec.shape, tolerance)};
       if (c.floatReference[i] && out.max_abs_err !== null) {
         out.max_abs_err_vs_float = maxAbsDiff(values, c.floatReference[i]).maxAbs;
       }
@@ -65,8 +91,10 @@ function recordResult(c, backend, answer, extra) {
 }
 
 function pageSpec(c, index) {
+  const library = fs.existsSync(path.join(path.dirname(c.modelPath), LAYERS_LIBRARY));
   return {
     modelUrl: `/m/${index}/${path.basename(c.modelPath)}`,
+    scripts: library ? [`/m/${index}/${LAYERS_LIBRARY}`] : [],
     format: c.format,
     inputs: c.inputs.map((s) => ({name: s.name, shape: s.shape, dtype: s.dtype,
       b64: Buffer.from(s.data.buffer, s.data.byteOffset, s.data.byteLength).toString('base64')})),
@@ -87,18 +115,25 @@ test('headless Chromium', async (t) => {
   const mounts = {
     '/tfjs/': path.join(MODULES, 'tfjs', 'dist'),
     '/wasm/': path.join(MODULES, 'tfjs-backend-wasm', 'dist'),
+    '/webgpu/': path.join(MODULES, 'tfjs-backend-webgpu', 'dist'),
     '/runner/': path.join(__dirname, 'browser'),
   };
   dirs.forEach((d, i) => { mounts[`/m/${i}/`] = path.dirname(readCase(d).modelPath); });
   const server = await startServer(mounts);
-  const browser = await launch();
+  const browser = await launch({webgpu: BACKENDS.includes('webgpu')});
   const report = {chromium_args: browser.args, backends: {}, cases: dirs.length};
-  try {
+  const consoleErrors = [];
+  /** A fresh page of the runner, on `backend` when given: {page, probe}. */
+  const openPage = async (backend) => {
     const page = await browser.context.newPage();
-    const consoleErrors = [];
     page.on('pageerror', (err) => consoleErrors.push(err.message));
     await page.goto(`${server.url}/runner/parity.html`);
     await page.waitForFunction(() => window.parity !== undefined && window.tf !== undefined);
+    const probe = backend ? await page.evaluate((b) => window.parity.setBackend(b), backend) : null;
+    return {page, probe};
+  };
+  try {
+    let {page} = await openPage(null);
     report.chromium_version = browser.context.browser()?.version() ?? null;
 
     for (const backend of BACKENDS) {
@@ -116,10 +151,19 @@ test('headless Chromium', async (t) => {
         const c = readCase(dir);
         await t.test(`${backend} ${c.name}`, async (tt) => {
           removeStale(c.dir, backend);
-          const answer = await page.evaluate((s) => window.parity.runCase(s), pageSpec(c, i));
-          const r = recordResult(c, backend, answer, {detail: probe.detail});
+          const spec = pageSpec(c, i);
+          const answer = await withTimeout(page.evaluate((s) => window.parity.runCase(s), spec),
+              CASE_TIMEOUT_MS, `no answer from the page in ${CASE_TIMEOUT_MS / 1000} s`)
+              .catch((err) => ({error: err.message, backend}));
+          const r = recordResult(c, backend, answer, {detail: probe.detail, scripts: spec.scripts});
           results.push(r);
           tt.diagnostic(`${backend} ${summaryLine(r)}`);
+          if (answer.error) {
+            // A failed kernel can leave the backend broken (e.g. a WASM heap written out of
+            // bounds: every later case would fail or hang): the next case gets a fresh page.
+            await page.close().catch(() => {});
+            ({page} = await openPage(backend));
+          }
           if (!r.ok) assert.fail(`[${backend}] ${failureMessage(r)}`);
         });
       }

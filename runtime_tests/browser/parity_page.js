@@ -36,6 +36,18 @@
     }
   }
 
+  /** What the WebGPU backend runs on (e.g. SwiftShader's Vulkan adapter), for the report. */
+  async function webgpuAdapter() {
+    try {
+      const adapter = navigator.gpu && await navigator.gpu.requestAdapter();
+      if (!adapter) return null;
+      const info = adapter.info || {};
+      return [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed';
+    } catch (err) {
+      return null;
+    }
+  }
+
   /** Switches to backend name; {ok, backend, detail} (ok false when it cannot start here). */
   async function setBackend(name) {
     if (name === 'wasm') tf.wasm.setWasmPaths('/wasm/');
@@ -54,6 +66,9 @@
         detail += `, WEBGL_VERSION ${tf.env().getNumber('WEBGL_VERSION')}` +
           `, float32 render ${tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED')}`;
       }
+    }
+    if (name === 'webgpu') {
+      detail = detail || (navigator.gpu ? `adapter ${await webgpuAdapter()}` : 'no navigator.gpu');
     }
     if (name === 'wasm' && ok) {
       detail = `simd ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, ` +
@@ -93,8 +108,38 @@
     return {ys: named ? spec.outputNames.map((n) => ys[model.outputNames.indexOf(n)]) : ys, mode: 'predict'};
   }
 
+  const loadedScripts = new Map();
+
+  /** Adds a classic <script src=url> once (e.g. a model's tfjs-export-layers.js, which
+   * registers its classes with the global tf); resolves when it has run. */
+  function loadScript(url) {
+    if (!loadedScripts.has(url)) {
+      loadedScripts.set(url, new Promise((resolve, reject) => {
+        // An exception while the script runs still fires onload: catch it through window's error.
+        const href = new URL(url, location.href).href;
+        let thrown = null;
+        const onError = (e) => { if (e.filename === href) thrown = e.message; };
+        window.addEventListener('error', onError);
+        const el = document.createElement('script');
+        el.src = url;
+        el.onload = () => {
+          window.removeEventListener('error', onError);
+          if (thrown) reject(new Error(`${url}: ${thrown}`));
+          else resolve();
+        };
+        el.onerror = () => {
+          window.removeEventListener('error', onError);
+          reject(new Error(`${url}: the script did not load`));
+        };
+        document.head.appendChild(el);
+      }));
+    }
+    return loadedScripts.get(url);
+  }
+
   /**
-   * spec: {modelUrl, format, inputs: [{name, shape, dtype, b64}], outputNames}.
+   * spec: {modelUrl, format, inputs: [{name, shape, dtype, b64}], outputNames, scripts}:
+   * scripts (optional) are loaded first, as classic scripts.
    * Returns {backend, mode, load_ms, predict_ms, outputs: [{shape, dtype, b64}]} or {error}.
    */
   async function runCase(spec) {
@@ -102,6 +147,7 @@
     let xs = [];
     let ys = [];
     try {
+      for (const url of spec.scripts || []) await loadScript(url);
       let t0 = performance.now();
       model = spec.format === 'graph-model' ?
         await tf.loadGraphModel(spec.modelUrl) : await tf.loadLayersModel(spec.modelUrl);
@@ -115,8 +161,9 @@
       const predictMs = performance.now() - t0;
       return {
         backend: tf.getBackend(), mode: pred.mode, load_ms: loadMs, predict_ms: predictMs,
+        // (WebGPU can hand a float32 tensor's data back as another typed array: copy, never reinterpret.)
         outputs: ys.map((y, i) => ({shape: y.shape, dtype: y.dtype,
-          b64: toBase64(y.dtype === 'float32' ? values[i] : Int32Array.from(values[i]))})),
+          b64: toBase64(y.dtype === 'float32' ? Float32Array.from(values[i]) : Int32Array.from(values[i]))})),
       };
     } catch (err) {
       return {error: String(err && err.message || err).split('\n')[0], backend: tf.getBackend()};
@@ -127,7 +174,7 @@
     }
   }
 
-  window.parity = {setBackend, runCase};
+  window.parity = {setBackend, runCase, loadScript};
   document.getElementById && window.addEventListener('DOMContentLoaded', () => {
     document.getElementById('status').textContent = `ready: tfjs ${tf.version.tfjs}`;
   });
