@@ -44,21 +44,11 @@ KNOWN_FAILURES = {
     ("volumes", "webgl"): "Failed to compile fragment shader",
     ("volumes", "webgpu"): "A valid external Instance reference no longer exists",
 }
-_SHARDS = int(os.environ.get("TEST_TOTAL_SHARDS", "1") or 1)
-_SHARD = int(os.environ.get("TEST_SHARD_INDEX", "0") or 0)
-
-
-def _mine(index):
-    """This Bazel shard's cases (every case outside Bazel): one browser run serves a shard."""
-    return index % _SHARDS == _SHARD
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """({case name: Prepared}, the Chromium process, its report) after one run over the shard."""
     folder = str(tmp_path_factory.mktemp("js_layers_browser"))
-    done = {case.name: js_layer_cases.prepare(case, folder, seed=i)
-            for i, case in enumerate(CASES) if _mine(i)}
+    done = js_layer_cases.prepare_shard(CASES, folder)
     report_path = os.path.join(folder, "browser_report.json")
     proc = browser.run_browser_tests(*[p.case_dir for p in done.values()], report=report_path,
                                      floors=browser.GPU_FLOORS, timeout=1500)

@@ -17,26 +17,16 @@ from tools.testing import js_layer_cases
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 CASES = js_layer_cases.all_cases()
-_SHARDS = int(os.environ.get("TEST_TOTAL_SHARDS", "1") or 1)
-_SHARD = int(os.environ.get("TEST_SHARD_INDEX", "0") or 0)
-
-
-def _mine(index):
-    """This Bazel shard's cases (every case outside Bazel), so one runner launch serves a shard."""
-    return index % _SHARDS == _SHARD
-
-
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     """{case name: Prepared} for this shard's cases, after one tfjs-node run over all of them."""
     folder = str(tmp_path_factory.mktemp("js_layers"))
-    done = {case.name: js_layer_cases.prepare(case, folder, seed=i)
-            for i, case in enumerate(CASES) if _mine(i)}
+    done = js_layer_cases.prepare_shard(CASES, folder)
     run = parity.run_node_tests(*[p.case_dir for p in done.values()])
     return done, run
 
 
-# One shard group per case index, so pytest_main's sharding and _mine() agree.
+# One shard group per case index, so pytest_main's sharding and js_layer_cases.prepare_shard agree.
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name, marks=pytest.mark.shard_group(i))
                                   for i, c in enumerate(CASES)])
 def test_case_matches_keras(prepared, case):

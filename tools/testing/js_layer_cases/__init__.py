@@ -126,3 +126,14 @@ def prepare(case, folder, seed=0):
                output_names=[t._keras_history[0].name for t in model.outputs],
                atol=case.atol, rtol=case.rtol, why="float32 rounding only: same maths, different order")
     return Prepared(case, model, source, model_dir, case_dir, inputs, outputs, summary)
+
+
+def prepare_shard(cases, folder):
+    """{case name: Prepared} of the cases this Bazel test shard runs (TEST_TOTAL_SHARDS /
+    TEST_SHARD_INDEX; every case outside Bazel), each prepared with its index as seed: one
+    runner launch (tfjs-node, Chromium) then serves the whole shard."""
+    import os
+
+    shards = int(os.environ.get("TEST_TOTAL_SHARDS", "1") or 1)
+    shard = int(os.environ.get("TEST_SHARD_INDEX", "0") or 0)
+    return {case.name: prepare(case, folder, seed=i) for i, case in enumerate(cases) if i % shards == shard}
