@@ -40,9 +40,10 @@ KNOWN_FAILURES = {
     # WebGPU: wrong values from int/bool intermediates (the same Cast relabelling).
     ("ops_reductions", "webgpu"): None,
     ("ops_shapes", "webgpu"): None,
-    # 3-D layers: SwiftShader's WebGL cannot compile a shader; WebGPU loses its device.
+    # 3-D layers: SwiftShader's WebGL cannot compile a shader; WebGPU loses its device or, in
+    # other runs, computes wrong values.
     ("volumes", "webgl"): "Failed to compile fragment shader",
-    ("volumes", "webgpu"): "A valid external Instance reference no longer exists",
+    ("volumes", "webgpu"): ("A valid external Instance reference no longer exists", None),
 }
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
@@ -82,7 +83,11 @@ def test_case_matches_keras(run, case, backend):
     if (case.name, backend) in KNOWN_FAILURES:
         why = KNOWN_FAILURES[case.name, backend]
         assert not result["ok"], f"known failure fixed? update KNOWN_FAILURES: {result}"
-        assert why in result["error"] if why else any(o["max_abs_err"] > o["bound"] for o in result["outputs"]), result
+        error = result.get("error")
+        wrong = error is None and any(o["max_abs_err"] > o["bound"] for o in result.get("outputs", []))
+        # an entry: the error's text, None for wrong values, or a tuple of those (either seen)
+        assert any(wrong if w is None else bool(error) and w in error
+                   for w in (why if isinstance(why, tuple) else (why,))), result
         return
     parity.assert_within_bounds(result, backend)
     for output in result["outputs"]:  # the page's output bytes, as it wrote them
