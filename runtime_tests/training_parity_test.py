@@ -32,12 +32,15 @@ KNOWN_FAILURES = {
     # gamma/beta tensors.
     "preprocessing": "Cannot read properties of undefined (reading 'dataId')",
     "preprocessing_pipeline": "Cannot read properties of undefined (reading 'dataId')",
-    # Our op classes (js16b) use ops TF.js 4.22 has no gradient for.
-    "ops_products_activations": "gradient function not found for Greater",
-    "volumes": "Gradient for tile operation is not implemented for rank-6 tensors yet",
+    # tfjs-node fails inside TensorFlow's C API while training these (cause not found yet;
+    # before the latest op classes: no gradient for Greater / rank-6 Tile).
+    "ops_products_activations": "Invalid TF_Status: 3",
+    "volumes": "Invalid TF_Status: 3",
     "normalizations": "Invalid TF_Status: 3",
     "gru_sequences_states": "Invalid TF_Status: 3",
-    "ops_shapes": "gradient function not found for StridedSlice",
+    # keras.ops.ravel flattens the batch axis too: TF.js' fit checks its target's rank against the
+    # model's batch-less output and refuses (Keras' fit takes it).
+    "ops_shapes": "expected ravel_1 to have 1 dimension(s)",
     # ActivityRegularization: Keras' fit adds the activity loss, TF.js' does not.
     "weightless": "fit losses",
     # Keras itself cannot differentiate these models (integer / comparison ops in the graph).

@@ -91,7 +91,7 @@ def main():
     if args.from_rows:
         by_cell = _page_rows(args.earlier_page) if args.earlier_page else {}
         with open(args.from_rows) as f:
-            by_cell.update({row["cell"]: row for row in map(json.loads, f)})
+            by_cell.update({row["cell"]: _without_temporary_paths(row) for row in map(json.loads, f)})
         float_cells = [c for c in wild_cells.model_order(wild_cells.CELLS.values()) if not c.quantize]
         rows = [by_cell[c.name] for c in float_cells if c.name in by_cell]
         missing = [c.name for c in float_cells if c.name not in by_cell]
@@ -113,7 +113,9 @@ def main():
                 verdict = _check_in_tfjs(cell, out, reference, out + "_case")
             else:
                 verdict = "refused: " + last[:110]
-            row[who] = {"verdict": verdict.replace("|", "/"), "wall": wall, "rss": rss}
+            # the sources' temporary folder is this run's: the page says SRC instead
+            verdict = verdict.replace(sources.folder, "SRC").replace("|", "/")
+            row[who] = {"verdict": verdict, "wall": wall, "rss": rss}
         print(json.dumps(row), flush=True)
         rows.append(row)
         if args.rows:
@@ -122,6 +124,15 @@ def main():
         if i + 1 == len(cells) or cells[i + 1].model != cell.model:
             sources.forget(cell.model)
     write_report(args.out, rows, len({wild_cells.CELLS[r["cell"]].model for r in rows}))
+
+
+def _without_temporary_paths(row):
+    """`row` with the sources' temporary folder of its run (rows written before the verdicts said
+    SRC) replaced by SRC."""
+    for who in ("ours", "official"):
+        temporary = re.escape(os.path.join(tempfile.gettempdir(), "compare_graph_")) + r"\w+/sources"
+        row[who]["verdict"] = re.sub(temporary, "SRC", row[who]["verdict"])
+    return row
 
 
 def _page_rows(path):
