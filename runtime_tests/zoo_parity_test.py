@@ -9,7 +9,8 @@ models its cells need and runs them all in one tfjs-node process.
 
 Tolerances as in layers_parity_test.py: float32 weights must match to float32 rounding
 (1e-5 absolute + 1e-5 x max|output|); quantised cells are compared with Keras run on the weights
-quantised and dequantised exactly as TF.js decodes them (docs/architecture.md, "Quantisation"), to the same bound.
+TF.js decodes from the written shards (quantised ones dequantised, the ones the quantisation
+plan keeps float32 as they are; docs/architecture.md, "Quantisation"), to the same bound.
 """
 
 import os
@@ -17,8 +18,8 @@ import os
 import numpy as np
 import pytest
 
-from tfjs_export import codec
 from tfjs_export.converter import convert
+from tfjs_export.converter.verify import set_weights_as_tfjs_reads_them
 from runtime_tests import parity
 from tools.testing import keras_zoo
 
@@ -49,15 +50,10 @@ def _as_list(outputs):
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
-def _dequantised_copy(model, dtype):
-    """Give `model` its float32 weights quantised + dequantised as TF.js will decode them."""
-    values = []
-    for w in model.get_weights():
-        if w.dtype == np.float32:
-            encoded, quantization = codec.quantize(w, dtype)
-            w = codec.dequantize(encoded, quantization).reshape(w.shape)
-        values.append(w)
-    model.set_weights(values)
+def _weights_as_tfjs_decodes_them(model, model_dir, src):
+    """Give `model` the weights TF.js decodes from `model_dir`'s shards: the quantised ones
+    dequantised, those the quantisation plan kept float32 (quantization_plan.py) as they are."""
+    set_weights_as_tfjs_reads_them(model, model_dir, src)
     _refresh_cached_statistics(model)
 
 
@@ -102,7 +98,7 @@ def cases(request, tmp_path_factory):
         expected = float_outputs
         if quantize:
             original = model.get_weights()
-            _dequantised_copy(model, quantize)
+            _weights_as_tfjs_decodes_them(model, model_dir, path)
             expected = [np.asarray(o) for o in _as_list(model.predict(inputs, verbose=0))]
             model.set_weights(original)
             _refresh_cached_statistics(model)

@@ -16,9 +16,11 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 from tfjs_export.converter import convert
+from tfjs_export.converter.quantization_plan import TINY
 from tfjs_export.converter.web_bundle import write_bundle
 from runtime_tests import parity
 from tools.bazel import parity_check
@@ -68,8 +70,12 @@ def test_tfjs_model_options_show_in_the_manifest():
     model = json.load(open(os.path.join(EXAMPLES, "bars_cnn_web_quantized", "model.json")))
     (group,) = model["weightsManifest"]
     dtypes = {w["name"]: w.get("quantization", {}).get("dtype") for w in group["weights"]}
-    assert dtypes["class_probs/kernel"] == dtypes["class_probs/bias"] == "float16"
-    assert {d for n, d in dtypes.items() if not n.startswith("class_probs/")} == {"uint8"}
+    sizes = {w["name"]: int(np.prod(w["shape"])) for w in group["weights"]}
+    assert dtypes["class_probs/kernel"] == "float16"
+    # tiny tensors (biases of a few values) stay float32: quantization_plan.py's keep_float32 rule
+    kept = {n for n, d in dtypes.items() if d is None}
+    assert kept and all(sizes[n] <= TINY for n in kept), (kept, sizes)
+    assert {d for n, d in dtypes.items() if not n.startswith("class_probs/") and n not in kept} == {"uint8"}
     sizes = [os.path.getsize(os.path.join(EXAMPLES, "bars_cnn_web_quantized", p)) for p in group["paths"]]
     assert len(sizes) > 1 and all(s == 1024 for s in sizes[:-1]) and 0 < sizes[-1] <= 1024
 
