@@ -111,11 +111,15 @@ def _model_with(tmp_path, build, name="bad.keras"):
     return path
 
 
-def test_gru_reset_after_true_is_refused_with_the_reason(tmp_path):
+def test_gru_reset_after_true_becomes_our_js_class(tmp_path):
+    """Keras' default GRU (reset_after=True), which tfjs-layers lacks, is written as the GRU class
+    of tfjs-export-layers (converter/layers_js), its weights under the tfjs names."""
     import keras
     path = _model_with(tmp_path, lambda: keras.Sequential([keras.Input((4, 3)), keras.layers.GRU(2, name="g")]))
-    with pytest.raises(UnsupportedLayerError, match=r"'g' \(GRU\).*reset_after=False"):
-        read_model(path)
+    spec = read_model(path)
+    (gru,) = [layer for layer in spec.topology["config"]["layers"] if layer["config"]["name"] == "g"]
+    assert gru["class_name"] == "tfjs-export-layers>GRU"
+    assert sorted(w.name for w in spec.weights) == ["g/bias", "g/kernel", "g/recurrent_kernel"]
 
 
 def test_lambda_and_custom_layers_are_all_named(tmp_path):

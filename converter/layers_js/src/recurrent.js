@@ -124,7 +124,11 @@ module.exports = {
             const mask = kwargs == null ? null : kwargs.mask;
             if (!(this.zeroOutputForMask && this.returnSequences && mask != null)) return result;
             // The outputs come in the order the steps ran (reversed for go_backwards).
-            const steps = tf.cast(this.goBackwards ? tf.reverse(mask, 1) : mask, 'float32').expandDims(-1);
+            // Cast before reversing: TF.js 4.22's WASM Reverse kernel corrupts its heap on bool
+            // tensors ('memory access out of bounds' later). Functional tf.* calls only: the light
+            // runtime registers no chained ops.
+            const asFloat = tf.cast(mask, 'float32');
+            const steps = tf.expandDims(this.goBackwards ? tf.reverse(asFloat, 1) : asFloat, -1);
             const outputs = Array.isArray(result) ? result : [result];
             const zeroed = [tf.mul(outputs[0], steps)].concat(outputs.slice(1));
             return Array.isArray(result) ? zeroed : zeroed[0];
