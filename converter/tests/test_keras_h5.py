@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from tfjs_export.converter import convert_keras_model
-from tfjs_export.converter.errors import ConversionError
 from tfjs_export.converter.readers import detect_format, read_model
 from tfjs_export.converter.tests.helpers import assert_one_line_error, leftovers, run_cli
 
