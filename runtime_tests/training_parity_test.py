@@ -51,8 +51,6 @@ KNOWN_FAILURES = {
 # (name, build, inputs(model, seed)) of every model this test trains.
 MODELS = [(name, build, lambda m, seed: keras_zoo.sample_inputs(m, batch=4, seed=seed)) for name, build in _ZOO.items()]
 MODELS += [(case.name, case.build, case.sample) for case in js_layer_cases.all_cases() if case.trainable]
-_SHARDS = int(os.environ.get("TEST_TOTAL_SHARDS", "1") or 1)
-_SHARD = int(os.environ.get("TEST_SHARD_INDEX", "0") or 0)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +59,7 @@ def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("training")
     done = {}
     for i, (name, build, inputs) in enumerate(MODELS):
-        if i % _SHARDS == _SHARD:
+        if js_layer_cases.in_this_shard(i):
             model = build()
             try:
                 done[name] = training.prepare(name, model, inputs(model, i), folder, seed=i)

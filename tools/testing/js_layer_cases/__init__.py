@@ -128,12 +128,18 @@ def prepare(case, folder, seed=0):
     return Prepared(case, model, source, model_dir, case_dir, inputs, outputs, summary)
 
 
-def prepare_shard(cases, folder):
-    """{case name: Prepared} of the cases this Bazel test shard runs (TEST_TOTAL_SHARDS /
-    TEST_SHARD_INDEX; every case outside Bazel), each prepared with its index as seed: one
-    runner launch (tfjs-node, Chromium) then serves the whole shard."""
+def in_this_shard(index):
+    """True when the case at `index` belongs to this Bazel test shard (TEST_TOTAL_SHARDS /
+    TEST_SHARD_INDEX; every case outside Bazel): tools/pytest_main.py's shard groups, numbered
+    the same way."""
     import os
 
     shards = int(os.environ.get("TEST_TOTAL_SHARDS", "1") or 1)
-    shard = int(os.environ.get("TEST_SHARD_INDEX", "0") or 0)
-    return {case.name: prepare(case, folder, seed=i) for i, case in enumerate(cases) if i % shards == shard}
+    return index % shards == int(os.environ.get("TEST_SHARD_INDEX", "0") or 0)
+
+
+def prepare_shard(cases, folder):
+    """{case name: Prepared} of the cases this Bazel test shard runs (in_this_shard), each
+    prepared with its index as seed: one runner launch (tfjs-node, Chromium) then serves the
+    whole shard."""
+    return {case.name: prepare(case, folder, seed=i) for i, case in enumerate(cases) if in_this_shard(i)}
