@@ -53,6 +53,21 @@ function lossOf(tf, predictions, targets) {
   return tf.addN([].concat(predictions).map((p, i) => tf.losses.meanSquaredError(targets[i], p)));
 }
 
+/**
+ * Keras' loss="mse" as a per-sample loss for model.fit: mean((y - target)^2) over every axis but
+ * the batch's, shape [batch]. (tfjs-layers 4.22's fit adds the outputs' unreduced losses before
+ * averaging them, so 'meanSquaredError', which reduces the last axis only, fails with
+ * "Incompatible shapes" in a model whose outputs differ in shape; per-sample losses of every
+ * output share the shape [batch], and their mean is the mean over all elements, Keras' value.)
+ */
+function perSampleMse(tf) {
+  return (target, prediction) => tf.tidy(() => {
+    const squared = tf.square(tf.sub(prediction, target));
+    const axes = [...Array(squared.rank).keys()].slice(1);
+    return axes.length ? tf.mean(squared, axes) : squared;
+  });
+}
+
 async function trainCase(tf, dir) {
   const c = readCase(dir);
   const spec = JSON.parse(fs.readFileSync(path.join(dir, 'training.json'), 'utf8'));
@@ -85,7 +100,7 @@ async function trainCase(tf, dir) {
     ({loss: result.loss_training, entries: result.grads_training} = gradients(fresh, true, 'grad_training'));
 
     // 2. A few SGD steps through model.fit (training mode), one full batch per epoch.
-    model.compile({optimizer: tf.train.sgd(spec.learning_rate), loss: 'meanSquaredError'});
+    model.compile({optimizer: tf.train.sgd(spec.learning_rate), loss: perSampleMse(tf)});
     const history = await model.fit(feed, ys.length === 1 ? ys[0] : ys, {
       batchSize: xs[0].shape[0], epochs: spec.steps, shuffle: false, verbose: 0});
     result.fit_losses = history.history.loss.map(Number);

@@ -192,8 +192,9 @@ RULES = {
     # tfjs' transposed convolutions have no output_padding.
     "Conv2DTranspose": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"),
                                  fixed=dict(_CONV_FIXED, output_padding=None), channels="filters"),
+    # ours (src/gradients.js): tfjs-layers' own, with the kernel gradient tfjs-core lacks
     "Conv3DTranspose": LayerRule(keys=_CONV_KEYS, weights=_with_bias("kernel"),
-                                 fixed=dict(_CONV_FIXED, output_padding=None)),
+                                 fixed=dict(_CONV_FIXED, output_padding=None), js_class="Conv3DTranspose"),
     "SeparableConv2D": LayerRule(
         keys=("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
               "depth_multiplier", "activation", "use_bias", "depthwise_initializer",

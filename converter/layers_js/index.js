@@ -9,6 +9,7 @@ const {makeRegister} = require('./src/registry');
 const FAMILIES = {
   attention: require('./src/attention'),
   common: require('./src/common'),
+  gradients: require('./src/gradients'),
   masks: require('./src/masks'),
   recurrent: require('./src/recurrent'),
   ops: require('./src/ops'),

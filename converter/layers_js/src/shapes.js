@@ -12,7 +12,7 @@
  */
 module.exports = {
   provides: ['ActivityRegularization', 'Conv1DTranspose', 'Cropping1D', 'Cropping3D', 'DepthwiseConv1D', 'GlobalAveragePooling3D', 'GlobalMaxPooling3D', 'Identity', 'SeparableConv1D', 'SpatialDropout2D', 'SpatialDropout3D', 'UpSampling1D', 'UpSampling3D', 'ZeroPadding1D', 'ZeroPadding3D'],
-  needs: [],
+  needs: ['gradients'],
   define(tf, lib) {
     const first = (inputs) => (Array.isArray(inputs) ? inputs[0] : inputs);
     const shapeOf = (inputShape) => (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape);
@@ -329,7 +329,8 @@ module.exports = {
       call(inputs) {
         return tf.tidy(() => {
           const x = first(inputs);
-          return tf[reduce](x, spatial(x.rank, this.dataFormat), this.keepdims);
+          // (lib.reduceMax: Keras' gradient, which splits between tied maxima)
+          return (reduce === 'max' ? lib.reduceMax : tf.mean)(x, spatial(x.rank, this.dataFormat), this.keepdims);
         });
       }
 

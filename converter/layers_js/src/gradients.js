@@ -1,0 +1,80 @@
+'use strict';
+/**
+ * Ops whose TF.js 4.22 gradient is missing or differs from TensorFlow's (which Keras trains
+ * with), written with tf.customGrad from tfjs-core ops that have gradients on every backend:
+ *   reduceMax(x, axes, keepdims): tf.max, with TensorFlow's gradient: the upstream gradient split
+ *     evenly between the elements that tie for the maximum (tfjs-core gives each of them all of
+ *     it: after an UpSampling, a max pooling then passes back size-times the gradient);
+ *   conv3dTranspose(x, kernel, outputShape, strides, padding): tf.conv3dTranspose, which tfjs-core
+ *     registers no gradient for (Conv3DBackpropInputV2). It is the adjoint of conv3d in its input,
+ *     so its input gradient is conv3d(dy, kernel) and its kernel gradient is conv3d's kernel
+ *     gradient (tfjs-core's registered one) at input dy with upstream x.
+ * And the class that needs the latter:
+ *   Conv3DTranspose: tfjs-layers' own (whose predictions match Keras 3's), computed through
+ *     conv3dTranspose above so that it trains.
+ */
+module.exports = {
+  provides: ['Conv3DTranspose'],
+  needs: [],
+  define(tf) {
+    /** tf.max(x, axes, keepdims) whose gradient splits between ties, as TensorFlow's does. */
+    function reduceMax(x, axes, keepdims) {
+      const rank = x.rank;
+      const along = (Array.isArray(axes) ? axes : [axes]).map((a) => (a < 0 ? a + rank : a));
+      const kept = x.shape.map((d, i) => (along.includes(i) ? 1 : d));
+      const max = tf.customGrad((input, save) => {
+        const y = tf.max(input, along, true);
+        save([input, y]);
+        return {
+          value: keepdims ? tf.clone(y) : tf.reshape(y, x.shape.filter((_, i) => !along.includes(i))),
+          gradFunc: (dy, [saved, ySaved]) => {
+            const ties = tf.cast(tf.equal(saved, ySaved), 'float32');
+            const share = tf.div(ties, tf.sum(ties, along, true));
+            return [tf.mul(share, tf.reshape(dy, kept))];
+          },
+        };
+      });
+      return max(x);
+    }
+
+    /** tf.conv3dTranspose (channels last) with gradients for its input and kernel. */
+    function conv3dTranspose(x, kernel, outputShape, strides, padding) {
+      const op = tf.customGrad((input, filter, save) => {
+        save([input, filter]);
+        return {
+          value: tf.conv3dTranspose(input, filter, outputShape, strides, padding),
+          gradFunc: (dy, [xSaved, filterSaved]) => {
+            // (tfjs' own Conv3D gradient, as registered; a tf.grad here would end the outer tape)
+            const conv3dGradient = tf.getGradient('Conv3D');
+            if (!conv3dGradient) throw new Error('Conv3DTranspose: training needs the Conv3D gradient of tfjs-core');
+            const attrs = {strides, pad: padding, dilations: [1, 1, 1]};
+            return [tf.conv3d(dy, filterSaved, strides, padding), conv3dGradient.gradFunc(xSaved, [dy, filterSaved], attrs).filter()];
+          },
+        };
+      });
+      return op(x, kernel);
+    }
+
+    const registered = (name) => tf.serialization.SerializationMap.getMap().classNameMap[name][0];
+    const deconvLength = (length, stride, kernel, padding) => (padding === 'same' ? length * stride :
+      length * stride + Math.max(kernel - stride, 0));
+
+    /** tfjs-layers' Conv3DTranspose (config, weights, shapes), its call through conv3dTranspose. */
+    class Conv3DTranspose extends registered('Conv3DTranspose') {
+      call(inputs) {
+        return tf.tidy(() => {
+          let x = Array.isArray(inputs) ? inputs[0] : inputs;
+          const channelsFirst = this.dataFormat === 'channelsFirst';
+          if (channelsFirst) x = tf.transpose(x, [0, 2, 3, 4, 1]);
+          const spatial = [1, 2, 3].map((a, i) => deconvLength(x.shape[a], this.strides[i], this.kernelSize[i], this.padding));
+          let y = conv3dTranspose(x, this.kernel.read(), [x.shape[0], ...spatial, this.filters], this.strides, this.padding);
+          if (this.bias) y = tf.add(y, this.bias.read());
+          if (channelsFirst) y = tf.transpose(y, [0, 4, 1, 2, 3]);
+          return this.activation ? this.activation.apply(y) : y;
+        });
+      }
+    }
+
+    return {reduceMax, conv3dTranspose, Conv3DTranspose};
+  },
+};
