@@ -17,8 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 CASES = ops.CASES + preprocessing.CASES + shapes.CASES
 # Backward passes TF.js itself cannot do (not through our classes), asserted so that a fix shows.
-NO_GRADIENT = {"preprocessing_pipeline": "dataId"}  # tfjs' BatchNormalization(center=False,
-# scale=False), the converter's Normalization stand-in: its gradient reads a missing gamma
+NO_GRADIENT = {}
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,10 @@
  * The TF.js half of the training check (runtime_tests/training.py writes the cases and compares):
  *   node training.js CASE_DIR...
  * Each CASE_DIR is a parity case (case.json: the Layers model, its inputs by name) plus
- * training.json {targets: [{name, file, shape}], steps, learning_rate}. In the runtime of
+ * training.json {targets: [{name, file, shape}], outputs, steps, learning_rate, training_mode}
+ * (outputs: the indices of the model outputs trained, its float ones; training_mode false: no
+ * training-mode gradients, for models with random augmentation layers; fit false: no fit, whose
+ * result would not be compared). In the runtime of
  * converter/runtime/js/lib/tf.js (tfjs-node here), with the model directory's
  * tfjs-export-layers.js registered when it has one (lib/model.js), per case:
  *   1. the loss (sum over outputs of the mean squared error to the targets) and its gradients
@@ -68,12 +71,20 @@ function perSampleMse(tf) {
   });
 }
 
+/** `model`, or the model of its outputs `kept` (indices; same layers and weights) when it has
+ * others: the non-float outputs, which have no gradient and no squared-error loss. */
+function trainedModel(tf, model, kept) {
+  if (kept == null || kept.length === model.outputs.length) return model;
+  return tf.model({inputs: model.inputs, outputs: kept.map((i) => model.outputs[i])});
+}
+
 async function trainCase(tf, dir) {
   const c = readCase(dir);
   const spec = JSON.parse(fs.readFileSync(path.join(dir, 'training.json'), 'utf8'));
   const targetSpecs = spec.targets.map((t) => ({...t, dtype: 'float32',
     data: readTensor(path.join(dir, t.file), t.shape, 'float32')}));
-  const model = await loadModel(tf, c);
+  const loaded = await loadModel(tf, c);
+  const model = trainedModel(tf, loaded, spec.outputs);
   const xs = byName(tf, model.inputNames, c.inputs, 'input');
   const ys = byName(tf, model.outputNames, targetSpecs, 'output');
   const feed = xs.length === 1 ? xs[0] : xs;
@@ -96,10 +107,18 @@ async function trainCase(tf, dir) {
       return {loss, entries};
     };
     ({loss: result.loss, entries: result.grads} = gradients(model, false, 'grad'));
-    fresh = await loadModel(tf, c);
-    ({loss: result.loss_training, entries: result.grads_training} = gradients(fresh, true, 'grad_training'));
+    if (spec.training_mode !== false) {
+      fresh = await loadModel(tf, c);
+      ({loss: result.loss_training, entries: result.grads_training} =
+        gradients(trainedModel(tf, fresh, spec.outputs), true, 'grad_training'));
+    }
 
-    // 2. A few SGD steps through model.fit (training mode), one full batch per epoch.
+    // 2. A few SGD steps through model.fit (training mode), one full batch per epoch; not for
+    // the cases whose fit is not compared (fit false: Keras' own fails, random augmentation...).
+    if (spec.fit === false) {
+      result.ok = true;
+      return result;
+    }
     model.compile({optimizer: tf.train.sgd(spec.learning_rate), loss: perSampleMse(tf)});
     const history = await model.fit(feed, ys.length === 1 ? ys[0] : ys, {
       batchSize: xs[0].shape[0], epochs: spec.steps, shuffle: false, verbose: 0});
@@ -113,7 +132,7 @@ async function trainCase(tf, dir) {
   } finally {
     xs.forEach((x) => x.dispose());
     ys.forEach((y) => y.dispose());
-    model.dispose();
+    loaded.dispose();
     if (fresh) fresh.dispose();
   }
   return result;

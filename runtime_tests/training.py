@@ -23,6 +23,10 @@ model Keras' own `fit` cannot train with this loss, and a model whose outputs ca
 `fit` leaves masked steps out of the loss, TF.js' `fit` counts them, a difference of the two
 runtimes' training loops that no converter can remove).
 
+Outputs that are not float (comparisons, argmax, casts to int) have no gradient in either
+runtime, and a squared error on a bool is no loss: both runtimes train the model of the float
+outputs (the same layers and weights; `float_outputs`).
+
 Weights are matched through their values (the converter gives each TF.js weight the source
 array it came from), so renamed and nested layers need no name mapping here.
 """
@@ -56,8 +60,8 @@ class Prepared:
     learning_rate: float
     loss: float                  # inference mode
     grads: dict
-    loss_training: float         # training mode
-    grads_training: dict | None  # None: not compared (random augmentation layers)
+    loss_training: float | None  # training mode; None: not compared (random augmentation layers)
+    grads_training: dict | None
     initial: dict                # trainable weights before fit
     fit_losses: list = field(default_factory=list)
     loss_after: float | None = None
@@ -177,15 +181,32 @@ def _learning_rate(loss, grads):
     return min(LEARNING_RATE, 0.1 * loss / norm) if norm > 0 else LEARNING_RATE
 
 
+def float_outputs(model):
+    """The indices of `model`'s float outputs: the others (comparisons, argmax, casts to int)
+    have no gradient, and a squared error on them is no loss."""
+    return [i for i, t in enumerate(model.outputs) if "float" in str(t.dtype)]
+
+
+def _trained_model(model, kept):
+    """`model`, or the model of its outputs `kept` (same layers and weights) when it has others."""
+    import keras
+    if len(kept) == len(model.outputs):
+        return model
+    return keras.Model(model.inputs, [model.outputs[i] for i in kept], name=model.name)
+
+
 def prepare(name, model, inputs, work_dir, seed=0) -> Prepared:
     """Converts `model` (fed `inputs`, in model.inputs order) to Layers under work_dir/name and
-    computes Keras' side; the TF.js side is `run`'s."""
+    computes Keras' side; the TF.js side is `run`'s. Both runtimes train the model of the float
+    outputs (float_outputs)."""
     from tfjs_export.converter import convert
     model, augmentation = deterministic_copy(model)
     case_dir = Path(work_dir) / name
     src = Path(work_dir) / f"{name}.keras"
     model.save(src)
     convert(str(src), str(case_dir / "model"))
+    kept = float_outputs(model)
+    model = _trained_model(model, kept)
     names = manifest_names(model, src, case_dir / "model")
     variables = model.trainable_variables
     keyed = lambda arrays: {names[id(v)]: np.asarray(a) for v, a in zip(variables, arrays)}  # noqa: E731
@@ -195,31 +216,32 @@ def prepare(name, model, inputs, work_dir, seed=0) -> Prepared:
                       input_names=[t.name for t in model.inputs], output_names=output_names,
                       atol=1e-5, rtol=1e-5, why="float32 rounding only")
     loss, grads = _keras_loss_and_grads(model, inputs, targets)
-    state = model.get_weights()  # a training-mode call moves the batch norms' moving averages
-    loss_training, grads_training = _keras_loss_and_grads(model, inputs, targets, training=True)
-    model.set_weights(state)
-    prepared = Prepared(name, case_dir, _learning_rate(loss_training, grads_training), loss, keyed(grads),
-                        loss_training, keyed(grads_training), keyed([np.asarray(v) for v in variables]))
+    loss_training, grads_training = None, None
+    if not augmentation:  # (Keras augments at random in training mode: RandomCrop changes the shape)
+        state = model.get_weights()  # a training-mode call moves the batch norms' moving averages
+        loss_training, grads_training = _keras_loss_and_grads(model, inputs, targets, training=True)
+        model.set_weights(state)
+    prepared = Prepared(name, case_dir, _learning_rate(loss_training or loss, grads_training or grads), loss,
+                        keyed(grads), loss_training, grads_training and keyed(grads_training),
+                        keyed([np.asarray(v) for v in variables]))
+    if augmentation:
+        prepared.fit_skipped = f"random augmentation layers {', '.join(augmentation)}"
+    elif _masked_outputs(model, inputs):
+        prepared.fit_skipped = ("an output carries a mask: Keras' fit leaves masked steps out of the "
+                                "loss, TF.js' fit does not")
+    else:
+        try:
+            prepared.fit_losses, prepared.loss_after, after = _keras_fit(model, inputs, targets, prepared.learning_rate)
+            prepared.weights_after = keyed(after)
+        except ValueError as err:  # e.g. an output without a batch axis (keras.ops.ravel)
+            prepared.fit_skipped = f"Keras' own fit fails: {str(err).splitlines()[0][:200]}"
     entries = []
     for i, (out_name, target) in enumerate(zip(output_names, targets)):
         (case_dir / f"target_{i}.bin").write_bytes(target.astype("<f4").tobytes())
         entries.append({"name": out_name, "file": f"target_{i}.bin", "shape": list(target.shape)})
     (case_dir / "training.json").write_text(json.dumps(
-        {"targets": entries, "steps": STEPS, "learning_rate": prepared.learning_rate}, indent=2) + "\n")
-    if augmentation:
-        prepared.fit_skipped = f"random augmentation layers {', '.join(augmentation)}"
-        prepared.grads_training = None
-        return prepared
-    if _masked_outputs(model, inputs):
-        prepared.fit_skipped = ("an output carries a mask: Keras' fit leaves masked steps out of the "
-                                "loss, TF.js' fit does not")
-        return prepared
-    try:
-        prepared.fit_losses, prepared.loss_after, after = _keras_fit(model, inputs, targets, prepared.learning_rate)
-    except ValueError as err:  # e.g. Keras weighting the loss by an output mask of another shape
-        prepared.fit_skipped = f"Keras' own fit fails: {str(err).splitlines()[0][:200]}"
-        return prepared
-    prepared.weights_after = keyed(after)
+        {"targets": entries, "outputs": kept, "steps": STEPS, "learning_rate": prepared.learning_rate,
+         "training_mode": not augmentation, "fit": prepared.fit_skipped is None}, indent=2) + "\n")
     return prepared
 
 

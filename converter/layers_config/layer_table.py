@@ -279,9 +279,9 @@ RULES = {
     "AlphaDropout": LayerRule(keys=_DROPOUT_KEYS, channels="same"),
     # preprocessing that tfjs-layers has
     "Rescaling": LayerRule(keys=("scale", "offset"), channels="same"),
-    # Normalization: tfjs-layers 4.22 has none; rewritten as a BatchNormalization holding the
-    # adapted statistics (see translate.py).
-    "Normalization": LayerRule(kind="normalization"),
+    # Normalization: tfjs-layers 4.22 has none; our JS class holding the mean and variance, from
+    # the config or adapted (see translate.py).
+    "Normalization": LayerRule(kind="normalization", js_class="Normalization", channels="same"),
     # -- classes of our JS library's families preprocessing, normalization and shapes (js16b) --
     # Keras-exact Resizing / CenterCrop (tfjs-layers' own compute something else).
     "Resizing": LayerRule(keys=("height", "width", "crop_to_aspect_ratio", "pad_to_aspect_ratio",
@@ -369,7 +369,7 @@ KINDS = {
     "bidirectional": "wraps SimpleRNN, GRU or LSTM; the backward layer must mirror the forward one",
     "time_distributed": "wraps any layer of this table",
     "subtract": "rewritten as `Add(a, Rescaling(-1)(b))` (tfjs-layers has no Subtract)",
-    "normalization": "rewritten as a `BatchNormalization` holding the adapted mean and variance",
+    "normalization": "`mean` and `variance` from the config or adapted, not trainable (Keras' `count` dropped)",
 }
 
 # Classes tfjs-layers 4.22 has but whose results differ from Keras: say why instead.

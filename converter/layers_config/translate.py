@@ -11,7 +11,7 @@ Rewrites, where Keras semantics have no single tfjs layer (each proven by the zo
 - Global*Pooling with keepdims=True -> the pooling layer (`<name>_pool`) + a Reshape named
   `<name>` restoring the size-1 axes (tfjs pooling has no keepdims);
 - Subtract(a, b) -> Rescaling(scale=-1) of b (`<name>_negate`) + an Add named `<name>`;
-- Normalization -> a BatchNormalization holding the adapted mean and variance;
+- Normalization -> our JS class Normalization holding the mean and variance (config or adapted);
 - a Dense / Embedding quantised by Keras -> the float layer, its weights dequantised by the
   readers (keras_quantized.py).
 
@@ -479,23 +479,21 @@ class _Translator:
             raise objects.ObjectError(f"axis={axis} (several axes): TF.js BatchNormalization, its "
                                       "stand-in, normalises one axis")
         shape = _input_shape(spec)
-        # Keras divides by max(sqrt(var), 1e-7); BatchNormalization by sqrt(var + eps). With a
-        # tiny eps they agree wherever sqrt(var) >= 1e-7.
+        # Our JS class (src/normalization.js) computes Keras' (x - mean) / max(sqrt(var), 1e-7), in
+        # training too, with no trainable weights.
         out = {"name": name, "trainable": False, "dtype": objects.dtype_name(config.get("dtype"), None),
-               "axis": axis[0], "epsilon": 1e-14, "center": False, "scale": False, "momentum": 0.99}
+               "axis": axis[0]}
         if config.get("mean") is not None:
             if not shape:
                 raise objects.ObjectError("mean/variance given in the config but no input shape")
             size = shape[axis[0]]
             for stat in ("mean", "variance"):
                 value = np.broadcast_to(np.asarray(config[stat], np.float32).reshape(-1), (size,))
-                self.constants.append(Weight(f"{name}/moving_{stat}", np.array(value)))
+                self.constants.append(Weight(f"{name}/{stat}", np.array(value)))
         else:
-            self.layer_weights[owner].extend([(f"{name}/moving_mean", False), (f"{name}/moving_variance", False),
+            self.layer_weights[owner].extend([(f"{name}/mean", False), (f"{name}/variance", False),
                                               (None, False)])  # Keras' count: unused
-        self.notices.append(f"layer '{name}' (Normalization) written as a BatchNormalization "
-                            "holding its mean and variance")
-        return {"class_name": "BatchNormalization", "config": out}
+        return {"class_name": layers_js.registered_name(RULES["Normalization"].js_class), "config": out}
 
     def fresh_name(self, name):
         """`name`, or `name_2`, `name_3`, ... : not the name of any layer of the model."""

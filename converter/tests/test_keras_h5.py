@@ -59,14 +59,16 @@ def test_nested_model_calls_are_node_one_in_tfjs(zoo_files):
     assert shared_second_call[0][:3] == ["inner_seq", 1, 0]
 
 
-def test_normalization_becomes_batch_normalization(zoo_files):
+def test_normalization_becomes_our_class(zoo_files):
     spec = read_model(zoo_files["preprocessing"][0])
     model = zoo_files["preprocessing"][2]
     norm = next(l for l in spec.topology["config"]["layers"] if l["name"] == "normalization")
-    assert norm["class_name"] == "BatchNormalization"
+    assert norm["class_name"] == "tfjs-export-layers>Normalization"
+    assert norm["config"]["trainable"] is False
     weights = {w.name: w.array for w in spec.weights}
     keras_norm = model.get_layer("normalization")
-    np.testing.assert_array_equal(weights["normalization/moving_mean"], np.asarray(keras_norm.mean).reshape(-1))
+    np.testing.assert_array_equal(weights["normalization/mean"], np.asarray(keras_norm.mean).reshape(-1))
+    np.testing.assert_array_equal(weights["normalization/variance"], np.asarray(keras_norm.variance).reshape(-1))
 
 
 def test_h5_reader_does_not_import_tensorflow_or_keras(zoo_files):

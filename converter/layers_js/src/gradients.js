@@ -9,7 +9,10 @@
  *     registers no gradient for (Conv3DBackpropInputV2). It is the adjoint of conv3d in its input,
  *     so its input gradient is conv3d(dy, kernel) and its kernel gradient is conv3d's kernel
  *     gradient (tfjs-core's registered one) at input dy with upstream x.
- * And the class that needs the latter:
+ *   mirrorPad(x, paddings, mode): tf.mirrorPad ('reflect' / 'symmetric'), whose tfjs-core
+ *     gradient keeps only the centre's part of the upstream gradient (the reflected copies' is
+ *     dropped); here a gather per padded axis, whose gradient sums every copy's, as TensorFlow's.
+ * And the class that needs conv3dTranspose:
  *   Conv3DTranspose: tfjs-layers' own (whose predictions match Keras 3's), computed through
  *     conv3dTranspose above so that it trains.
  */
@@ -55,6 +58,20 @@ module.exports = {
       return op(x, kernel);
     }
 
+    /** tf.mirrorPad(x, paddings, mode) as gathers, with TensorFlow's gradient. */
+    function mirrorPad(x, paddings, mode) {
+      const skip = mode === 'reflect' ? 1 : 0;  // reflect leaves the edge element out
+      return tf.tidy(() => paddings.reduce((y, [before, after], axis) => {
+        if (!before && !after) return y;
+        const n = y.shape[axis];
+        const indices = [];
+        for (let i = before; i > 0; i--) indices.push(i - 1 + skip);
+        for (let i = 0; i < n; i++) indices.push(i);
+        for (let i = 1; i <= after; i++) indices.push(n - i - skip);
+        return tf.gather(y, tf.tensor1d(indices, 'int32'), axis);
+      }, x));
+    }
+
     const registered = (name) => tf.serialization.SerializationMap.getMap().classNameMap[name][0];
     const deconvLength = (length, stride, kernel, padding) => (padding === 'same' ? length * stride :
       length * stride + Math.max(kernel - stride, 0));
@@ -75,6 +92,6 @@ module.exports = {
       }
     }
 
-    return {reduceMax, conv3dTranspose, Conv3DTranspose};
+    return {reduceMax, conv3dTranspose, mirrorPad, Conv3DTranspose};
   },
 };

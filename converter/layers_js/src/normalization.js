@@ -8,9 +8,12 @@
  *   UnitNormalization: x * min(rsqrt(sum(x^2, axis)), 1e12) (L2, Keras' epsilon 1e-12).
  *   RMSNormalization: x * rsqrt(mean(x^2, axis) + epsilon) * scale. Variable `scale` (the sizes
  *     of `axis`, broadcast as NumPy does).
+ *   Normalization (the preprocessing layer, keras/src/layers/preprocessing/normalization.py):
+ *     (x - mean) / max(sqrt(variance), 1e-7) along one `axis`. Variables `mean`, `variance`
+ *     ([size of axis]), not trainable, as in Keras (whose `count` TF.js does not need).
  */
 module.exports = {
-  provides: ['GroupNormalization', 'RMSNormalization', 'UnitNormalization'],
+  provides: ['GroupNormalization', 'Normalization', 'RMSNormalization', 'UnitNormalization'],
   needs: [],
   define(tf, lib) {
     const axes = (axis, rank) => (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
@@ -125,6 +128,43 @@ module.exports = {
       }
     }
 
-    return {GroupNormalization, UnitNormalization, RMSNormalization};
+    // Keras' backend.epsilon(), the floor of the standard deviation Normalization divides by
+    const KERAS_EPSILON = 1e-7;
+
+    /** Keras' Normalization: no trainable weights, and the same maths in training and inference
+     * (tfjs-layers' BatchNormalization, its former stand-in, uses batch statistics in training). */
+    class Normalization extends tf.layers.Layer {
+      constructor(args) {
+        super(lib.withName(args, 'normalization'));
+        this.axis = args.axis == null ? -1 : args.axis;
+        if (!Number.isInteger(this.axis)) throw new Error(`Normalization: one integer axis, got ${JSON.stringify(args.axis)}`);
+        this.supportsMasking = true;
+      }
+
+      build(inputShape) {
+        const shape = shapeOf(inputShape);
+        const size = shape[this.axis < 0 ? this.axis + shape.length : this.axis];
+        if (size == null) throw new Error(`Normalization: axis ${this.axis} of the input has no known size`);
+        this.mean = this.addWeight('mean', [size], 'float32', lib.initializer(null, 'zeros'), null, false, null);
+        this.variance = this.addWeight('variance', [size], 'float32', lib.initializer(null, 'ones'), null, false, null);
+        this.built = true;
+      }
+
+      call(inputs) {
+        return tf.tidy(() => {
+          const x = tf.cast(first(inputs), 'float32');
+          const broadcast = new Array(x.rank).fill(1);
+          broadcast[this.axis < 0 ? this.axis + x.rank : this.axis] = this.mean.shape[0];
+          const deviation = tf.maximum(tf.sqrt(tf.reshape(this.variance.read(), broadcast)), KERAS_EPSILON);
+          return tf.div(tf.sub(x, tf.reshape(this.mean.read(), broadcast)), deviation);
+        });
+      }
+
+      getConfig() {
+        return Object.assign(super.getConfig(), {axis: this.axis});
+      }
+    }
+
+    return {GroupNormalization, Normalization, UnitNormalization, RMSNormalization};
   },
 };

@@ -15,9 +15,10 @@
 
 /**
  * OPS[class](args, options) -> Tensor | Tensor[] for the given tf namespace: args are the call's
- * resolved arguments (tf functions are looked up when a layer runs).
+ * resolved arguments (tf functions are looked up when a layer runs); `lib` the family's (the
+ * gradients family's mirrorPad).
  */
-function makeOps(tf) {
+function makeOps(tf, lib) {
   const op = (fn) => (typeof fn === 'string' ? (...a) => tf[fn](...a) : fn);
   const isTensor = (v) => v instanceof tf.Tensor;
   const isFloatDtype = (d) => d === 'float32';
@@ -283,7 +284,7 @@ function makeOps(tf) {
     },
     Pad: ([x, constantValues], c) => (c.mode === 'constant'
       ? tf.pad(x, c.padWidth, constantValues === null || constantValues === undefined ? 0 : plain(constantValues))
-      : tf.mirrorPad(x, c.padWidth, c.mode)),
+      : lib.mirrorPad(x, c.padWidth, c.mode)),  // (tfjs-core's mirrorPad gradient drops the reflections')
     OneHot: ([x], c) => {
       const out = tf.oneHot(tf.cast(x, 'int32'), c.numClasses);
       const axis = c.axis === undefined || c.axis === -1 ? out.rank - 1 : (c.axis < 0 ? c.axis + out.rank : c.axis);
@@ -368,9 +369,9 @@ module.exports = {
   // layers; the prefix keeps them apart): the keys of ops_table.OPS, sorted, on one line (the
   // converter reads this list; converter/tests/test_ops_table.py checks it against both tables).
   provides: ['ops.Absolute', 'ops.Add', 'ops.All', 'ops.Amax', 'ops.Amin', 'ops.Any', 'ops.Arccos', 'ops.Arccosh', 'ops.Arcsin', 'ops.Arcsinh', 'ops.Arctan', 'ops.Arctan2', 'ops.Arctanh', 'ops.Argmax', 'ops.Argmin', 'ops.Cast', 'ops.Ceil', 'ops.Celu', 'ops.Clip', 'ops.Concatenate', 'ops.Copy', 'ops.Cos', 'ops.Cosh', 'ops.Cumprod', 'ops.Cumsum', 'ops.Divide', 'ops.DivideNoNan', 'ops.Dot', 'ops.Einsum', 'ops.Elu', 'ops.Equal', 'ops.Erf', 'ops.Exp', 'ops.Exp2', 'ops.ExpandDims', 'ops.Expm1', 'ops.Flip', 'ops.Floor', 'ops.FloorDivide', 'ops.Gelu', 'ops.GetItem', 'ops.Glu', 'ops.Greater', 'ops.GreaterEqual', 'ops.HardSigmoid', 'ops.HardSilu', 'ops.HardTanh', 'ops.Isfinite', 'ops.Isinf', 'ops.Isnan', 'ops.LeakyRelu', 'ops.Less', 'ops.LessEqual', 'ops.Log', 'ops.Log10', 'ops.Log1p', 'ops.Log2', 'ops.LogSigmoid', 'ops.LogSoftmax', 'ops.LogicalAnd', 'ops.LogicalNot', 'ops.LogicalOr', 'ops.LogicalXor', 'ops.Logsumexp', 'ops.Matmul', 'ops.Max', 'ops.Maximum', 'ops.Mean', 'ops.Min', 'ops.Minimum', 'ops.Mod', 'ops.Moments', 'ops.Moveaxis', 'ops.Multiply', 'ops.Negative', 'ops.NotEqual', 'ops.OneHot', 'ops.Pad', 'ops.Power', 'ops.Prod', 'ops.Ravel', 'ops.Reciprocal', 'ops.Relu', 'ops.Relu6', 'ops.Repeat', 'ops.Reshape', 'ops.Round', 'ops.Rsqrt', 'ops.Selu', 'ops.Sigmoid', 'ops.Sign', 'ops.Silu', 'ops.Sin', 'ops.Sinh', 'ops.Softmax', 'ops.Softplus', 'ops.Softsign', 'ops.Split', 'ops.Sqrt', 'ops.Square', 'ops.Squareplus', 'ops.Squeeze', 'ops.Stack', 'ops.Std', 'ops.Subtract', 'ops.Sum', 'ops.Swapaxes', 'ops.Take', 'ops.Tan', 'ops.Tanh', 'ops.TanhShrink', 'ops.Tile', 'ops.Transpose', 'ops.TrueDivide', 'ops.Trunc', 'ops.Unstack', 'ops.Var', 'ops.Where'],
-  needs: [],
+  needs: ['gradients'],
   define(tf, lib) {
-    const ops = makeOps(tf);
+    const ops = makeOps(tf, lib);
     const resolve = (template, inputs) => {
       if (Array.isArray(template)) return template.map((t) => resolve(t, inputs));
       if (template && typeof template === 'object') {
