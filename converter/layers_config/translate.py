@@ -476,8 +476,8 @@ class _Translator:
         axis = config.get("axis", -1)
         axis = list(axis) if isinstance(axis, (list, tuple)) else [axis]
         if len(axis) != 1:
-            raise objects.ObjectError(f"axis={axis} (several axes): TF.js BatchNormalization, its "
-                                      "stand-in, normalises one axis")
+            raise objects.ObjectError(f"axis={axis} (several axes): our TF.js Normalization class "
+                                      "normalises one axis")
         shape = _input_shape(spec)
         # Our JS class (src/normalization.js) computes Keras' (x - mean) / max(sqrt(var), 1e-7), in
         # training too, with no trainable weights.
