@@ -31,7 +31,8 @@ module.exports = {
         return {
           value: keepdims ? tf.clone(y) : tf.reshape(y, x.shape.filter((_, i) => !along.includes(i))),
           gradFunc: (dy, [saved, ySaved]) => {
-            const ties = tf.cast(tf.equal(saved, ySaved), 'float32');
+            // (where, not a bool -> float cast: tfjs-backend-webgpu 4.22 miscasts bool tensors)
+            const ties = tf.where(tf.equal(saved, ySaved), tf.onesLike(saved), tf.zerosLike(saved));
             const share = tf.div(ties, tf.sum(ties, along, true));
             return [tf.mul(share, tf.reshape(dy, kept))];
           },
