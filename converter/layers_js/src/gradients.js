@@ -2,9 +2,10 @@
 /**
  * Ops whose TF.js 4.22 gradient is missing or differs from TensorFlow's (which Keras trains
  * with), written with tf.customGrad from tfjs-core ops that have gradients on every backend:
- *   reduceMax(x, axes, keepdims): tf.max, with TensorFlow's gradient: the upstream gradient split
- *     evenly between the elements that tie for the maximum (tfjs-core gives each of them all of
- *     it: after an UpSampling, a max pooling then passes back size-times the gradient);
+ *   reduceMax / reduceMin(x, axes, keepdims): tf.max / tf.min with TensorFlow's gradient, the
+ *     upstream gradient split evenly between the elements that tie for the extreme (tfjs-core
+ *     gives each of them all of it: after an UpSampling, a max pooling then passes back
+ *     size-times the gradient);
  *   conv3dTranspose(x, kernel, outputShape, strides, padding): tf.conv3dTranspose, which tfjs-core
  *     registers no gradient for (Conv3DBackpropInputV2). It is the adjoint of conv3d in its input,
  *     so its input gradient is conv3d(dy, kernel) and its kernel gradient is conv3d's kernel
@@ -12,6 +13,11 @@
  *   mirrorPad(x, paddings, mode): tf.mirrorPad ('reflect' / 'symmetric'), whose tfjs-core
  *     gradient keeps only the centre's part of the upstream gradient (the reflected copies' is
  *     dropped); here a gather per padded axis, whose gradient sums every copy's, as TensorFlow's.
+ * What tfjs-layers' fit lacks:
+ *   withActivityLoss(Base): ActivityRegularization's loss, (l1 * sum|y| + l2 * sum y^2) / batch
+ *     as Keras 3 adds it for each call (keras/src/layers/layer.py), recorded by each training
+ *     call and handed to fit through Layer.addLoss (fit adds every layer's losses; tfjs-layers
+ *     itself refuses activity regularizers). A layer called twice adds its last call's twice.
  * And the class that needs conv3dTranspose:
  *   Conv3DTranspose: tfjs-layers' own (whose predictions match Keras 3's), computed through
  *     conv3dTranspose above so that it trains.
@@ -20,13 +26,14 @@ module.exports = {
   provides: ['Conv3DTranspose'],
   needs: [],
   define(tf) {
-    /** tf.max(x, axes, keepdims) whose gradient splits between ties, as TensorFlow's does. */
-    function reduceMax(x, axes, keepdims) {
+    /** tf[reduction](x, axes, keepdims) ('max' / 'min') whose gradient splits between ties, as
+     * TensorFlow's does. */
+    const extremum = (reduction) => (x, axes, keepdims) => {
       const rank = x.rank;
       const along = (Array.isArray(axes) ? axes : [axes]).map((a) => (a < 0 ? a + rank : a));
       const kept = x.shape.map((d, i) => (along.includes(i) ? 1 : d));
-      const max = tf.customGrad((input, save) => {
-        const y = tf.max(input, along, true);
+      const reduced = tf.customGrad((input, save) => {
+        const y = tf[reduction](input, along, true);
         save([input, y]);
         return {
           value: keepdims ? tf.clone(y) : tf.reshape(y, x.shape.filter((_, i) => !along.includes(i))),
@@ -38,8 +45,10 @@ module.exports = {
           },
         };
       });
-      return max(x);
-    }
+      return reduced(x);
+    };
+    const reduceMax = extremum('max');
+    const reduceMin = extremum('min');
 
     /** tf.conv3dTranspose (channels last) with gradients for its input and kernel. */
     function conv3dTranspose(x, kernel, outputShape, strides, padding) {
@@ -73,6 +82,34 @@ module.exports = {
       }, x));
     }
 
+    /** `Base` (a layer with settings {l1, l2}) whose training calls add Keras' activity loss
+     * to the loss model.fit minimises. */
+    function withActivityLoss(Base) {
+      return class extends Base {
+        constructor(args) {
+          super(args);
+          this.activityLoss = null;
+          // (a fit step calls the layer, then reads its losses, in the same scope; another read
+          // finds the tensor disposed and counts 0, as a predict-only layer does)
+          this.addLoss(() => (this.activityLoss && !this.activityLoss.isDisposed ? this.activityLoss : tf.scalar(0)));
+        }
+
+        call(inputs, kwargs) {
+          const y = super.call(inputs, kwargs);
+          if (kwargs && kwargs.training) {
+            this.activityLoss = tf.tidy(() => {
+              const {l1, l2} = this.settings;
+              let loss = tf.scalar(0);
+              if (l1) loss = tf.add(loss, tf.mul(tf.sum(tf.abs(y)), l1));
+              if (l2) loss = tf.add(loss, tf.mul(tf.sum(tf.square(y)), l2));
+              return y.rank > 0 ? tf.div(loss, y.shape[0]) : loss;
+            });
+          }
+          return y;
+        }
+      };
+    }
+
     const registered = (name) => tf.serialization.SerializationMap.getMap().classNameMap[name][0];
     const deconvLength = (length, stride, kernel, padding) => (padding === 'same' ? length * stride :
       length * stride + Math.max(kernel - stride, 0));
@@ -93,6 +130,6 @@ module.exports = {
       }
     }
 
-    return {reduceMax, conv3dTranspose, mirrorPad, Conv3DTranspose};
+    return {reduceMax, reduceMin, conv3dTranspose, mirrorPad, withActivityLoss, Conv3DTranspose};
   },
 };

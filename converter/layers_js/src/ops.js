@@ -48,6 +48,7 @@ function makeOps(tf, lib) {
     const input = asFloat ? floatOf(x) : x;
     return op(name)(input, axisList(c.axis, x.rank), Boolean(c.keepdims));
   };
+  const extreme = (fn) => ([x], c) => fn(x, axisList(c.axis, x.rank), Boolean(c.keepdims));
   const unary = (fn) => ([x]) => op(fn)(x);
   const unaryFloat = (fn) => ([x]) => op(fn)(floatOf(x));
   const binary = (fn) => ([a, b]) => op(fn)(...operands(a, b));
@@ -230,7 +231,8 @@ function makeOps(tf, lib) {
     },
     // reductions
     Sum: reduce('sum'), Prod: reduce('prod'), Mean: reduce('mean', true),
-    Max: reduce('max'), Min: reduce('min'), Amax: reduce('max'), Amin: reduce('min'),
+    // (lib's max / min: TensorFlow's gradient, split between tied extremes; tfjs-core's is not)
+    Max: extreme(lib.reduceMax), Min: extreme(lib.reduceMin), Amax: extreme(lib.reduceMax), Amin: extreme(lib.reduceMin),
     All: reduce((x, axes, keep) => tf.all(boolOf(x), axes, keep)), Any: reduce((x, axes, keep) => tf.any(boolOf(x), axes, keep)),
     Var: reduce((x, axes, keep) => tf.moments(x, axes, keep).variance, true),
     Std: reduce((x, axes, keep) => tf.sqrt(tf.moments(x, axes, keep).variance), true),

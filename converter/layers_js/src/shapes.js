@@ -5,7 +5,7 @@
  * height-1 image: the same sums), Cropping1D/3D, ZeroPadding1D/3D, UpSampling1D/3D (nearest
  * repetition), SpatialDropout2D/3D (identity at inference; in training whole channels dropped),
  * GlobalAveragePooling3D / GlobalMaxPooling3D (keepdims too), Identity and
- * ActivityRegularization (identity; TF.js training does not add its activity loss).
+ * ActivityRegularization (identity; fit adds its activity loss: gradients.js).
  * Variables in Keras' order and shapes: Conv1DTranspose `kernel` [k, filters, in] + `bias`;
  * SeparableConv1D `depthwise_kernel` [k, in, m], `pointwise_kernel` [1, in*m, filters] + `bias`;
  * DepthwiseConv1D `depthwise_kernel` [k, in, m] + `bias` [in*m].
@@ -375,7 +375,7 @@ module.exports = {
       GlobalAveragePooling3D: globalPooling3D('global_average_pooling3d', 'mean'),
       GlobalMaxPooling3D: globalPooling3D('global_max_pooling3d', 'max'),
       Identity: identity('identity', []),
-      ActivityRegularization: identity('activity_regularization', ['l1', 'l2']),
+      ActivityRegularization: lib.withActivityLoss(identity('activity_regularization', ['l1', 'l2'])),
     };
   },
 };
