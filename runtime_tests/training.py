@@ -221,9 +221,9 @@ def prepare(name, model, inputs, work_dir, seed=0) -> Prepared:
         state = model.get_weights()  # a training-mode call moves the batch norms' moving averages
         loss_training, grads_training = _keras_loss_and_grads(model, inputs, targets, training=True)
         model.set_weights(state)
-    prepared = Prepared(name, case_dir, _learning_rate(loss_training or loss, grads_training or grads), loss,
-                        keyed(grads), loss_training, grads_training and keyed(grads_training),
-                        keyed([np.asarray(v) for v in variables]))
+    rate = _learning_rate(loss, grads) if augmentation else _learning_rate(loss_training, grads_training)
+    prepared = Prepared(name, case_dir, rate, loss, keyed(grads), loss_training,
+                        None if augmentation else keyed(grads_training), keyed([np.asarray(v) for v in variables]))
     if augmentation:
         prepared.fit_skipped = f"random augmentation layers {', '.join(augmentation)}"
     elif _masked_outputs(model, inputs):
