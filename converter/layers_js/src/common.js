@@ -4,7 +4,7 @@
  * activation / initializer / regularizer / constraint settings of a config the way tfjs-layers
  * does, default layer names, the tensors of a call that Keras passed in several arguments,
  * einsum (with '...', as transposes + batched matMuls: every backend, with gradients), and the
- * cast and transpose every backend computes right.
+ * cast, transpose and pad every backend computes right.
  * Written against tfjs-core / tfjs-layers 4.22's public API only.
  */
 module.exports = {
@@ -176,6 +176,22 @@ module.exports = {
       return tf.reshape(tf.gather(tf.reshape(x, [-1]), tf.tensor1d(positions, 'int32')), shape);
     }
 
+    /**
+     * tf.pad(x, widths, value) (constant padding), but at rank >= 5 as concatenations with
+     * blocks of `value`: TF.js 4.22's Pad at rank 5 is a fragment shader WebGL fails to compile,
+     * and zeros on WebGPU; concat runs on every backend, with gradients.
+     */
+    function pad(x, widths, value = 0) {
+      if (x.rank < 5) return tf.pad(x, widths, value);
+      let out = x;
+      widths.forEach(([before, after], axis) => {
+        const block = (n) => tf.fill(out.shape.map((d, i) => (i === axis ? n : d)), value, out.dtype);
+        const parts = [before > 0 ? block(before) : null, out, after > 0 ? block(after) : null].filter((t) => t != null);
+        if (parts.length > 1) out = tf.concat(parts, axis);
+      });
+      return out;
+    }
+
     function keepCallArgs(layer, kwargs) {
       const kept = Object.fromEntries(Object.entries(kwargs || {}).filter(([k]) => k !== 'mask' && k !== 'training'));
       if (Object.keys(kept).length) layer.keptCallArgs = kept;
@@ -188,6 +204,7 @@ module.exports = {
       einsum,
       cast,
       transpose,
+      pad,
       /** An activation object (`.apply(x)`) from a name ('tanh', 'hardSigmoid', 'linear', ...). */
       activation: (identifier, fallback) => deserialize(identifier == null ? fallback : identifier, 'activation', false),
       /** What getConfig records for an activation: its name. */

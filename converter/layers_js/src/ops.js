@@ -286,7 +286,7 @@ function makeOps(tf, lib) {
       return lib.transpose(x, perm);
     },
     Pad: ([x, constantValues], c) => (c.mode === 'constant'
-      ? tf.pad(x, c.padWidth, constantValues === null || constantValues === undefined ? 0 : plain(constantValues))
+      ? lib.pad(x, c.padWidth, constantValues === null || constantValues === undefined ? 0 : plain(constantValues))
       : tf.mirrorPad(x, c.padWidth, c.mode)),
     OneHot: ([x], c) => {
       const out = tf.oneHot(tf.cast(x, 'int32'), c.numClasses);
