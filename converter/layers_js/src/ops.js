@@ -88,6 +88,29 @@ function makeOps(tf, lib) {
     if (c.axis === null || c.axis === undefined) return tf.reshape(out, new Array(x.rank).fill(1));
     return tf.expandDims(out, axis);
   };
+  /**
+   * sin (quarter 0) or cos (quarter 1) in float32 arithmetic: the GPU backends' built-in sin/cos
+   * are off by up to 2e-4 on SwiftShader (the 2^-11 Vulkan allows), past float32 parity.
+   * x = k pi/2 + r with pi/2 in three parts (Cody-Waite: exact k * part for |k| < 2^15),
+   * |r| <= pi/4, then Taylor polynomials (< 1e-7 there), picked by k mod 4 with arithmetic only
+   * (no comparison on the gradient's path: tfjs has none for them; round and floor give 0).
+   */
+  const HALF_PI_PARTS = [1.5703125, 4.837512969970703125e-4, 7.54978995489188216e-8];
+  const SIN_TERMS = [1, -1 / 6, 1 / 120, -1 / 5040, 1 / 362880];
+  const COS_TERMS = [1, -1 / 2, 1 / 24, -1 / 720, 1 / 40320, -1 / 3628800];
+  const sinOrCos = (x, quarter) => {
+    const k = tf.round(tf.mul(x, 2 / Math.PI));
+    const r = HALF_PI_PARTS.reduce((rest, part) => tf.sub(rest, tf.mul(k, part)), x);
+    const r2 = tf.mul(r, r);
+    const poly = (terms) => terms.slice(0, -1).reduceRight((acc, c) => tf.add(tf.mul(acc, r2), c), tf.fill(r2.shape, terms[terms.length - 1]));
+    const sin = tf.mul(r, poly(SIN_TERMS)), cos = poly(COS_TERMS);
+    const q = tf.add(k, quarter);
+    const m = tf.sub(q, tf.mul(4, tf.floor(tf.div(q, 4))));  // k + quarter mod 4, in 0..3
+    const half = tf.floor(tf.div(m, 2));  // 0 for quarters 0, 1; 1 for 2, 3 (negated)
+    const odd = tf.sub(m, tf.mul(2, half));  // quarters 1, 3 take cos
+    const pick = tf.add(tf.mul(odd, cos), tf.mul(tf.sub(1, odd), sin));
+    return tf.mul(tf.sub(1, tf.mul(2, half)), pick);
+  };
   // (no comparison on the path: tfjs has no gradient for Greater)
   const elu = (x, alpha) => tf.add(tf.relu(x), tf.mul(alpha, tf.sub(tf.exp(tf.minimum(x, 0)), 1)));
   const hardSigmoid = (x) => tf.div(tf.relu6(tf.add(x, 3)), 6);
@@ -194,7 +217,7 @@ function makeOps(tf, lib) {
     Sqrt: unaryFloat('sqrt'), Rsqrt: unaryFloat('rsqrt'), Exp: unaryFloat('exp'), Exp2: unaryFloat((x) => tf.pow(2, x)),
     Expm1: unaryFloat('expm1'), Log: unaryFloat('log'), Log1p: unaryFloat('log1p'),
     Log2: unaryFloat((x) => tf.div(tf.log(x), Math.LN2)), Log10: unaryFloat((x) => tf.div(tf.log(x), Math.LN10)),
-    Sin: unaryFloat('sin'), Cos: unaryFloat('cos'), Tan: unaryFloat('tan'), Sinh: unaryFloat('sinh'),
+    Sin: unaryFloat((x) => sinOrCos(x, 0)), Cos: unaryFloat((x) => sinOrCos(x, 1)), Tan: unaryFloat('tan'), Sinh: unaryFloat('sinh'),
     Cosh: unaryFloat('cosh'), Tanh: unaryFloat('tanh'), Arcsin: unaryFloat('asin'), Arccos: unaryFloat('acos'),
     Arctan: unaryFloat('atan'), Arcsinh: unaryFloat('asinh'), Arccosh: unaryFloat('acosh'), Arctanh: unaryFloat('atanh'),
     Floor: unary('floor'), Ceil: unary('ceil'), Sign: unary('sign'), Reciprocal: unaryFloat('reciprocal'),
