@@ -91,9 +91,10 @@ function makeOps(tf, lib) {
   /**
    * sin (quarter 0) or cos (quarter 1) in float32 arithmetic: the GPU backends' built-in sin/cos
    * are off by up to 2e-4 on SwiftShader (the 2^-11 Vulkan allows), past float32 parity.
-   * x = k pi/2 + r with pi/2 in three parts (Cody-Waite: exact k * part for |k| < 2^15),
-   * |r| <= pi/4, then Taylor polynomials (< 1e-7 there), picked by k mod 4 with arithmetic only
-   * (no comparison on the gradient's path: tfjs has none for them; round and floor give 0).
+   * x = k pi/2 + r with pi/2 in three float32 parts (Cody-Waite: k times the first two is
+   * exact for |x| < 1.2e4), |r| <= pi/4, then Taylor polynomials (< 1e-7 there), picked by
+   * k mod 4 with arithmetic only (no comparison on the gradient's path: tfjs has none for them;
+   * round and floor give 0).
    */
   const HALF_PI_PARTS = [1.5703125, 4.837512969970703125e-4, 7.54978995489188216e-8];
   const SIN_TERMS = [1, -1 / 6, 1 / 120, -1 / 5040, 1 / 362880];
@@ -245,7 +246,8 @@ function makeOps(tf, lib) {
     FloorDivide: ([a, b]) => {
       const [x, y] = operands(a, b);
       return x.dtype === 'float32' ? tf.floor(tf.div(x, y)) : tf.floorDiv(x, y);
-    }, Mod: binary('mod'), Power: binary('pow'),
+    },
+    Mod: binary('mod'), Power: binary('pow'),
     Maximum: binary('maximum'), Minimum: binary('minimum'), Arctan2: ([a, b]) => tf.atan2(...operands(a, b).map(floatOf)),
     Equal: compare('equal'), NotEqual: compare('notEqual'), Greater: compare('greater'),
     GreaterEqual: compare('greaterEqual'), Less: compare('less'), LessEqual: compare('lessEqual'),
