@@ -373,7 +373,7 @@ KINDS = {
     "bidirectional": "wraps SimpleRNN, GRU or LSTM (or an RNN of one cell); the backward layer must mirror the forward one",
     "time_distributed": "wraps any layer of this table",
     "subtract": "rewritten as `Add(a, Rescaling(-1)(b))` (tfjs-layers has no Subtract)",
-    "normalization": "`mean` and `variance` from the config or adapted, not trainable (Keras' `count` dropped)",
+    "normalization": "`mean`, `variance` (from the config or adapted) and `count`, not trainable",
 }
 
 # Classes tfjs-layers 4.22 has but whose results differ from Keras: say why instead.

@@ -18,7 +18,7 @@ Rewrites, where Keras semantics have no single tfjs layer (each proven by the zo
 
 The weights: `Translation.layer_weights` maps each top-level layer name to the TF.js names of
 its variables in Keras' creation order, as (name, trainable) pairs (name None: a Keras variable
-TF.js has no use for, e.g. Normalization's count). Readers pair these with the arrays they find.
+TF.js has no use for). Readers pair these with the arrays they find.
 """
 
 import json
@@ -511,9 +511,10 @@ class _Translator:
             for stat in ("mean", "variance"):
                 value = np.broadcast_to(np.asarray(config[stat], np.float32).reshape(-1), (size,))
                 self.constants.append(Weight(f"{name}/{stat}", np.array(value)))
-        else:
+            self.constants.append(Weight(f"{name}/count", np.zeros((), np.int32)))
+        else:  # (Keras' count is unused in TF.js; kept so that the model converts back to Keras)
             self.layer_weights[owner].extend([(f"{name}/mean", False), (f"{name}/variance", False),
-                                              (None, False)])  # Keras' count: unused
+                                              (f"{name}/count", False)])
         return {"class_name": layers_js.registered_name(RULES["Normalization"].js_class), "config": out}
 
     def fresh_name(self, name):

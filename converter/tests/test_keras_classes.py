@@ -12,9 +12,9 @@ from tfjs_export.converter.writers.keras_classes import keras_class_of_ours, wit
 from tfjs_export.converter.writers.keras_model import keras3_classes
 
 # js_layer_cases whose classes all have a Keras layer config: recurrent (masks, Bidirectional,
-# RNN(cell)), EinsumDense, preprocessing, 1-D / 3-D layers, weightless ones.
+# RNN(cell)), EinsumDense, preprocessing (Normalization too), 1-D / 3-D layers, weightless ones.
 ROUND_TRIPS = ("gru_bidirectional_masked", "zero_masked_steps", "rnn_of_cells", "einsum_dense", "resizing",
-               "conv1d_family", "volumes", "weightless")
+               "preprocessing_pipeline", "conv1d_family", "volumes", "conv3d_transpose", "weightless")
 
 
 def _cases():

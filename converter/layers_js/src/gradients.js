@@ -1,15 +1,15 @@
 'use strict';
 /**
  * Ops whose TF.js 4.22 gradient is missing or differs from TensorFlow's (which Keras trains
- * with), written with tf.customGrad from tfjs-core ops that have gradients on every backend:
+ * with), written from tfjs-core ops that have gradients on every backend (tf.customGrad where the
+ * gradient itself is ours):
  *   reduceMax / reduceMin(x, axes, keepdims): tf.max / tf.min with TensorFlow's gradient, the
  *     upstream gradient split evenly between the elements that tie for the extreme (tfjs-core
  *     gives each of them all of it: after an UpSampling, a max pooling then passes back
  *     size-times the gradient);
  *   conv3dTranspose(x, kernel, outputShape, strides, padding): tf.conv3dTranspose, which tfjs-core
- *     registers no gradient for (Conv3DBackpropInputV2). It is the adjoint of conv3d in its input,
- *     so its input gradient is conv3d(dy, kernel) and its kernel gradient is conv3d's kernel
- *     gradient (tfjs-core's registered one) at input dy with upstream x.
+ *     registers no gradient for (Conv3DBackpropInputV2) and which the WASM and WebGPU backends
+ *     compute wrong (zeros): here as sums of conv2dTranspose (see the function).
  *   mirrorPad(x, paddings, mode): tf.mirrorPad ('reflect' / 'symmetric'), whose tfjs-core
  *     gradient keeps only the centre's part of the upstream gradient (the reflected copies' is
  *     dropped); here a gather per padded axis, whose gradient sums every copy's, as TensorFlow's.
@@ -25,7 +25,7 @@
 module.exports = {
   provides: ['Conv3DTranspose'],
   needs: [],
-  define(tf) {
+  define(tf, lib) {
     /** tf[reduction](x, axes, keepdims) ('max' / 'min') whose gradient splits between ties, as
      * TensorFlow's does. */
     const extremum = (reduction) => (x, axes, keepdims) => {
@@ -50,22 +50,38 @@ module.exports = {
     const reduceMax = extremum('max');
     const reduceMin = extremum('min');
 
-    /** tf.conv3dTranspose (channels last) with gradients for its input and kernel. */
+    /**
+     * tf.conv3dTranspose(x, kernel, outputShape, strides, padding) (channels last) as one
+     * tf.conv2dTranspose per depth slice of the kernel over every depth plane of x, each result
+     * spread along depth by the stride, shifted by its slice and summed, then cropped as the
+     * padding says: ops with gradients on every backend.
+     */
     function conv3dTranspose(x, kernel, outputShape, strides, padding) {
-      const op = tf.customGrad((input, filter, save) => {
-        save([input, filter]);
-        return {
-          value: tf.conv3dTranspose(input, filter, outputShape, strides, padding),
-          gradFunc: (dy, [xSaved, filterSaved]) => {
-            // (tfjs' own Conv3D gradient, as registered; a tf.grad here would end the outer tape)
-            const conv3dGradient = tf.getGradient('Conv3D');
-            if (!conv3dGradient) throw new Error('Conv3DTranspose: training needs the Conv3D gradient of tfjs-core');
-            const attrs = {strides, pad: padding, dilations: [1, 1, 1]};
-            return [tf.conv3d(dy, filterSaved, strides, padding), conv3dGradient.gradFunc(xSaved, [dy, filterSaved], attrs).filter()];
-          },
-        };
+      return tf.tidy(() => {
+        const [n, depth, h, w, c] = x.shape;
+        const [kd, kh, kw, filters] = kernel.shape;
+        const [, od, oh, ow] = outputShape;
+        const [sd, sh, sw] = strides;
+        const planes = tf.reshape(x, [n * depth, h, w, c]);
+        const full = (depth - 1) * sd + kd;  // the depth every contribution fits in
+        let sum = null;
+        for (let k = 0; k < kd; k++) {
+          const slice = tf.reshape(tf.slice(kernel, [k, 0, 0, 0, 0], [1, kh, kw, filters, c]), [kh, kw, filters, c]);
+          let y = tf.conv2dTranspose(planes, slice, [n * depth, oh, ow, filters], [sh, sw], padding);
+          if (sd > 1) {  // plane i to depth i * sd: sd - 1 zero planes after each
+            y = tf.reshape(y, [n * depth, 1, oh * ow * filters]);
+            y = tf.concat([y, tf.zeros([n * depth, sd - 1, oh * ow * filters])], 1);
+          }
+          y = tf.slice(tf.reshape(y, [n, depth * sd, oh, ow, filters]), [0, 0, 0, 0, 0],
+            [n, (depth - 1) * sd + 1, oh, ow, filters]);
+          y = lib.pad(y, [[0, 0], [k, kd - 1 - k], [0, 0], [0, 0], [0, 0]]);  // plane i at i * sd + k
+          sum = sum ? tf.add(sum, y) : y;
+        }
+        // TensorFlow's padding of the convolution this transposes: floor(max(kd - sd, 0) / 2) before
+        const before = padding === 'same' ? Math.floor(Math.max(kd - sd, 0) / 2) : 0;
+        if (before + od > full) sum = lib.pad(sum, [[0, 0], [0, before + od - full], [0, 0], [0, 0], [0, 0]]);
+        return tf.slice(sum, [0, before, 0, 0, 0], [n, od, oh, ow, filters]);
       });
-      return op(x, kernel);
     }
 
     /** tf.mirrorPad(x, paddings, mode) as gathers, with TensorFlow's gradient. */

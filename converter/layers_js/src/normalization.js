@@ -10,7 +10,7 @@
  *     of `axis`, broadcast as NumPy does).
  *   Normalization (the preprocessing layer, keras/src/layers/preprocessing/normalization.py):
  *     (x - mean) / max(sqrt(variance), 1e-7) along one `axis`. Variables `mean`, `variance`
- *     ([size of axis]), not trainable, as in Keras (whose `count` TF.js does not need).
+ *     ([size of axis]) and `count` (int32 scalar, unused), not trainable, as in Keras.
  */
 module.exports = {
   provides: ['GroupNormalization', 'Normalization', 'RMSNormalization', 'UnitNormalization'],
@@ -147,6 +147,8 @@ module.exports = {
         if (size == null) throw new Error(`Normalization: axis ${this.axis} of the input has no known size`);
         this.mean = this.addWeight('mean', [size], 'float32', lib.initializer(null, 'zeros'), null, false, null);
         this.variance = this.addWeight('variance', [size], 'float32', lib.initializer(null, 'ones'), null, false, null);
+        // Keras' count of adapted samples: unused here, kept so that the model converts back to Keras
+        this.count = this.addWeight('count', [], 'int32', lib.initializer(null, 'zeros'), null, false, null);
         this.built = true;
       }
 

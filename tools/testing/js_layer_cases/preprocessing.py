@@ -90,5 +90,5 @@ CASES = [
     Case("every_augmentation", every_augmentation, inputs=_images,
          classes=tuple(c for c in AUGMENTATION if c not in ("RandomRotation", "RandomZoom"))),  # (augmented_cnn's)
     Case("resizing", resizing, classes=("Resizing", "CenterCrop"), inputs=_images, trainable=False),
-    Case("preprocessing_pipeline", preprocessing_model, classes=("Resizing", "CenterCrop")),
+    Case("preprocessing_pipeline", preprocessing_model, classes=("Resizing", "CenterCrop", "Normalization")),
 ]

@@ -1,5 +1,6 @@
-"""Parity cases of src/shapes.js and src/normalization.js: the 1-D / 3-D layers tfjs-layers lacks,
-Identity, ActivityRegularization, GroupNormalization, UnitNormalization, RMSNormalization."""
+"""Parity cases of src/shapes.js, src/normalization.js and src/gradients.js: the 1-D / 3-D layers
+tfjs-layers lacks, Conv3DTranspose, Identity, ActivityRegularization, GroupNormalization,
+UnitNormalization, RMSNormalization."""
 
 from tools.testing.js_layer_cases import Case, randomise
 
@@ -47,6 +48,17 @@ def volumes(seed=802):
     return randomise(keras.Model(x_in, outs, name="volumes"), seed)
 
 
+def conv3d_transpose(seed=805):
+    """Conv3DTranspose (ours for its gradient, src/gradients.js): valid and same padding,
+    strides, no bias (TensorFlow's CPU kernels have no channels_first 3-D convolution)."""
+    keras, L = _keras(seed)
+    x_in = keras.Input((3, 4, 3, 2))
+    x = L.Conv3DTranspose(3, 2, strides=2, activation="tanh")(x_in)
+    x = L.Conv3DTranspose(2, 3, strides=(1, 2, 1), padding="same", use_bias=False)(x)
+    y = L.Conv3DTranspose(2, (2, 1, 3), strides=(2, 1, 1))(x_in)
+    return randomise(keras.Model(x_in, [x, y], name="conv3d_transpose"), seed, scale=0.4)
+
+
 def weightless(seed=803):
     """SpatialDropout2D, Identity, ActivityRegularization between convolutions."""
     keras, L = _keras(seed)
@@ -81,6 +93,7 @@ CASES = [
                                            "ZeroPadding1D", "UpSampling1D")),
     Case("volumes", volumes, classes=("Cropping3D", "ZeroPadding3D", "UpSampling3D", "SpatialDropout3D",
                                       "GlobalAveragePooling3D", "GlobalMaxPooling3D")),
+    Case("conv3d_transpose", conv3d_transpose, classes=("Conv3DTranspose",)),
     Case("weightless", weightless, classes=("SpatialDropout2D", "Identity", "ActivityRegularization")),
     Case("normalizations", normalizations, classes=("GroupNormalization", "UnitNormalization", "RMSNormalization")),
 ]
