@@ -140,8 +140,9 @@ def test_only_uint8_and_uint16_weights_of_the_plan(rng):
 
 
 def test_per_tensor_granularity_keeps_the_rounding_of_the_unfolded_weights(rng):
-    """A folded batch-norm scale k: the weight w/k is quantised with one range (codec's own
-    rounding, as TF.js would store the unfolded weight), and k moves into the vectors."""
+    """A folded batch-norm scale k: the Const holds the unfolded weight w/k (the writer quantises
+    it with one range, as TF.js would store Keras's own weight), and the graph multiplies by k:
+    one Mul, the rounding error that of the unfolded weight times k."""
     unfolded = rng.normal(size=(3, 3, 4, 8)).astype("float32")
     k = np.geomspace(0.02, 4, 8)
     folded = (unfolded * k).astype("float32")
@@ -151,12 +152,14 @@ def test_per_tensor_granularity_keeps_the_rounding_of_the_unfolded_weights(rng):
     assert per_channel.quantize_per_channel(graph_def, plan, per_channel=False, fold_scales={"w": k}) == 1
     nodes = {n.name: n for n in graph_def.node}
     from tfjs_export.converter.graph.tensors import to_numpy
-    encoded, entry = codec.quantize((folded / k.reshape(1, 1, 1, 8)).astype("float32"), "uint8")
-    np.testing.assert_array_equal(to_numpy(nodes["w"].attr["value"].tensor), encoded)
-    np.testing.assert_allclose(to_numpy(nodes["w/dequantize/scale"].attr["value"].tensor).reshape(-1),
-                               entry["scale"] * k, rtol=1e-7)
-    np.testing.assert_allclose(to_numpy(nodes["w/dequantize/min"].attr["value"].tensor).reshape(-1),
-                               entry["min"] * k, rtol=1e-7)
+    k32 = k.reshape(1, 1, 1, 8).astype("float32")
+    np.testing.assert_array_equal(to_numpy(nodes["w"].attr["value"].tensor), (folded / k32).astype("float32"))
+    np.testing.assert_array_equal(to_numpy(nodes["w/dequantize/scale"].attr["value"].tensor), k32)
+    assert nodes["w/dequantize"].op == "Mul" and "w/dequantize/min" not in nodes
+    assert per_channel.dequantization_vector_names(graph_def) == {"w/dequantize/scale"}  # w: quantised
+    feeds = {"x:0": rng.normal(size=(2, 6, 6, 4)).astype("float32")}
+    np.testing.assert_allclose(run_graph(graph_def, feeds, ["y:0"])[0],
+                               run_graph(_conv_graph(folded), feeds, ["y:0"])[0], rtol=1e-5, atol=1e-5)
 
 
 def test_matmuls_only_with_a_folded_batch_norm(rng):
