@@ -119,6 +119,20 @@ def test_symmetric_form_where_it_costs_little_affine_elsewhere(rng):
     assert np.all(np.abs(per_channel.dequantize_channels(k, scale, None) - centred) <= scale / 2 * (1 + 1e-6))
 
 
+def test_symmetric_channels_still_reach_both_ends(rng):
+    """Channels nearly symmetric ([-1.001 a, a]) map to -127..127 with the smallest scales: one
+    channel's scale changes (by < 1.6%) so the tensor holds -128 and 127 and decodes exactly
+    per tensor, every value still within half a step."""
+    half = rng.normal(size=(3, 3, 8, 16)) * np.geomspace(0.1, 3, 16)
+    weights = np.concatenate([half, -1.001 * half], axis=2).astype("float32")
+    k, scale, _ = per_channel.quantize_channels_symmetric(weights, (3,), 255)
+    assert k.min() == -128 and k.max() == 127
+    smallest = np.maximum(-weights.min(axis=(0, 1, 2)) / 128, weights.max(axis=(0, 1, 2)) / 127)
+    changed = scale.reshape(-1) / smallest
+    assert 1 <= np.sum(np.abs(changed - 1) > 1e-6) <= 2 and np.all(np.abs(changed - 1) < 0.016)
+    assert np.all(np.abs(per_channel.dequantize_channels(k, scale, None) - weights) <= scale / 2 * (1 + 1e-6))
+
+
 def test_weights_that_gain_nothing_stay_per_tensor(rng):
     """Channels drawn alike: one range per tensor is about as good, so no ops are added."""
     graph_def = _conv_graph(rng.normal(size=(3, 3, 32, 8)).astype("float32"))

@@ -16,13 +16,12 @@ KEEP = ["x", "y"]
 
 def _centred_kernel(rng, shape):
     """Zero-centred weights whose output channels span 0.01 .. 10 (the one-Mul form's case): a
-    channel's values come in +/- pairs, the negative ones 1% longer, where the reduced axes allow
-    (an even count): each channel's min then maps to -128 and its max to 127."""
+    channel's values come in +/- pairs, the negative ones 0.1% longer, where the reduced axes
+    allow (an even count): nearly symmetric ranges, as a trained kernel's."""
     w = rng.normal(size=shape)
     flat = w.reshape(-1, shape[-1])
     if flat.shape[0] % 2 == 0:
-        flat[flat.shape[0] // 2:] = -flat[:flat.shape[0] // 2]
-        flat[flat < 0] *= 1.01
+        flat[flat.shape[0] // 2:] = -1.001 * flat[:flat.shape[0] // 2]
     return (flat.reshape(shape) * np.geomspace(0.01, 10, shape[-1])).astype("float32")
 
 
