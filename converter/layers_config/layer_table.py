@@ -261,6 +261,8 @@ RULES = {
             "recurrent_activation", "unit_forget_bias", "filters", "kernel_size", "strides",
             "padding", "data_format", "dilation_rate"),
         ignored=_RNN_IGNORED, kind="rnn", weights=_with_bias("kernel", "recurrent_kernel")),
+    # Keras' generic RNN(cell): the recurrent layer of its cell (a stack: a chain of them), rnn_cells.py
+    "RNN": LayerRule(kind="cells"),
     "Bidirectional": LayerRule(keys=("merge_mode",), kind="bidirectional", ignored=("backward_layer",)),
     "TimeDistributed": LayerRule(kind="time_distributed"),
     # merge (Subtract is rewritten, see translate.py: tfjs-layers has no Subtract)
@@ -365,7 +367,9 @@ KINDS = {
     "": "",
     "rnn": "the cell's variables are named after the layer (`lstm/kernel`)",
     "keepdims_pool": "`keepdims=True` becomes the pooling layer + a `Reshape`",
-    "bidirectional": "wraps SimpleRNN, GRU or LSTM; the backward layer must mirror the forward one",
+    "cells": "written as the recurrent layer of its cell (`RNN(GRUCell(4))` as `GRU(4)`), a stack of "
+             "cells as a chain of them (no `return_state`, `go_backwards` or `stateful` then)",
+    "bidirectional": "wraps SimpleRNN, GRU or LSTM (or an RNN of one cell); the backward layer must mirror the forward one",
     "time_distributed": "wraps any layer of this table",
     "subtract": "rewritten as `Add(a, Rescaling(-1)(b))` (tfjs-layers has no Subtract)",
     "normalization": "rewritten as a `BatchNormalization` holding the adapted mean and variance",

@@ -12,6 +12,7 @@ Rewrites, where Keras semantics have no single tfjs layer (each proven by the zo
   `<name>` restoring the size-1 axes (tfjs pooling has no keepdims);
 - Subtract(a, b) -> Rescaling(scale=-1) of b (`<name>_negate`) + an Add named `<name>`;
 - Normalization -> a BatchNormalization holding the adapted mean and variance;
+- RNN(cell) -> the recurrent layer of its cell, a stack of cells -> a chain of them (rnn_cells.py);
 - a Dense / Embedding quantised by Keras -> the float layer, its weights dequantised by the
   readers (keras_quantized.py).
 
@@ -25,7 +26,7 @@ import json
 import numpy as np
 
 from tfjs_export.converter.errors import ConversionError, UnsupportedLayerError, brief
-from tfjs_export.converter.layers_config import keras_quantized, objects, operations
+from tfjs_export.converter.layers_config import keras_quantized, objects, operations, rnn_cells
 from tfjs_export.converter.layers_config.layer_table import (_COMMON_KEYS, GRAPH_HINT, KERAS2_MISMATCHED, MISMATCHED,
                                                               MODEL_CLASSES, RULES)
 from tfjs_export.converter.spec import Weight
@@ -259,6 +260,8 @@ class _Translator:
                 layer = self.model(spec, owner, trainable)
                 layer["config"]["name"] = name
                 return [self.finish(layer, name, nodes)]
+            if rnn_cells.is_generic_rnn(spec):
+                return self.generic_rnn(spec, owner, trainable and config.get("trainable", True), nodes)
             if rule is None and self.allow_custom_layers and prefix is None and _is_custom(spec):
                 return [self.finish(self.custom(spec, name), name, nodes)]
             if rule is None:
@@ -388,9 +391,27 @@ class _Translator:
 
     # -- wrappers and rewrites ------------------------------------------------------------------
 
+    def generic_rnn(self, spec, owner, trainable, nodes):
+        """Keras' RNN(cell) -> the recurrent layer of its cell, or a chain of them for stacked
+        cells (rnn_cells.py); each layer's weights under its own name, all owned by `owner`."""
+        layers = []
+        for i, inner in enumerate(rnn_cells.as_layers(spec, self.fresh_name)):
+            inner_name = inner["config"]["name"]
+            layer = self.layer(inner, owner, trainable, weight_prefix=inner_name)
+            if nodes is not None:
+                previous = layers[-1]["name"] if layers else None
+                layer = self.finish(layer, inner_name, nodes if previous is None else
+                                    [[[previous, k, 0, {}]] for k in range(len(nodes))])
+            layers.append(layer)
+        if len(layers) > 1:
+            self.notices.append(f"layer '{spec['config'].get('name')}' (RNN of {len(layers)} stacked cells) written "
+                                f"as a chain of {len(layers)} recurrent layers: "
+                                + ", ".join(layer["config"]["name"] for layer in layers))
+        return layers
+
     def bidirectional(self, config, out, owner, trainable, weight_prefix):
-        forward = config.get("layer") or {}
-        backward = config.get("backward_layer")
+        forward = _one_cell_rnn(config.get("layer") or {})
+        backward = _one_cell_rnn(config.get("backward_layer"))
         forward_name = (forward.get("config") or {}).get("name", "?")
         if RULES.get(forward.get("class_name"), None) is None or RULES[forward["class_name"]].kind != "rnn":
             raise objects.ObjectError(f"wraps {brief(forward.get('class_name'))}: TF.js Bidirectional "
@@ -626,6 +647,17 @@ def _maybe_masked(config):
                 found.add(spec.get("name"))
                 changed = True
     return found
+
+
+def _one_cell_rnn(spec):
+    """A Bidirectional's inner layer spec, Keras' RNN(cell) written as the cell's recurrent layer
+    (a stack of cells has no single layer: an error)."""
+    if not isinstance(spec, dict) or not rnn_cells.is_generic_rnn(spec):
+        return spec
+    layers = rnn_cells.as_layers(spec, lambda name: name)
+    if len(layers) > 1:
+        raise objects.ObjectError("wraps an RNN of stacked cells: TF.js Bidirectional wraps one recurrent layer")
+    return layers[0]
 
 
 def _index_of(tensors, ref):

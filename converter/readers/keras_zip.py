@@ -192,17 +192,24 @@ def _snake_case(name):
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+def _container_keys(specs):
+    """The group keys Keras' saving gives a list of layers (or cells), in list order: the snake-case
+    class name, then `_1`, `_2`, ... for the next of the same class."""
+    keys, counters = [], {}
+    for spec in specs:
+        key = _snake_case(spec.get("class_name", ""))
+        counters[key] = counters.get(key, -1) + 1
+        keys.append(key if counters[key] == 0 else f"{key}_{counters[key]}")
+    return keys
+
+
 def _layer_groups(root, layer_specs):
     """Map layer name -> its group under a `layers` group (top level or a nested model's)."""
     groups = {}
     if root is None:
         return groups
-    by_key = {}
-    counters = {}
-    for spec in layer_specs:  # Keras' own key order, for files without name attrs
-        key = _snake_case(spec.get("class_name", ""))
-        counters[key] = counters.get(key, -1) + 1
-        by_key[key if counters[key] == 0 else f"{key}_{counters[key]}"] = spec.get("config", {}).get("name")
+    # Keras' own key order, for files without name attrs
+    by_key = {key: spec.get("config", {}).get("name") for key, spec in zip(_container_keys(layer_specs), layer_specs)}
     for key, group in root.items():
         if not isinstance(group, h5py.Group):
             continue
@@ -240,8 +247,11 @@ def _ordered_arrays(group, spec, where, meter=None):
                     ("backward_layer", config.get("backward_layer") or config.get("layer") or {})]
     elif class_name in RULES and RULES[class_name].sublayers:  # sub-layers in creation order
         children = [(key, {}) for key in RULES[class_name].sublayers]
-    else:
-        children = [(key, config.get("layer") or {} if key == "layer" else {})
+    elif class_name == "StackedRNNCells":  # an RNN's stack of cells, in stack order
+        cells = config.get("cells") or []
+        children = [(f"cells/{key}", cell) for key, cell in zip(_container_keys(cells), cells)]
+    else:  # (a wrapper's `layer`, an RNN's `cell`: their specs say what they hold)
+        children = [(key, config.get(key) or {} if key in ("layer", "cell") else {})
                     for key in sorted(group) if key != "vars"]
     for key, child_spec in children:
         child = group.get(key)

@@ -74,6 +74,16 @@ def gru_text(seed=105):
     return randomise(keras.Model(tokens, outputs, name="gru_text"), seed)
 
 
+def rnn_of_cells(seed=106):
+    """Keras' generic RNN layer: RNN(GRUCell) returning sequences, then a stack of an LSTM cell and
+    a GRU cell (written as a chain of our GRU and tfjs-layers' LSTM)."""
+    keras, L = _keras(seed)
+    inputs = keras.Input((5, 3), name="steps")
+    x = L.RNN(L.GRUCell(4), return_sequences=True)(inputs)
+    outputs = L.RNN([L.LSTMCell(3), L.GRUCell(2)])(x)
+    return randomise(keras.Model(inputs, outputs, name="rnn_of_cells"), seed)
+
+
 def zoo_rnn_text(seed=14):
     """The zoo's text model (tools/testing/keras_zoo.rnn_text) with Keras' default GRU."""
     from tools.testing import keras_zoo
@@ -121,4 +131,5 @@ CASES = [
     Case("bilstm_tagger", bilstm_tagger, classes=("LSTM",), inputs=_padded_tokens),
     Case("bigru_tagger", bigru_tagger, classes=("GRU",), inputs=_padded_tokens),
     Case("zero_masked_steps", zero_masked_steps, classes=("GRU", "SimpleRNN"), inputs=_padded_tokens),
+    Case("rnn_of_cells", rnn_of_cells, classes=("GRU",)),
 ]
