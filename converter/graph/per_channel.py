@@ -311,7 +311,7 @@ def quantize_per_channel(graph_def, plan, per_channel=True, fold_scales=None, ra
 
 def _rewrite(graph_def, index, const, q, scale, low):
     """The weight's Const becomes the integers; its readers read `<name>/dequantize`: Mul then
-    Add (affine), or one Mul (symmetric: `low` None)."""
+    Add (affine), or one Mul (symmetric or folded: `low` None)."""
     name = const.name
     readers = list(index.consumers.get(name, ()))
     const.attr["value"].tensor.CopyFrom(make_const(name, q).attr["value"].tensor)
