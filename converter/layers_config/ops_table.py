@@ -102,7 +102,7 @@ OPS.update({
     "Dot": OpRule(params=("x1", "x2"), functions=("dot",), family="product",
                   note="a second operand of rank <= 2 (TF.js has no general tensordot)"),
     "Einsum": OpRule(params=("*operands",), options=("subscripts",), functions=("einsum",), family="product",
-                     note="subscripts tf.einsum implements: no ellipsis, no index repeated within an operand"),
+                     note="no index repeated within an operand (no traces or diagonals)"),
 })
 OPS.update(_rules("activation", {
     "Relu": "relu", "Relu6": "relu6", "Sigmoid": "sigmoid", "Softplus": "softplus", "Softsign": "softsign",

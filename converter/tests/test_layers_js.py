@@ -79,3 +79,17 @@ def test_the_report_names_the_classes_and_how_to_load_them():
                         "`<script src=\"tfjs-export-layers.js\">` after tf.min.js")
     assert lines[3].startswith("  output   model.json + 1 shard + tfjs-export-layers.js, 10 bytes")
     assert summary.as_dict()["js_classes"] == ["GRU", "MultiHeadAttention"]
+
+
+# Classes of the library a case proves through another class (GRU's cell).
+_PROVEN_INSIDE = {"GRUCell": "GRU"}
+
+
+def test_every_class_of_the_library_has_a_parity_case():
+    """Each class the library provides is used by a js_layer_cases case (whose list of classes
+    js_layers_parity_test checks against the converted model): every class is proven in
+    tfjs-node and the four Chromium backends."""
+    from tools.testing import js_layer_cases
+    used = {name for case in js_layer_cases.all_cases() for name in case.classes}
+    assert set(layers_js.provided_classes()) - used - set(_PROVEN_INSIDE) == set()
+    assert set(_PROVEN_INSIDE.values()) <= used and used <= set(layers_js.provided_classes())

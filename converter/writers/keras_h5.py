@@ -18,6 +18,7 @@ import numpy as np
 
 from tfjs_export.converter.errors import ConversionError
 from tfjs_export.converter.layers_config.weight_owners import group_weights_by_layer
+from tfjs_export.converter.writers.keras_classes import with_keras_classes
 
 # What the file's keras_version says: its config is Keras 2 style (readers pick the config dialect
 # by it), whoever wrote the TF.js model (TF.js writes "tfjs-layers 4.22.0").
@@ -59,7 +60,9 @@ def write_keras_h5(spec, out_path):
     import h5py
 
     assert spec.format == "layers-model", "convert_with refuses graphs before any writer runs"
-    topology = with_input_layers({k: v for k, v in spec.topology.items() if k not in ("keras_version", "backend")})
+    # (our JS classes as the Keras classes they compute: the file loads without custom objects)
+    topology = with_input_layers(with_keras_classes(
+        {k: v for k, v in spec.topology.items() if k not in ("keras_version", "backend")}))
     groups = group_weights_by_layer(topology, spec.weights)
     parent = os.path.dirname(os.path.abspath(out_path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(out_path)}.tmp-", dir=parent)

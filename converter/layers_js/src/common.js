@@ -2,8 +2,9 @@
 /**
  * Helpers every family may use (each family's `lib` holds them): reading and writing the
  * activation / initializer / regularizer / constraint settings of a config the way tfjs-layers
- * does, default layer names, the tensors of a call that Keras passed in several arguments, and
- * einsum (with '...', as transposes + one batched matMul: every backend, with gradients).
+ * does, default layer names, the tensors of a call that Keras passed in several arguments,
+ * einsum (with '...', as transposes + batched matMuls: every backend, with gradients), and the
+ * cast, transpose and pad every backend computes right.
  * Written against tfjs-core / tfjs-layers 4.22's public API only.
  */
 module.exports = {
@@ -33,19 +34,24 @@ module.exports = {
     }
 
     /**
-     * An einsum equation with one or two operands of the given ranks, with '...' expanded into
-     * letters the equation does not use (numpy's right-aligned broadcasting of the elided axes):
-     * {operands: ['abc', 'cd'], output: 'abd'}. Only explicit equations ('->'); no letter twice
+     * An einsum equation for operands of the given ranks, with '...' expanded into letters the
+     * equation does not use (numpy's right-aligned broadcasting of the elided axes):
+     * {operands: ['abc', 'cd'], output: 'abd'}. Without '->' (numpy's implicit mode) the output
+     * is the elided axes, then the letters used once, in alphabetical order. No letter twice
      * within one operand.
      */
     function parseEinsum(equation, ranks) {
       const compact = equation.replace(/\s+/g, '');
       const arrow = compact.indexOf('->');
-      if (arrow < 0) throw new Error(`einsum '${equation}': only explicit equations (with '->') are supported`);
-      const operands = compact.slice(0, arrow).split(',');
-      let output = compact.slice(arrow + 2);
+      const operands = (arrow < 0 ? compact : compact.slice(0, arrow)).split(',');
+      let output = arrow < 0 ? null : compact.slice(arrow + 2);
       if (operands.length !== ranks.length) {
         throw new Error(`einsum '${equation}': ${operands.length} operands in the equation, ${ranks.length} given`);
+      }
+      if (output === null) {
+        const letters = operands.join('').replace(/\.\.\./g, '').split('');
+        const once = letters.filter((c) => letters.indexOf(c) === letters.lastIndexOf(c)).sort();
+        output = (operands.some((spec) => spec.includes('...')) ? '...' : '') + once.join('');
       }
       const unused = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.split('').filter((c) => !compact.includes(c));
       const elided = operands.map((spec, i) => (spec.includes('...') ? ranks[i] - (spec.length - 3) : 0));
@@ -90,36 +96,100 @@ module.exports = {
     }
 
     /**
-     * einsum with one or two operands, as transposes, reshapes and one batched matMul: ops
-     * every backend has, with gradients (tfjs-core's own einsum has neither on every backend).
+     * einsum of any number of operands, contracted left to right in pairs, each pair as
+     * transposes, reshapes and one batched matMul: ops every backend has, with gradients
+     * (tfjs-core's own einsum has no gradient, and no kernel on WASM).
      */
     function einsum(equation, ...xs) {
       const {operands, output} = parseEinsum(equation, xs.map((x) => x.rank));
       return tf.tidy(() => {
-        if (xs.length === 1) {
-          const {x, spec} = sumOut(xs[0], operands[0], output);
-          return tf.transpose(x, output.split('').map((c) => spec.indexOf(c)));
+        let x = xs[0], spec = operands[0];
+        for (let k = 1; k < xs.length; k++) {
+          // the letters still needed: by the output or by an operand not yet contracted
+          const later = output + operands.slice(k + 1).join('');
+          const both = spec + operands[k].split('').filter((c) => !spec.includes(c)).join('');
+          const kept = both.split('').filter((c) => later.includes(c)).join('');
+          x = einsumPair(x, spec, xs[k], operands[k], kept);
+          spec = kept;
         }
-        let {x: a, spec: sa} = sumOut(xs[0], operands[0], operands[1] + output);
-        let {x: b, spec: sb} = sumOut(xs[1], operands[1], sa + output);
-        const sizes = letterSizes([sa, sb], [a.shape, b.shape]);
-        const batch = output.split('').filter((c) => sa.includes(c) && sb.includes(c));
-        const contract = sa.split('').filter((c) => sb.includes(c) && !output.includes(c));
-        const freeA = sa.split('').filter((c) => !sb.includes(c));
-        const freeB = sb.split('').filter((c) => !sa.includes(c));
-        const arrange = (x, spec, order) => {
-          x = tf.transpose(x, order.map((c) => spec.indexOf(c)));
-          const full = order.map((c) => sizes[c]);
-          return x.shape.every((d, i) => d === full[i]) ? x : tf.broadcastTo(x, full);  // size-1 batch axes
-        };
-        a = arrange(a, sa, batch.concat(freeA, contract))
-            .reshape([product(batch.map((c) => sizes[c])), product(freeA.map((c) => sizes[c])), product(contract.map((c) => sizes[c]))]);
-        b = arrange(b, sb, batch.concat(contract, freeB))
-            .reshape([product(batch.map((c) => sizes[c])), product(contract.map((c) => sizes[c])), product(freeB.map((c) => sizes[c]))]);
-        const result = batch.concat(freeA, freeB);
-        const y = tf.matMul(a, b).reshape(result.map((c) => sizes[c]));
-        return tf.transpose(y, output.split('').map((c) => result.indexOf(c)));
+        const summed = sumOut(x, spec, output);
+        return transpose(summed.x, output.split('').map((c) => summed.spec.indexOf(c)));
       });
+    }
+
+    /** einsum(`${sa},${sb}->${output}`, a, b) as transposes, reshapes and one batched matMul. */
+    function einsumPair(a0, sa0, b0, sb0, output) {
+      let {x: a, spec: sa} = sumOut(a0, sa0, sb0 + output);
+      let {x: b, spec: sb} = sumOut(b0, sb0, sa + output);
+      const sizes = letterSizes([sa, sb], [a.shape, b.shape]);
+      const batch = output.split('').filter((c) => sa.includes(c) && sb.includes(c));
+      const contract = sa.split('').filter((c) => sb.includes(c) && !output.includes(c));
+      const freeA = sa.split('').filter((c) => !sb.includes(c));
+      const freeB = sb.split('').filter((c) => !sa.includes(c));
+      const arrange = (x, spec, order) => {
+        x = transpose(x, order.map((c) => spec.indexOf(c)));
+        const full = order.map((c) => sizes[c]);
+        return x.shape.every((d, i) => d === full[i]) ? x : tf.broadcastTo(x, full);  // size-1 batch axes
+      };
+      const size = (letters) => product(letters.map((c) => sizes[c]));
+      a = tf.reshape(arrange(a, sa, batch.concat(freeA, contract)), [size(batch), size(freeA), size(contract)]);
+      b = tf.reshape(arrange(b, sb, batch.concat(contract, freeB)), [size(batch), size(contract), size(freeB)]);
+      const result = batch.concat(freeA, freeB);
+      const y = tf.reshape(tf.matMul(a, b), result.map((c) => sizes[c]));
+      return transpose(y, output.split('').map((c) => result.indexOf(c)));
+    }
+
+    /**
+     * tf.cast(x, dtype), with a real float32 buffer when casting to float32: TF.js 4.22's WebGPU
+     * Cast from bool or int32 to float32 only relabels the tensor's i32 buffer, and a program
+     * that reads its input raw (Transpose, MatMul) then either is an invalid shader, which voids
+     * the whole command buffer it was submitted in (every op of that predict computes nothing),
+     * or reads the integers' bits as floats. Elementwise programs convert what they read, so
+     * adding 0 writes a float32 buffer.
+     */
+    function cast(x, dtype) {
+      if (x.dtype === dtype) return x;
+      return dtype === 'float32' ? tf.add(tf.cast(x, 'float32'), 0) : tf.cast(x, dtype);
+    }
+
+    /**
+     * tf.transpose(x, perm), but an int32 or bool tensor of rank >= 3 as a gather of its
+     * permuted positions: TF.js 4.22's WebGPU Transpose program for those ranks writes what it
+     * reads from an i32 buffer as f32, an invalid shader (whose command buffer, with every op
+     * submitted in it, is then void). Exact for every dtype; integer tensors need no gradient.
+     */
+    function transpose(x, perm) {
+      const order = perm == null ? [...Array(x.rank).keys()].reverse() : perm;
+      if (order.every((p, i) => p === i)) return x;
+      if (x.dtype === 'float32' || x.rank < 3) return tf.transpose(x, order);
+      const shape = order.map((p) => x.shape[p]);
+      const strides = x.shape.map((_, i) => product(x.shape.slice(i + 1)));
+      const size = product(shape);
+      const positions = new Int32Array(size);  // position in x of each element of the output
+      const index = new Array(shape.length).fill(0);
+      for (let k = 0; k < size; k++) {
+        let at = 0;
+        for (let d = 0; d < shape.length; d++) at += index[d] * strides[order[d]];
+        positions[k] = at;
+        for (let d = shape.length - 1; d >= 0 && ++index[d] === shape[d]; d--) index[d] = 0;
+      }
+      return tf.reshape(tf.gather(tf.reshape(x, [-1]), tf.tensor1d(positions, 'int32')), shape);
+    }
+
+    /**
+     * tf.pad(x, widths, value) (constant padding), but at rank >= 5 as concatenations with
+     * blocks of `value`: TF.js 4.22's Pad at rank 5 is a fragment shader WebGL fails to compile,
+     * and zeros on WebGPU; concat runs on every backend, with gradients.
+     */
+    function pad(x, widths, value = 0) {
+      if (x.rank < 5) return tf.pad(x, widths, value);
+      let out = x;
+      widths.forEach(([before, after], axis) => {
+        const block = (n) => tf.fill(out.shape.map((d, i) => (i === axis ? n : d)), value, out.dtype);
+        const parts = [before > 0 ? block(before) : null, out, after > 0 ? block(after) : null].filter((t) => t != null);
+        if (parts.length > 1) out = tf.concat(parts, axis);
+      });
+      return out;
     }
 
     function keepCallArgs(layer, kwargs) {
@@ -132,6 +202,9 @@ module.exports = {
       parseEinsum,
       einsumShape,
       einsum,
+      cast,
+      transpose,
+      pad,
       /** An activation object (`.apply(x)`) from a name ('tanh', 'hardSigmoid', 'linear', ...). */
       activation: (identifier, fallback) => deserialize(identifier == null ? fallback : identifier, 'activation', false),
       /** What getConfig records for an activation: its name. */

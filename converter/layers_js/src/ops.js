@@ -14,10 +14,10 @@
 // inputs of mean/divide giving floats, numpy-style 1-D matmul, floor modulo.
 
 /**
- * OPS[class](args, options) -> Tensor | Tensor[] for the given tf namespace: args are the call's
- * resolved arguments (tf functions are looked up when a layer runs).
+ * OPS[class](args, options) -> Tensor | Tensor[] for the given tf namespace and common.js' `lib`:
+ * args are the call's resolved arguments (tf functions are looked up when a layer runs).
  */
-function makeOps(tf) {
+function makeOps(tf, lib) {
   const op = (fn) => (typeof fn === 'string' ? (...a) => tf[fn](...a) : fn);
   const isTensor = (v) => v instanceof tf.Tensor;
   const isFloatDtype = (d) => d === 'float32';
@@ -30,22 +30,35 @@ function makeOps(tf) {
       : isTensor(a) ? (db === 'float32' && !isFloatDtype(da) ? 'float32' : da)
       : (da === 'float32' && !isFloatDtype(db) ? 'float32' : db);
     const as = (v) => {
-      if (isTensor(v)) return v.dtype === target ? v : tf.cast(v, target);
+      if (isTensor(v)) return lib.cast(v, target);
       const value = (v && v.float !== undefined) ? v.float : v;
       return tf.scalar(typeof value === 'boolean' ? Number(value) : value, target);
     };
     return [as(a), as(b)];
   };
   const plain = (v) => ((v && v.float !== undefined) ? v.float : v);
-  const floatOf = (x) => (x.dtype === 'float32' ? x : tf.cast(x, 'float32'));
+  const floatOf = (x) => lib.cast(x, 'float32');
   const boolOf = (x) => (isTensor(x) ? (x.dtype === 'bool' ? x : tf.notEqual(x, 0)) : tf.scalar(Boolean(plain(x)), 'bool'));
   const axisList = (axis, rank) => {
     if (axis === null || axis === undefined) return [...Array(rank).keys()];
     return (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a));
   };
-  const reduce = (name, asFloat) => ([x], c) => {
-    const input = asFloat ? floatOf(x) : x;
-    return op(name)(input, axisList(c.axis, x.rank), Boolean(c.keepdims));
+  /**
+   * fn(x, axes, keepdims) for a tf reduction, with the axes of an int32 / bool x moved last
+   * first (lib.transpose): TF.js' reduction kernels transpose them there themselves, which the
+   * WebGPU backend cannot do for those dtypes at rank >= 3.
+   */
+  const reduceLast = (fn, x, axes, keepdims) => {
+    if (x.dtype === 'float32' || axes.every((a, i) => a === x.rank - axes.length + i)) return fn(x, axes, keepdims);
+    const sorted = axes.slice().sort((p, q) => p - q);
+    const rest = [...Array(x.rank).keys()].filter((i) => !sorted.includes(i));
+    const out = fn(lib.transpose(x, rest.concat(sorted)), sorted.map((_, i) => rest.length + i), false);
+    return keepdims ? tf.reshape(out, x.shape.map((d, i) => (sorted.includes(i) ? 1 : d))) : out;
+  };
+  // prepare: the input as the reduction takes it (floatOf, boolOf), or none
+  const reduce = (name, prepare) => ([x], c) => {
+    const input = prepare ? prepare(x) : x;
+    return reduceLast(op(name), input, axisList(c.axis, x.rank), Boolean(c.keepdims));
   };
   const unary = (fn) => ([x]) => op(fn)(x);
   const unaryFloat = (fn) => ([x]) => op(fn)(floatOf(x));
@@ -60,7 +73,7 @@ function makeOps(tf) {
     src.forEach((s, i) => { perm[dst[i]] = s; });
     let k = 0;
     for (let i = 0; i < rank; i++) if (perm[i] < 0) perm[i] = rest[k++];
-    return tf.transpose(x, perm);
+    return lib.transpose(x, perm);
   };
   const softmax = (x, axis) => {
     const axes = axisList(axis === undefined ? -1 : axis, x.rank);
@@ -70,10 +83,34 @@ function makeOps(tf) {
     let input = x, axis = c.axis;
     if (axis === null || axis === undefined) { input = tf.reshape(x, [-1]); axis = 0; }
     axis = axis < 0 ? axis + input.rank : axis;
-    const out = op(name)(input, axis);
+    const out = reduceLast((t, axes) => op(name)(t, axes[0]), input, [axis], false);
     if (!c.keepdims) return out;
     if (c.axis === null || c.axis === undefined) return tf.reshape(out, new Array(x.rank).fill(1));
     return tf.expandDims(out, axis);
+  };
+  /**
+   * sin (quarter 0) or cos (quarter 1) in float32 arithmetic: the GPU backends' built-in sin/cos
+   * are off by up to 2e-4 on SwiftShader (the 2^-11 Vulkan allows), past float32 parity.
+   * x = k pi/2 + r with pi/2 in three float32 parts (Cody-Waite: k times the first two is
+   * exact for |x| < 1.2e4), |r| <= pi/4, then Taylor polynomials (< 1e-7 there), picked by
+   * k mod 4 with arithmetic only (no comparison on the gradient's path: tfjs has none for them;
+   * round and floor give 0).
+   */
+  const HALF_PI_PARTS = [1.5703125, 4.837512969970703125e-4, 7.54978995489188216e-8];
+  const SIN_TERMS = [1, -1 / 6, 1 / 120, -1 / 5040, 1 / 362880];
+  const COS_TERMS = [1, -1 / 2, 1 / 24, -1 / 720, 1 / 40320, -1 / 3628800];
+  const sinOrCos = (x, quarter) => {
+    const k = tf.round(tf.mul(x, 2 / Math.PI));
+    const r = HALF_PI_PARTS.reduce((rest, part) => tf.sub(rest, tf.mul(k, part)), x);
+    const r2 = tf.mul(r, r);
+    const poly = (terms) => terms.slice(0, -1).reduceRight((acc, c) => tf.add(tf.mul(acc, r2), c), tf.fill(r2.shape, terms[terms.length - 1]));
+    const sin = tf.mul(r, poly(SIN_TERMS)), cos = poly(COS_TERMS);
+    const q = tf.add(k, quarter);
+    const m = tf.sub(q, tf.mul(4, tf.floor(tf.div(q, 4))));  // k + quarter mod 4, in 0..3
+    const half = tf.floor(tf.div(m, 2));  // 0 for quarters 0, 1; 1 for 2, 3 (negated)
+    const odd = tf.sub(m, tf.mul(2, half));  // quarters 1, 3 take cos
+    const pick = tf.add(tf.mul(odd, cos), tf.mul(tf.sub(1, odd), sin));
+    return tf.mul(tf.sub(1, tf.mul(2, half)), pick);
   };
   // (no comparison on the path: tfjs has no gradient for Greater)
   const elu = (x, alpha) => tf.add(tf.relu(x), tf.mul(alpha, tf.sub(tf.exp(tf.minimum(x, 0)), 1)));
@@ -166,25 +203,12 @@ function makeOps(tf) {
     if (dtype === 'bool') return 'bool';
     return /int/.test(dtype) ? 'int32' : 'float32';
   };
-  const cast = (x, dtype) => (castTo(dtype) === 'bool' ? tf.notEqual(x, 0) : tf.cast(x, castTo(dtype)));
-  /** tf.einsum with a gradient (tfjs has none): each operand's is the einsum of the output's
-   * gradient with the other operands, back to that operand's subscripts. */
+  const cast = (x, dtype) => (castTo(dtype) === 'bool' ? tf.notEqual(x, 0) : lib.cast(x, castTo(dtype)));
+  /** numpy's einsum: common.js' (every backend, with gradients), the operands in their common
+   * dtype (tf.matMul takes one). */
   const einsum = (subscripts, operandList) => {
-    const [lhs, out] = subscripts.replace(/ /g, '').split('->');
-    const terms = lhs.split(',');
-    // (customGrad passes its `save` function after the inputs)
-    const f = tf.customGrad((...args) => {
-      const given = args.slice(0, operandList.length);
-      args[operandList.length](given);  // saved: tfjs keeps them for the backward pass
-      return {
-      value: tf.einsum(subscripts, ...given),
-      gradFunc: (dy, saved) => saved.map((_, i) => {
-        const others = terms.filter((__, k) => k !== i);
-        return tf.einsum(`${[out, ...others].join(',')}->${terms[i]}`, dy, ...saved.filter((__, k) => k !== i));
-      }),
-      };
-    });
-    return f(...operandList);
+    const dtype = operandList.reduce((d, x) => tf.upcastType(d, x.dtype), operandList[0].dtype);
+    return lib.einsum(subscripts, ...operandList.map((x) => lib.cast(x, dtype)));
   };
   const constTensor = (v, like) => (isTensor(v) ? v : tf.scalar(plain(v), like ? like.dtype : 'float32'));
 
@@ -194,7 +218,7 @@ function makeOps(tf) {
     Sqrt: unaryFloat('sqrt'), Rsqrt: unaryFloat('rsqrt'), Exp: unaryFloat('exp'), Exp2: unaryFloat((x) => tf.pow(2, x)),
     Expm1: unaryFloat('expm1'), Log: unaryFloat('log'), Log1p: unaryFloat('log1p'),
     Log2: unaryFloat((x) => tf.div(tf.log(x), Math.LN2)), Log10: unaryFloat((x) => tf.div(tf.log(x), Math.LN10)),
-    Sin: unaryFloat('sin'), Cos: unaryFloat('cos'), Tan: unaryFloat('tan'), Sinh: unaryFloat('sinh'),
+    Sin: unaryFloat((x) => sinOrCos(x, 0)), Cos: unaryFloat((x) => sinOrCos(x, 1)), Tan: unaryFloat('tan'), Sinh: unaryFloat('sinh'),
     Cosh: unaryFloat('cosh'), Tanh: unaryFloat('tanh'), Arcsin: unaryFloat('asin'), Arccos: unaryFloat('acos'),
     Arctan: unaryFloat('atan'), Arcsinh: unaryFloat('asinh'), Arccosh: unaryFloat('acosh'), Arctanh: unaryFloat('atanh'),
     Floor: unary('floor'), Ceil: unary('ceil'), Sign: unary('sign'), Reciprocal: unaryFloat('reciprocal'),
@@ -218,7 +242,12 @@ function makeOps(tf) {
       const zero = withoutGradient(tf, ([t]) => tf.equal(t, 0))([y]);
       return tf.where(zero, tf.zerosLike(x), tf.div(x, tf.where(zero, tf.onesLike(y), y)));
     },
-    FloorDivide: binary('floorDiv'), Mod: binary('mod'), Power: binary('pow'),
+    // (tf.floorDiv of floats gives int32 on the CPU, WebGL and WebGPU backends; Keras keeps floats)
+    FloorDivide: ([a, b]) => {
+      const [x, y] = operands(a, b);
+      return x.dtype === 'float32' ? tf.floor(tf.div(x, y)) : tf.floorDiv(x, y);
+    },
+    Mod: binary('mod'), Power: binary('pow'),
     Maximum: binary('maximum'), Minimum: binary('minimum'), Arctan2: ([a, b]) => tf.atan2(...operands(a, b).map(floatOf)),
     Equal: compare('equal'), NotEqual: compare('notEqual'), Greater: compare('greater'),
     GreaterEqual: compare('greaterEqual'), Less: compare('less'), LessEqual: compare('lessEqual'),
@@ -228,12 +257,12 @@ function makeOps(tf) {
       return tf.where(boolOf(condition), a, b);
     },
     // reductions
-    Sum: reduce('sum'), Prod: reduce('prod'), Mean: reduce('mean', true),
+    Sum: reduce('sum'), Prod: reduce('prod'), Mean: reduce('mean', floatOf),
     Max: reduce('max'), Min: reduce('min'), Amax: reduce('max'), Amin: reduce('min'),
-    All: reduce((x, axes, keep) => tf.all(boolOf(x), axes, keep)), Any: reduce((x, axes, keep) => tf.any(boolOf(x), axes, keep)),
-    Var: reduce((x, axes, keep) => tf.moments(x, axes, keep).variance, true),
-    Std: reduce((x, axes, keep) => tf.sqrt(tf.moments(x, axes, keep).variance), true),
-    Logsumexp: reduce('logSumExp', true),
+    All: reduce('all', boolOf), Any: reduce('any', boolOf),
+    Var: reduce((x, axes, keep) => tf.moments(x, axes, keep).variance, floatOf),
+    Std: reduce((x, axes, keep) => tf.sqrt(tf.moments(x, axes, keep).variance), floatOf),
+    Logsumexp: reduce('logSumExp', floatOf),
     Argmax: argReduce('argMax'), Argmin: argReduce('argMin'),
     Moments: ([x], c) => {
       const m = tf.moments(floatOf(x), axisList(c.axes, x.rank), Boolean(c.keepdims));
@@ -256,7 +285,7 @@ function makeOps(tf) {
     },
     // shapes
     Reshape: ([x], c) => tf.reshape(x, c.newshape),
-    Transpose: ([x], c) => tf.transpose(x, c.axes === null ? undefined : axisList(c.axes, x.rank)),
+    Transpose: ([x], c) => lib.transpose(x, c.axes === null || c.axes === undefined ? undefined : axisList(c.axes, x.rank)),
     ExpandDims: ([x], c) => {
       const axes = Array.isArray(c.axis) ? c.axis : [c.axis];
       const rank = x.rank + axes.length;
@@ -279,10 +308,10 @@ function makeOps(tf) {
       const perm = [...Array(x.rank).keys()];
       const a = c.axis1 < 0 ? c.axis1 + x.rank : c.axis1, b = c.axis2 < 0 ? c.axis2 + x.rank : c.axis2;
       [perm[a], perm[b]] = [perm[b], perm[a]];
-      return tf.transpose(x, perm);
+      return lib.transpose(x, perm);
     },
     Pad: ([x, constantValues], c) => (c.mode === 'constant'
-      ? tf.pad(x, c.padWidth, constantValues === null || constantValues === undefined ? 0 : plain(constantValues))
+      ? lib.pad(x, c.padWidth, constantValues === null || constantValues === undefined ? 0 : plain(constantValues))
       : tf.mirrorPad(x, c.padWidth, c.mode)),
     OneHot: ([x], c) => {
       const out = tf.oneHot(tf.cast(x, 'int32'), c.numClasses);
@@ -370,7 +399,7 @@ module.exports = {
   provides: ['ops.Absolute', 'ops.Add', 'ops.All', 'ops.Amax', 'ops.Amin', 'ops.Any', 'ops.Arccos', 'ops.Arccosh', 'ops.Arcsin', 'ops.Arcsinh', 'ops.Arctan', 'ops.Arctan2', 'ops.Arctanh', 'ops.Argmax', 'ops.Argmin', 'ops.Cast', 'ops.Ceil', 'ops.Celu', 'ops.Clip', 'ops.Concatenate', 'ops.Copy', 'ops.Cos', 'ops.Cosh', 'ops.Cumprod', 'ops.Cumsum', 'ops.Divide', 'ops.DivideNoNan', 'ops.Dot', 'ops.Einsum', 'ops.Elu', 'ops.Equal', 'ops.Erf', 'ops.Exp', 'ops.Exp2', 'ops.ExpandDims', 'ops.Expm1', 'ops.Flip', 'ops.Floor', 'ops.FloorDivide', 'ops.Gelu', 'ops.GetItem', 'ops.Glu', 'ops.Greater', 'ops.GreaterEqual', 'ops.HardSigmoid', 'ops.HardSilu', 'ops.HardTanh', 'ops.Isfinite', 'ops.Isinf', 'ops.Isnan', 'ops.LeakyRelu', 'ops.Less', 'ops.LessEqual', 'ops.Log', 'ops.Log10', 'ops.Log1p', 'ops.Log2', 'ops.LogSigmoid', 'ops.LogSoftmax', 'ops.LogicalAnd', 'ops.LogicalNot', 'ops.LogicalOr', 'ops.LogicalXor', 'ops.Logsumexp', 'ops.Matmul', 'ops.Max', 'ops.Maximum', 'ops.Mean', 'ops.Min', 'ops.Minimum', 'ops.Mod', 'ops.Moments', 'ops.Moveaxis', 'ops.Multiply', 'ops.Negative', 'ops.NotEqual', 'ops.OneHot', 'ops.Pad', 'ops.Power', 'ops.Prod', 'ops.Ravel', 'ops.Reciprocal', 'ops.Relu', 'ops.Relu6', 'ops.Repeat', 'ops.Reshape', 'ops.Round', 'ops.Rsqrt', 'ops.Selu', 'ops.Sigmoid', 'ops.Sign', 'ops.Silu', 'ops.Sin', 'ops.Sinh', 'ops.Softmax', 'ops.Softplus', 'ops.Softsign', 'ops.Split', 'ops.Sqrt', 'ops.Square', 'ops.Squareplus', 'ops.Squeeze', 'ops.Stack', 'ops.Std', 'ops.Subtract', 'ops.Sum', 'ops.Swapaxes', 'ops.Take', 'ops.Tan', 'ops.Tanh', 'ops.TanhShrink', 'ops.Tile', 'ops.Transpose', 'ops.TrueDivide', 'ops.Trunc', 'ops.Unstack', 'ops.Var', 'ops.Where'],
   needs: [],
   define(tf, lib) {
-    const ops = makeOps(tf);
+    const ops = makeOps(tf, lib);
     const resolve = (template, inputs) => {
       if (Array.isArray(template)) return template.map((t) => resolve(t, inputs));
       if (template && typeof template === 'object') {

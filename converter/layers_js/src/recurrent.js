@@ -13,12 +13,13 @@
  *
  * zero_output_for_mask (GRU, LSTM, SimpleRNN): Keras' Bidirectional sets it when it returns
  * sequences, and then masked steps output 0; tfjs-layers' RNN repeats the last output there.
- * LSTM and SimpleRNN are tfjs-layers' own classes (whose maths match Keras) with that one
- * difference.
+ * LSTM and SimpleRNN are tfjs-layers' own classes (whose maths match Keras) with that
+ * difference, and with our masked step loop (maskedRun: every backend, WebGPU included).
  *
- * The layers are tf RNNs, so masks, return_sequences, return_state, go_backwards, stateful and
- * Bidirectional / TimeDistributed come from tfjs-layers' RNN. Variables: `kernel`,
- * `recurrent_kernel`, `bias`, named after the layer (`gru/kernel`), as tfjs names an RNN cell's.
+ * The layers are tf RNNs, so return_sequences, return_state, go_backwards, stateful and
+ * Bidirectional / TimeDistributed come from tfjs-layers' RNN; a call with a mask steps through
+ * maskedRun. Variables: `kernel`, `recurrent_kernel`, `bias`, named after the layer
+ * (`gru/kernel`), as tfjs names an RNN cell's.
  */
 module.exports = {
   provides: ['GRU', 'GRUCell', 'LSTM', 'SimpleRNN'],
@@ -110,8 +111,45 @@ module.exports = {
       }
     }
 
-    /** `Base` (a tf RNN class) whose outputs at masked steps are 0 when zeroOutputForMask. */
-    function zeroingMaskedSteps(Base, className) {
+    /**
+     * One call of RNN `layer` over a mask, stepped here as Keras' rnn (TensorFlow backend) does:
+     * at a masked step the states carry over and the output is the previous step's (zeros
+     * before the first), or 0 when layer.zeroOutputForMask. The mask is float32 throughout and
+     * masked values are blended by arithmetic: tfjs-layers' rnn() casts it bool -> float32 and
+     * transposes it, which TF.js 4.22's WebGPU backend cannot (an invalid shader: zeros out), and
+     * repeats the initial state, not zeros, at leading masked steps. Outputs come in the order
+     * the steps ran (reversed for go_backwards), as in Keras.
+     */
+    function maskedRun(layer, inputs, mask, kwargs) {
+      const cell = layer.cell;
+      for (const key of ['dropoutMask', 'recurrentDropoutMask']) {  // drawn once per call (Keras)
+        if (cell[key] != null) tf.dispose(cell[key]);
+        cell[key] = null;
+      }
+      const given = kwargs.initialState;
+      let states = given && given.length ? given : (layer.stateful ? layer.states : layer.getInitialState(inputs));
+      const stepMasks = tf.unstack(lib.cast(tf.notEqual(mask, tf.scalar(0, mask.dtype)), 'float32'), 1)
+          .map((m) => tf.expandDims(m, 1));
+      const steps = tf.unstack(inputs, 1).map((x, t) => [x, stepMasks[t]]);
+      if (layer.goBackwards) steps.reverse();
+      const blend = (m, a, b) => tf.add(tf.mul(a, m), tf.mul(b, tf.sub(1, m)));
+      const outputs = [];
+      let previous = null;
+      for (const [x, m] of steps) {
+        const [output, ...next] = cell.call([x].concat(states), {training: kwargs.training});
+        if (previous == null) previous = tf.zerosLike(output);
+        states = next.map((state, i) => blend(m, state, states[i]));
+        previous = blend(m, output, layer.zeroOutputForMask ? tf.zerosLike(output) : previous);
+        outputs.push(previous);
+      }
+      if (layer.stateful) layer.resetStates(states, kwargs.training);
+      const output = layer.returnSequences ? tf.stack(outputs, 1) : outputs[outputs.length - 1];
+      return layer.returnState ? [output].concat(states) : output;
+    }
+
+    /** `Base` (a tf RNN class) whose calls with a mask run maskedRun (zeroOutputForMask
+     * settable); without a mask, Base's own call. */
+    function kerasMasking(Base, className) {
       return class extends Base {
         constructor(args) {
           super(args);
@@ -119,20 +157,10 @@ module.exports = {
         }
 
         call(inputs, kwargs) {
-          return tf.tidy(() => {
-            const result = super.call(inputs, kwargs);
-            const mask = kwargs == null ? null : kwargs.mask;
-            if (!(this.zeroOutputForMask && this.returnSequences && mask != null)) return result;
-            // The outputs come in the order the steps ran (reversed for go_backwards).
-            // Cast before reversing: TF.js 4.22's WASM Reverse kernel corrupts its heap on bool
-            // tensors ('memory access out of bounds' later). Functional tf.* calls only: the light
-            // runtime registers no chained ops.
-            const asFloat = tf.cast(mask, 'float32');
-            const steps = tf.expandDims(this.goBackwards ? tf.reverse(asFloat, 1) : asFloat, -1);
-            const outputs = Array.isArray(result) ? result : [result];
-            const zeroed = [tf.mul(outputs[0], steps)].concat(outputs.slice(1));
-            return Array.isArray(result) ? zeroed : zeroed[0];
-          });
+          const mask = kwargs == null ? null : kwargs.mask;
+          if (mask == null) return super.call(inputs, kwargs);
+          return tf.tidy(() => maskedRun(this, Array.isArray(inputs) ? inputs[0] : inputs,
+              Array.isArray(mask) ? mask[0] : mask, kwargs));
         }
 
         getConfig() {
@@ -169,9 +197,9 @@ module.exports = {
 
     // tfjs-layers' own LSTM and SimpleRNN classes, as registered (public API, no instance made)
     const registered = (name) => tf.serialization.SerializationMap.getMap().classNameMap[name][0];
-    const GRU = zeroingMaskedSteps(GRUBase, 'GRU');
-    const LSTM = zeroingMaskedSteps(registered('LSTM'), 'LSTM');
-    const SimpleRNN = zeroingMaskedSteps(registered('SimpleRNN'), 'SimpleRNN');
+    const GRU = kerasMasking(GRUBase, 'GRU');
+    const LSTM = kerasMasking(registered('LSTM'), 'LSTM');
+    const SimpleRNN = kerasMasking(registered('SimpleRNN'), 'SimpleRNN');
     return {GRU, GRUCell, LSTM, SimpleRNN};
   },
 };

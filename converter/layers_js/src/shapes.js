@@ -241,7 +241,7 @@ module.exports = {
           if (pad) {
             const widths = x.shape.map(() => [0, 0]);
             axes.forEach((a, i) => { widths[a] = this.pairs[i]; });
-            return tf.pad(x, widths);
+            return lib.pad(x, widths);
           }
           const begin = x.shape.map(() => 0), size = x.shape.slice();
           axes.forEach((a, i) => { begin[a] = this.pairs[i][0]; size[a] = x.shape[a] - this.pairs[i][0] - this.pairs[i][1]; });

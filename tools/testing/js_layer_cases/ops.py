@@ -126,10 +126,27 @@ def _classes(*names):
     return tuple(f"ops.{name}" for name in names)
 
 
+# Each case lists every class of ours its converted model uses (js_layers_parity_test checks it,
+# converter/tests/test_layers_js.py that every class of the library has a case).
+
+
 CASES = [
     Case("ops_issue", issue_model, classes=_classes("Concatenate", "Relu", "Mean")),
-    Case("ops_elementwise", elementwise, classes=_classes("Add", "Where", "Cast", "LogicalXor", "Round")),
-    Case("ops_reductions", reductions, classes=_classes("Sum", "Moments", "Argmax", "Cumprod")),
-    Case("ops_shapes", shapes, classes=_classes("GetItem", "Split", "Take", "OneHot", "Pad")),
-    Case("ops_products_activations", products_activations, classes=_classes("Einsum", "Matmul", "Gelu", "Softmax")),
+    Case("ops_elementwise", elementwise, classes=_classes(
+        "Absolute", "Add", "Arccos", "Arccosh", "Arcsin", "Arcsinh", "Arctan", "Arctan2", "Arctanh", "Cast",
+        "Ceil", "Clip", "Copy", "Cos", "Cosh", "Divide", "DivideNoNan", "Equal", "Erf", "Exp", "Exp2", "Expm1",
+        "Floor", "FloorDivide", "Greater", "GreaterEqual", "Isfinite", "Isinf", "Isnan", "Less", "LessEqual",
+        "Log", "Log10", "Log1p", "Log2", "LogicalAnd", "LogicalNot", "LogicalOr", "LogicalXor", "Maximum",
+        "Minimum", "Mod", "Multiply", "Negative", "NotEqual", "Power", "Reciprocal", "Round", "Rsqrt", "Sign",
+        "Sin", "Sinh", "Sqrt", "Square", "Stack", "Subtract", "Tan", "Tanh", "TrueDivide", "Trunc", "Where")),
+    Case("ops_reductions", reductions, classes=_classes(
+        "All", "Amax", "Amin", "Any", "Argmax", "Argmin", "Cast", "Cumprod", "Cumsum", "Greater", "Logsumexp",
+        "Max", "Mean", "Min", "Moments", "Prod", "Std", "Sum", "Tanh", "Var")),
+    Case("ops_shapes", shapes, classes=_classes(
+        "Concatenate", "ExpandDims", "Flip", "GetItem", "Mod", "Moveaxis", "OneHot", "Pad", "Ravel", "Repeat",
+        "Reshape", "Split", "Squeeze", "Stack", "Swapaxes", "Take", "Tile", "Transpose", "Unstack")),
+    Case("ops_products_activations", products_activations, classes=_classes(
+        "Celu", "Dot", "Einsum", "Elu", "Gelu", "Glu", "HardSigmoid", "HardSilu", "HardTanh", "LeakyRelu",
+        "LogSigmoid", "LogSoftmax", "Matmul", "Multiply", "Relu", "Relu6", "Selu", "Sigmoid", "Silu",
+        "Softmax", "Softplus", "Softsign", "Squareplus", "TanhShrink", "Transpose")),
 ]
