@@ -46,6 +46,8 @@ CASES = (
         # Per-channel ranges (graph/per_channel.py): integers + Mul/Add in the graph, for a folded
         # depthwise kernel and a Dense kernel with a folded batch norm.
         ("depthwise_bn_keras_uint8_per_channel", "keras", "depthwise_bn", "quantize_uint8/per_channel"),
+        # The Mul after the conv (graph/scale_after.py): fused BiasAdd b / s + Relu, Relu6 split off.
+        ("conv_bn_stack_keras_uint8_per_channel", "keras", "conv_bn_stack", "quantize_uint8/per_channel"),
     ])
 
 
@@ -195,6 +197,20 @@ def test_per_channel_models_dequantise_in_the_graph_and_beat_per_tensor(cases):
     error = {name: max(o["max_abs_err_vs_float"] for o in parity.read_result(case_dirs[name])["outputs"])
              for name in ("depthwise_bn_keras_uint8", "depthwise_bn_keras_uint8_per_channel")}
     assert error["depthwise_bn_keras_uint8_per_channel"] < 0.75 * error["depthwise_bn_keras_uint8"], error
+
+
+def test_per_channel_scales_run_after_the_conv_in_tfjs(cases):
+    """conv_bn_stack's two 3x3 kernels are read as integers by their convs, each conv's output
+    multiplied by the scale vector (the ReLU one fused, the ReLU6 one split off after the Mul):
+    the parity above is TF.js running that form."""
+    case_dirs, _ = cases
+    nodes = json.load(open(os.path.join(case_dirs["conv_bn_stack_keras_uint8_per_channel"], "model",
+                                        "model.json")))["modelTopology"]["node"]
+    by_name = {n["name"]: n for n in nodes}
+    moved = [by_name[n["input"][0]] for n in nodes if n["name"].endswith("/dequantize") and n["op"] == "Mul"
+             and n["input"][0] != n["name"][:-len("/dequantize")]]
+    assert sorted(n["op"] for n in moved) == ["_FusedConv2D", "_FusedConv2D"], moved
+    assert any(n["op"] == "Relu6" and n["input"][0].endswith("/dequantize") for n in nodes)
 
 
 def test_a_corrupted_weight_is_caught(cases, tmp_path):

@@ -4,8 +4,9 @@ quantisation (not a test; figures for BENCHMARKS.md and the README's quantisatio
     bazel run //tools:per_channel_report [-- --models trained_cnn_bn,mobilenet --predict_runs 30]
 
 Models: the zoo's networks with folded batch norms or depthwise convolutions (random weights,
-mildly randomised statistics) and small networks trained briefly on synthetic data
-(tools/testing/trained_models.py). Per model and weight format, converted to a Graph model:
+mildly randomised statistics), the same with trained-like batch norms ("<model>+bn":
+statistics of the actual activations, log-normal gammas; tools/testing/bn_statistics.py), and
+small networks trained briefly on synthetic data (tools/testing/trained_models.py). Per model and weight format, converted to a Graph model:
 - the error against the float Keras model, max |diff| / max |float output|, computed by
   TensorFlow on the written graph with the weights as TF.js decodes them (what `verify` proves
   TF.js matches to float32 rounding);
@@ -30,6 +31,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 import numpy as np  # noqa: E402
 
 ZOO = ("mobilenet", "mobilenet_v2", "efficientnet_b0", "resnet50", "depthwise_bn", "tfk_cnn")
+BN_SUFFIX = "+bn"  # a ZOO model with trained-like batch norms: tools/testing/bn_statistics.py
 VARIANTS = (  # label, convert options, the Keras rounding floor it compares with
     ("float32", {}, None),
     ("float16", {"quantize_float16": None}, "float16"),
@@ -48,8 +50,12 @@ VARIANTS = (  # label, convert options, the Keras rounding floor it compares wit
 
 
 def _build(name):
-    """(keras model, inputs, labels or None, saved file)."""
-    from tools.testing import graph_models, keras_zoo, trained_models
+    """(keras model, inputs, labels or None). `name` + "+bn": the zoo model with trained-like
+    batch-norm parameters (tools/testing/bn_statistics.py)."""
+    from tools.testing import bn_statistics, graph_models, keras_zoo, trained_models
+    if name.endswith(BN_SUFFIX):
+        model, x, labels = _build(name[:-len(BN_SUFFIX)])
+        return bn_statistics.trained_like_statistics(model), x, labels
     if name in trained_models.TRAINED:
         model, x, y = trained_models.TRAINED[name]()
         return model, x, y
@@ -105,7 +111,8 @@ def measure(name, tmp, predict_runs, variants=None):
     from tfjs_export.converter.graph.reference import run_written_graph_model
     from runtime_tests import parity
     model, x, labels = _build(name)
-    path = os.path.join(tmp, f"{name}.h5" if name.startswith("tfk_") else f"{name}.keras")
+    stem = name.replace(BN_SUFFIX, "_bn")
+    path = os.path.join(tmp, f"{stem}.h5" if name.startswith("tfk_") else f"{stem}.keras")
     model.save(path)
     y_float = np.asarray(model.predict(x, verbose=0, batch_size=64))
     floors = {d: _relative(keras_floor(model, x, d), y_float) for d in ("float16", "uint8", "uint16")}
@@ -113,7 +120,7 @@ def measure(name, tmp, predict_runs, variants=None):
     for label, options, floor in VARIANTS:
         if variants and label not in variants:
             continue
-        out = os.path.join(tmp, f"{name}-{label.replace(' ', '-')}")
+        out = os.path.join(tmp, f"{stem}-{label.replace(' ', '-')}")
         summary = _convert(path, out, options)
         y = np.asarray(run_written_graph_model(out, [x])[0])
         error = _relative(y, y_float)
@@ -152,7 +159,8 @@ def print_table(rows):
 def main(argv=None):
     from tools.testing import trained_models
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", default=",".join(list(trained_models.TRAINED) + list(ZOO)))
+    parser.add_argument("--models", default=",".join(list(trained_models.TRAINED) + list(ZOO)
+                                                      + [m + BN_SUFFIX for m in ZOO]))
     parser.add_argument("--variants", default=",".join(v[0] for v in VARIANTS),
                         help="comma-separated rows of VARIANTS to measure (default: all)")
     parser.add_argument("--predict_runs", type=int, default=30, help="timed predicts per model (0: none)")

@@ -22,8 +22,10 @@ reaches the output; and each rewrite adds two ops to every predict.
 
 The same form carries batch-norm folding without its rounding cost (`per_tensor` granularity):
 a scale `k` folded into a weight (fold_batch_norms.py records it) widens the weight's range, so
-the unfolded weight `w / k` is quantised with one range (as Keras's own weights would be: their
-rounding floor), and `k` goes into the dequantisation vectors: `scale * k`, `min * k`.
+the Const holds the unfolded weight `w / k`, which the writer quantises with one range (as
+Keras's own weights would be: their rounding floor), and the graph multiplies by `k` (one Mul).
+
+A one-Mul dequantisation then moves after its consumer where that is cheaper (scale_after.py).
 """
 
 import numpy as np
@@ -154,9 +156,40 @@ def quantize_channels_symmetric(weights, axes, qmax):
     w = weights.astype(np.float64)
     lo, hi = w.min(axis=reduce, keepdims=True), w.max(axis=reduce, keepdims=True)
     scale = np.maximum(-lo / half, hi / (half - 1))
-    scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    scale = np.where(scale > 0, scale, 1.0)
+    scale = _reach_both_ends(w, lo, hi, scale, half)
+    scale = scale.astype(np.float32)
     k = np.clip(np.round(w / scale.astype(np.float64)), -half, half - 1)
     return k.astype(np.float32), scale, None
+
+
+def _reach_both_ends(w, lo, hi, scale, half):
+    """`scale` (float64, per channel) with at most two channels' scales changed so that the
+    integers reach -half and half - 1 (stored per tensor they then decode exactly), or unchanged
+    if no channel can. The smallest scales map each channel's extreme to -half or half - 1 only
+    when the channel is skewed that way: a trained or folded kernel's channels are nearly
+    symmetric (ResNet50's 3x3x512x512 kernels reached -127..127 only, and fell back to Mul + Add).
+    A channel reaches -half, with no value out of range, for scales s in
+    (max(-lo / (half + 0.5), hi / (half - 0.5)), -lo / (half - 0.5)]: for each missing end the
+    channel with the widest such interval takes its geometric middle (its rounding step changes
+    by at most 1.6%)."""
+    scale = scale.copy()
+    flat = lambda a: a.reshape(-1)
+    lo_c, hi_c, s_c = flat(lo).copy(), flat(hi).copy(), flat(scale)  # s_c: a view into scale
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for end in ("low", "high"):
+            k = np.round(w / scale)
+            if (end == "low" and k.min() <= -half) or (end == "high" and k.max() >= half - 1):
+                continue
+            if end == "low":
+                a, b = np.maximum(-lo_c / (half + 0.5), hi_c / (half - 0.5)), -lo_c / (half - 0.5)
+            else:
+                a, b = np.maximum(hi_c / (half - 0.5), -lo_c / (half + 0.5)), hi_c / (half - 1.5)
+            width = np.where((a > 0) & (b > a), b / a, 0.0)
+            c = int(np.argmax(width))
+            if width[c] > 1:
+                s_c[c] = np.sqrt(a[c] * b[c])
+    return scale
 
 
 def noise_to_signal(weights, decoded, axes):
@@ -208,27 +241,28 @@ def _weight_uses(index, const_name):
 def choose(weights, axes, dtype, fold_scale=None, range_choice="minmax"):
     """How to store `weights` (an output-channel `axes` tensor to be stored as `dtype`): None
     (one range per tensor, as TF.js stores it) or (q, scale, min) for the graph's dequantisation.
-    `fold_scale` (a folded batch-norm scale along the output channels, per_tensor granularity):
-    quantise the unfolded weight with one range, the scale goes into the vectors; without it,
-    one range per output channel, chosen by `range_choice` (quantize_channels)."""
+    `fold_scale` (a folded batch-norm scale k along the output channels, per_tensor granularity):
+    (w / k, k, None), the unfolded weight for the writer to quantise with one range and k for the
+    graph's one Mul; without it, one range per output channel, chosen by `range_choice`
+    (quantize_channels)."""
     qmax = _QMAX[dtype]
     decoded_tensor = _per_tensor(weights, dtype)[0]
     baseline = noise_to_signal(weights, decoded_tensor, axes)
-    if fold_scale is None:
-        q, scale, low = quantize_channels(weights, axes, qmax, range_choice)
-    else:
+    if fold_scale is not None:
         shape = [weights.shape[a] if a in axes else 1 for a in range(weights.ndim)]
-        k = np.asarray(fold_scale, np.float64).reshape(shape)
+        k = np.asarray(fold_scale, np.float64).reshape(shape).astype(np.float32)
         if not np.all(np.isfinite(k)) or np.any(k == 0):
             return None
-        _, q, low0, scale0 = _per_tensor((weights / k).astype(np.float32), dtype)
-        scale, low = (scale0 * k).astype(np.float32), (low0 * k).astype(np.float32)
+        unfolded = (weights / k).astype(np.float32)
+        candidate = noise_to_signal(weights, (_per_tensor(unfolded, dtype)[0] * k).astype(np.float32), axes)
+        return None if candidate > FOLD_GAIN_NEEDED * baseline else (unfolded, k, None)
+    q, scale, low = quantize_channels(weights, axes, qmax, range_choice)
     if q.min() != 0 or q.max() != qmax:
         return None  # stored with one range, the integers would not decode as themselves (min 0, scale 1)
     candidate = noise_to_signal(weights, dequantize_channels(q, scale, low), axes)
-    if candidate > (GAIN_NEEDED if fold_scale is None else FOLD_GAIN_NEEDED) * baseline:
+    if candidate > GAIN_NEEDED * baseline:
         return None
-    if fold_scale is None and range_choice == "minmax":
+    if range_choice == "minmax":
         k, k_scale, _ = quantize_channels_symmetric(weights, axes, qmax)
         half = (qmax + 1) // 2
         if k.min() == -half and k.max() == half - 1 and \
@@ -264,10 +298,12 @@ def quantize_per_channel(graph_def, plan, per_channel=True, fold_scales=None, ra
             continue
         if per_channel and const.name not in fold_scales and any(u.op in _MATMULS for u in uses):
             continue  # no normalisation after it: see _MATMULS
-        chosen = choose(weights, axes.pop(), dtype, None if per_channel else fold_scales[const.name], range_choice)
-        if chosen is None or (plan.keep_float32 == "auto"
+        folded = None if per_channel else fold_scales[const.name]
+        chosen = choose(weights, axes.pop(), dtype, folded, range_choice)
+        if chosen is None or (plan.keep_float32 == "auto" and folded is None
                               and keep_float32_reason(weights, dtype, dequantize_channels(*chosen))):
-            continue  # one range per tensor, or float32 if the writer's rule says so
+            continue  # one range per tensor, or float32 if the writer's rule says so (folded: the
+            # writer's rule judges the unfolded weight it stores)
         _rewrite(graph_def, index, const, *chosen)
         rewritten += 1
     return rewritten
@@ -275,7 +311,7 @@ def quantize_per_channel(graph_def, plan, per_channel=True, fold_scales=None, ra
 
 def _rewrite(graph_def, index, const, q, scale, low):
     """The weight's Const becomes the integers; its readers read `<name>/dequantize`: Mul then
-    Add (affine), or one Mul (symmetric: `low` None)."""
+    Add (affine), or one Mul (symmetric or folded: `low` None)."""
     name = const.name
     readers = list(index.consumers.get(name, ()))
     const.attr["value"].tensor.CopyFrom(make_const(name, q).attr["value"].tensor)
@@ -305,8 +341,11 @@ def dequantization_vector_names(graph_def):
         if not node.name.endswith(SUFFIX) or len(node.input) != 2:
             continue
         base = node.name[:-len(SUFFIX)]
-        if node.op == "Mul" and list(node.input) == [base, f"{node.name}/scale"]:  # symmetric
+        if node.op == "Mul" and node.input[1] == f"{node.name}/scale":
+            # one Mul: on the weight (symmetric / folded form), or moved after its consumer
+            # (scale_after.py: then the consumer may read a b / s bias of the same prefix)
             names.add(f"{node.name}/scale")
+            names.update(n for n in (f"{node.name}/bias",) if n in by_name)
             continue
         mul = by_name.get(node.input[0])
         if node.op != "Add" or mul is None or mul.op != "Mul" or list(mul.input) != [base, f"{node.name}/scale"] \

@@ -146,6 +146,13 @@ def _quantize_per_channel(state):
                                 state.quantization_range)
 
 
+def _move_scales_after(state):
+    if not state.plan:
+        return None
+    from tfjs_export.converter.graph.scale_after import move_scales_after
+    return move_scales_after(state.graph_def, state.keep, state.plan)
+
+
 def _round_integer_weights(state):
     if not state.plan or state.plan.keep_float32 == "none":  # none: the official converter's graph
         return None
@@ -180,6 +187,8 @@ PASSES = (
     Pass("bind_loop_values", _bind_loop_values, "tie loop-body values to their iteration for TF.js"),
     Pass("quantize_per_channel", _quantize_per_channel, "uint8/uint16 weights: per-channel ranges (or a folded "
                                                         "scale) dequantised by Mul/Add in the graph"),
+    Pass("move_scales_after", _move_scales_after, "a one-Mul dequantisation after its conv / matmul where the "
+                                                  "output is smaller than the kernel"),
     Pass("round_integer_weights", _round_integer_weights, "uint8/uint16 weights of integers (Keras int8 kernels): "
                                                           "Round after decoding, exact; their Keras scales float32"),
     Pass("prune_unused", _prune_unused, "drop nodes no output depends on"),

@@ -53,16 +53,19 @@ def _no_weights(config):
 
 class JsWhen:
     """Our JS class `name` for the configs meeting one of `conditions`, each (key, value, the
-    key's default when the config lacks it)."""
+    key's default when the config lacks it), and, with `masked`, for layers whose input may carry
+    a Keras mask."""
 
-    def __init__(self, name, *conditions):
-        self.name, self.conditions = name, conditions
+    def __init__(self, name, *conditions, masked=False):
+        self.name, self.conditions, self.masked = name, conditions, masked
 
-    def __call__(self, config):
-        return self.name if any(config.get(k, default) == v for k, v, default in self.conditions) else ""
+    def __call__(self, config, masked=False):
+        met = (self.masked and masked) or any(config.get(k, default) == v for k, v, default in self.conditions)
+        return self.name if met else ""
 
     def __str__(self):
-        return f"`{self.name}` when " + " or ".join(f"{k}={v!r}" for k, v, _ in self.conditions)
+        return f"`{self.name}` when " + " or ".join(
+            [f"{k}={v!r}" for k, v, _ in self.conditions] + (["its input may carry a mask"] if self.masked else []))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,9 +85,10 @@ class LayerRule:
     call_args: tuple = ()
     sublayers: tuple = ()
 
-    def js_name(self, config):
-        """The name of our JS class this layer is written as, "" for tfjs-layers' own class."""
-        return self.js_class(config) if callable(self.js_class) else self.js_class
+    def js_name(self, config, masked=False):
+        """The name of our JS class this layer is written as, "" for tfjs-layers' own class.
+        `masked`: the layer's input may carry a Keras mask."""
+        return self.js_class(config, masked) if callable(self.js_class) else self.js_class
 
 
 # The model classes a config (or a nested model inside it) may have, in every Keras spelling.
@@ -157,9 +161,10 @@ def _gates(count):
 
 
 # Recurrent layers are our JS classes (src/recurrent.js) when tfjs-layers' own would compute
-# something else: GRU's reset_after=True (Keras' default), and zero_output_for_mask=True (which
+# something else: GRU's reset_after=True (Keras' default), zero_output_for_mask=True (which
 # Keras' Bidirectional sets when it returns sequences: masked steps output 0, where tfjs-layers
-# repeats the last output).
+# repeats the last output), and a masked input (tfjs-layers' rnn() transposes the mask as a
+# float tensor cast from bool, which WebGPU miscomputes: docs/browser.md; ours steps through it).
 _ZERO_MASKED = ("zero_output_for_mask", True, False)
 _GRU_OURS = (("reset_after", True, True), _ZERO_MASKED)
 
@@ -249,14 +254,14 @@ RULES = {
     # recurrent: tfjs names the cell's variables after the RNN layer (`lstm/kernel`)
     "SimpleRNN": LayerRule(keys=_RNN_KEYS, ignored=_RNN_IGNORED, kind="rnn",
                            weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(1),
-                           js_class=JsWhen("SimpleRNN", _ZERO_MASKED), js_keys=("zero_output_for_mask",)),
+                           js_class=JsWhen("SimpleRNN", _ZERO_MASKED, masked=True), js_keys=("zero_output_for_mask",)),
     # GRU: reset_after=True (Keras' default) is our JS class; tfjs-layers' GRU does reset_after=False.
     "GRU": LayerRule(keys=_RNN_KEYS + ("recurrent_activation",), ignored=_RNN_IGNORED, kind="rnn",
                      fixed={"reset_after": False}, weights=_with_bias("kernel", "recurrent_kernel"),
-                     sized=_gates(3), js_class=JsWhen("GRU", *_GRU_OURS), js_keys=("reset_after", "zero_output_for_mask")),
+                     sized=_gates(3), js_class=JsWhen("GRU", *_GRU_OURS, masked=True), js_keys=("reset_after", "zero_output_for_mask")),
     "LSTM": LayerRule(keys=_RNN_KEYS + ("recurrent_activation", "unit_forget_bias"), ignored=_RNN_IGNORED,
                       kind="rnn", weights=_with_bias("kernel", "recurrent_kernel"), sized=_gates(4),
-                      js_class=JsWhen("LSTM", _ZERO_MASKED), js_keys=("zero_output_for_mask",)),
+                      js_class=JsWhen("LSTM", _ZERO_MASKED, masked=True), js_keys=("zero_output_for_mask",)),
     "ConvLSTM2D": LayerRule(
         keys=tuple(k for k in _RNN_KEYS if k != "units") + (
             "recurrent_activation", "unit_forget_bias", "filters", "kernel_size", "strides",

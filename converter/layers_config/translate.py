@@ -98,7 +98,8 @@ class _Translator:
         self.structure = None  # the top-level model's, when not flat (converter/structure.py)
         self.mask_layers = {}  # (layer, node, tensor) -> the KerasMask layer taking that tensor's mask
         self.added_layers = []  # KerasMask layers not yet placed in their model's layer list
-        self.maybe_masked = set()  # layers of the functional model in hand whose outputs may carry a mask
+        self.maybe_masked = set()  # layers of the model in hand whose outputs may carry a mask
+        self.input_masked = False  # the layer in hand's input may carry a mask
 
     def raise_unsupported(self):
         if not self.unsupported:
@@ -124,10 +125,12 @@ class _Translator:
     def sequential(self, config, prefix, trainable):
         nested = prefix is not None
         layers = []
+        outer, self.maybe_masked = self.maybe_masked, _sequential_masked(config["layers"])
         for index, spec in enumerate(config["layers"]):
             if spec.get("class_name") in RULES and RULES[spec["class_name"]].kind == "keepdims_pool":
                 spec = dict(spec, inferred_channels=_sequential_channels(config["layers"], index))
             layers.extend(self.expand(spec, prefix, trainable, functional=False))
+        self.maybe_masked = outer
         if nested and len(layers) > 1 and layers[0]["class_name"] == "InputLayer":
             # tfjs cannot call a nested Sequential that holds an InputLayer ("Graph disconnected"):
             # give its shape to the first real layer instead, as Keras 2 configs do.
@@ -243,12 +246,14 @@ class _Translator:
         owner = prefix or name
         if prefix is None:
             self.layer_weights[name] = []
+        # (the layers it wraps or is rewritten into see the same input)
+        self.input_masked = name in self.maybe_masked
         if operations.is_operation(spec):
             return [self.operation(spec, name, functional)]
         nodes = None
         rule = RULES.get(class_name)
         if functional:
-            call_args = rule.call_args if rule is not None and rule.js_name(config) else ()
+            call_args = rule.call_args if rule is not None and rule.js_name(config, self.input_masked) else ()
             nodes = [self.node(n, name, class_name, call_args) for n in spec.get("inbound_nodes", [])]
             if call_args and len({json.dumps(node[0][3], sort_keys=True) for node in nodes}) > 1:
                 # our JS classes keep one call's kwargs (src/common.js keepCallArgs)
@@ -347,13 +352,13 @@ class _Translator:
             return {"class_name": class_name, "config": out}
         for weight_name, weight_trainable in variables or rule.weights(config):
             self.layer_weights[owner].append((f"{weight_prefix}/{weight_name}", weight_trainable and trainable))
-        js_name = rule.js_name(config)
+        js_name = rule.js_name(config, self.input_masked)
         return {"class_name": layers_js.registered_name(js_name) if js_name else class_name, "config": out}
 
     def config(self, config, rule, class_name):
         out = {}
         # Keys only our JS class reads pass as keys when the layer is written as that class.
-        js_keys = rule.js_keys if rule.js_name(config) else ()
+        js_keys = rule.js_keys if rule.js_name(config, self.input_masked) else ()
         for key, value in config.items():
             if key in ("layer", "build_config", "backward_layer") and rule.kind in ("bidirectional", "time_distributed"):
                 continue
@@ -629,8 +634,7 @@ def _maybe_masked(config):
     after an Embedding(mask_zero=True) or a Masking layer (a mask some layer drops on the way
     only costs a KerasMask giving all-true)."""
     specs = [spec for spec in config.get("layers") or [] if isinstance(spec, dict)]
-    found = {spec.get("name") for spec in specs if spec.get("class_name") == "Masking"
-             or (spec.get("class_name") == "Embedding" and (spec.get("config") or {}).get("mask_zero"))}
+    found = {spec.get("name") for spec in specs if _makes_mask(spec)}
     changed = True
     while changed:
         changed = False
@@ -646,6 +650,22 @@ def _maybe_masked(config):
                 found.add(spec.get("name"))
                 changed = True
     return found
+
+
+def _sequential_masked(specs):
+    """The names of a Sequential's layers after its first Embedding(mask_zero=True) or Masking:
+    their inputs may carry a mask."""
+    found, masked = set(), False
+    for spec in specs:
+        if masked:
+            found.add((spec.get("config") or {}).get("name"))
+        masked = masked or _makes_mask(spec)
+    return found
+
+
+def _makes_mask(spec):
+    return spec.get("class_name") == "Masking" or (
+        spec.get("class_name") == "Embedding" and (spec.get("config") or {}).get("mask_zero"))
 
 
 def _one_cell_rnn(spec):

@@ -171,5 +171,27 @@ def recurrent(seed=16):
     return _randomise(keras.Model(inputs, outputs, name="recurrent"), seed)
 
 
+def conv_bn_stack(seed=17):
+    """Two 3x3 convolutions with folded batch norms on a small feature map (outputs smaller than
+    the kernels: per_channel's Mul runs after the conv), the first + ReLU (fused, commutes with
+    the scale), the second + ReLU6 (split off after the Mul), then a 1x1 conv and a Dense head."""
+    keras = _keras()
+    from keras import layers
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input((4, 4, 16)),
+        layers.Conv2D(32, 3, padding="same", use_bias=False),
+        layers.BatchNormalization(),
+        layers.ReLU(),
+        layers.Conv2D(32, 3, padding="same"),
+        layers.BatchNormalization(),
+        layers.Activation("relu6"),
+        layers.Conv2D(16, 1),
+        layers.GlobalAveragePooling2D(),
+        layers.Dense(4),
+    ], name="conv_bn_stack")
+    return _randomise(model, seed)
+
+
 KERAS_GRAPH_ONLY = {"lambda_layer": lambda_layer, "custom_layer": custom_layer, "attention": attention,
-                    "depthwise_bn": depthwise_bn, "recurrent": recurrent}
+                    "depthwise_bn": depthwise_bn, "recurrent": recurrent, "conv_bn_stack": conv_bn_stack}

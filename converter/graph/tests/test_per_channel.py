@@ -119,6 +119,20 @@ def test_symmetric_form_where_it_costs_little_affine_elsewhere(rng):
     assert np.all(np.abs(per_channel.dequantize_channels(k, scale, None) - centred) <= scale / 2 * (1 + 1e-6))
 
 
+def test_symmetric_channels_still_reach_both_ends(rng):
+    """Channels nearly symmetric ([-1.001 a, a]) map to -127..127 with the smallest scales: one
+    channel's scale changes (by < 1.6%) so the tensor holds -128 and 127 and decodes exactly
+    per tensor, every value still within half a step."""
+    half = rng.normal(size=(3, 3, 8, 16)) * np.geomspace(0.1, 3, 16)
+    weights = np.concatenate([half, -1.001 * half], axis=2).astype("float32")
+    k, scale, _ = per_channel.quantize_channels_symmetric(weights, (3,), 255)
+    assert k.min() == -128 and k.max() == 127
+    smallest = np.maximum(-weights.min(axis=(0, 1, 2)) / 128, weights.max(axis=(0, 1, 2)) / 127)
+    changed = scale.reshape(-1) / smallest
+    assert 1 <= np.sum(np.abs(changed - 1) > 1e-6) <= 2 and np.all(np.abs(changed - 1) < 0.016)
+    assert np.all(np.abs(per_channel.dequantize_channels(k, scale, None) - weights) <= scale / 2 * (1 + 1e-6))
+
+
 def test_weights_that_gain_nothing_stay_per_tensor(rng):
     """Channels drawn alike: one range per tensor is about as good, so no ops are added."""
     graph_def = _conv_graph(rng.normal(size=(3, 3, 32, 8)).astype("float32"))
@@ -140,8 +154,9 @@ def test_only_uint8_and_uint16_weights_of_the_plan(rng):
 
 
 def test_per_tensor_granularity_keeps_the_rounding_of_the_unfolded_weights(rng):
-    """A folded batch-norm scale k: the weight w/k is quantised with one range (codec's own
-    rounding, as TF.js would store the unfolded weight), and k moves into the vectors."""
+    """A folded batch-norm scale k: the Const holds the unfolded weight w/k (the writer quantises
+    it with one range, as TF.js would store Keras's own weight), and the graph multiplies by k:
+    one Mul, the rounding error that of the unfolded weight times k."""
     unfolded = rng.normal(size=(3, 3, 4, 8)).astype("float32")
     k = np.geomspace(0.02, 4, 8)
     folded = (unfolded * k).astype("float32")
@@ -151,12 +166,14 @@ def test_per_tensor_granularity_keeps_the_rounding_of_the_unfolded_weights(rng):
     assert per_channel.quantize_per_channel(graph_def, plan, per_channel=False, fold_scales={"w": k}) == 1
     nodes = {n.name: n for n in graph_def.node}
     from tfjs_export.converter.graph.tensors import to_numpy
-    encoded, entry = codec.quantize((folded / k.reshape(1, 1, 1, 8)).astype("float32"), "uint8")
-    np.testing.assert_array_equal(to_numpy(nodes["w"].attr["value"].tensor), encoded)
-    np.testing.assert_allclose(to_numpy(nodes["w/dequantize/scale"].attr["value"].tensor).reshape(-1),
-                               entry["scale"] * k, rtol=1e-7)
-    np.testing.assert_allclose(to_numpy(nodes["w/dequantize/min"].attr["value"].tensor).reshape(-1),
-                               entry["min"] * k, rtol=1e-7)
+    k32 = k.reshape(1, 1, 1, 8).astype("float32")
+    np.testing.assert_array_equal(to_numpy(nodes["w"].attr["value"].tensor), (folded / k32).astype("float32"))
+    np.testing.assert_array_equal(to_numpy(nodes["w/dequantize/scale"].attr["value"].tensor), k32)
+    assert nodes["w/dequantize"].op == "Mul" and "w/dequantize/min" not in nodes
+    assert per_channel.dequantization_vector_names(graph_def) == {"w/dequantize/scale"}  # w: quantised
+    feeds = {"x:0": rng.normal(size=(2, 6, 6, 4)).astype("float32")}
+    np.testing.assert_allclose(run_graph(graph_def, feeds, ["y:0"])[0],
+                               run_graph(_conv_graph(folded), feeds, ["y:0"])[0], rtol=1e-5, atol=1e-5)
 
 
 def test_matmuls_only_with_a_folded_batch_norm(rng):
