@@ -23,11 +23,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 CASES = js_layer_cases.all_cases()
 # Cases known to fail on a backend, asserted so that a fix shows up: {(case, backend): the error
-# text, None for wrong values, or a tuple of those (either seen)}. The TF.js 4.22 bugs this test
-# found are routed around in our classes (docs/browser.md, "Our layer classes in the browser"),
-# but one: Conv3DTranspose on WebGPU computes zeros (tfjs-layers' own class through
-# tf.conv3dTranspose, and ours through conv2dTranspose sums, src/gradients.js; cause not found yet).
-KNOWN_FAILURES: dict = {("conv3d_transpose", "webgpu"): None}
+# text, None for wrong values, or a tuple of those (either seen)}. None today: the TF.js 4.22 bugs
+# this test found are routed around in our classes (docs/browser.md, "Our layer classes in the
+# browser").
+KNOWN_FAILURES: dict = {}
 
 
 @pytest.fixture(scope="module")

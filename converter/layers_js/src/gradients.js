@@ -8,8 +8,8 @@
  *     gives each of them all of it: after an UpSampling, a max pooling then passes back
  *     size-times the gradient);
  *   conv3dTranspose(x, kernel, outputShape, strides, padding): tf.conv3dTranspose, which tfjs-core
- *     registers no gradient for (Conv3DBackpropInputV2) and which the WASM and WebGPU backends
- *     compute wrong (zeros): here as sums of conv2dTranspose (see the function).
+ *     registers no gradient for (Conv3DBackpropInputV2) and which the WASM backend computes
+ *     wrong (zeros): here as sums of conv2dTranspose (see the function).
  *   mirrorPad(x, paddings, mode): tf.mirrorPad ('reflect' / 'symmetric'), whose tfjs-core
  *     gradient keeps only the centre's part of the upstream gradient (the reflected copies' is
  *     dropped); here a gather per padded axis, whose gradient sums every copy's, as TensorFlow's.
@@ -65,22 +65,24 @@ module.exports = {
         const planes = tf.reshape(x, [n * depth, h, w, c]);
         const full = (depth - 1) * sd + kd;  // the depth every contribution fits in
         let sum = null;
+        // Slices and pads run on rank-3 views [n, depth, plane] (fewer, smaller ops than at rank 5).
+        const plane = oh * ow * filters;
+        const kernels = tf.reshape(kernel, [kd, kh * kw * filters * c]);
         for (let k = 0; k < kd; k++) {
-          const slice = tf.reshape(tf.slice(kernel, [k, 0, 0, 0, 0], [1, kh, kw, filters, c]), [kh, kw, filters, c]);
+          const slice = tf.reshape(tf.slice(kernels, [k, 0], [1, kh * kw * filters * c]), [kh, kw, filters, c]);
           let y = tf.conv2dTranspose(planes, slice, [n * depth, oh, ow, filters], [sh, sw], padding);
+          y = tf.reshape(y, [n * depth, 1, plane]);
           if (sd > 1) {  // plane i to depth i * sd: sd - 1 zero planes after each
-            y = tf.reshape(y, [n * depth, 1, oh * ow * filters]);
-            y = tf.concat([y, tf.zeros([n * depth, sd - 1, oh * ow * filters])], 1);
+            y = tf.concat([y, tf.zeros([n * depth, sd - 1, plane])], 1);
           }
-          y = tf.slice(tf.reshape(y, [n, depth * sd, oh, ow, filters]), [0, 0, 0, 0, 0],
-            [n, (depth - 1) * sd + 1, oh, ow, filters]);
-          y = lib.pad(y, [[0, 0], [k, kd - 1 - k], [0, 0], [0, 0], [0, 0]]);  // plane i at i * sd + k
+          y = tf.slice(tf.reshape(y, [n, depth * sd, plane]), [0, 0, 0], [n, (depth - 1) * sd + 1, plane]);
+          y = tf.pad(y, [[0, 0], [k, kd - 1 - k], [0, 0]]);  // plane i at i * sd + k
           sum = sum ? tf.add(sum, y) : y;
         }
         // TensorFlow's padding of the convolution this transposes: floor(max(kd - sd, 0) / 2) before
         const before = padding === 'same' ? Math.floor(Math.max(kd - sd, 0) / 2) : 0;
-        if (before + od > full) sum = lib.pad(sum, [[0, 0], [0, before + od - full], [0, 0], [0, 0], [0, 0]]);
-        return tf.slice(sum, [0, before, 0, 0, 0], [n, od, oh, ow, filters]);
+        if (before + od > full) sum = tf.pad(sum, [[0, 0], [0, before + od - full], [0, 0]]);
+        return tf.reshape(tf.slice(sum, [0, before, 0], [n, od, plane]), [n, od, oh, ow, filters]);
       });
     }
 
@@ -139,7 +141,9 @@ module.exports = {
           if (channelsFirst) x = tf.transpose(x, [0, 2, 3, 4, 1]);
           const spatial = [1, 2, 3].map((a, i) => deconvLength(x.shape[a], this.strides[i], this.kernelSize[i], this.padding));
           let y = conv3dTranspose(x, this.kernel.read(), [x.shape[0], ...spatial, this.filters], this.strides, this.padding);
-          if (this.bias) y = tf.add(y, this.bias.read());
+          // (on a rank-2 view: a rank-5 tensor + a rank-1 bias computes wrong values on
+          // tfjs-backend-webgpu 4.22, docs/browser.md)
+          if (this.bias) y = tf.reshape(tf.add(tf.reshape(y, [-1, this.filters]), this.bias.read()), y.shape);
           if (channelsFirst) y = tf.transpose(y, [0, 4, 1, 2, 3]);
           return this.activation ? this.activation.apply(y) : y;
         });
