@@ -13,7 +13,7 @@ from tfjs_export.converter.layers_config.layer_table import MODEL_CLASSES
 _NON_TRAINABLE_VARIABLES = ("moving_mean", "moving_variance")
 
 
-def _layers_of(config):
+def layers_of(config):
     """The layer list of a model config's inner `config` (Sequential: a list or {"layers": [...]})."""
     inner = config.get("config")
     layers = inner if isinstance(inner, list) else (inner or {}).get("layers")
@@ -26,7 +26,7 @@ def _names_inside(layer, trainable=True):
     trainable = trainable and config.get("trainable", True) is not False
     names = {config.get("name", layer.get("name")): trainable}
     if layer.get("class_name") in MODEL_CLASSES:
-        for inner in _layers_of(layer):
+        for inner in layers_of(layer):
             names.update(_names_inside(inner, trainable))
     for key in ("layer", "backward_layer"):  # TimeDistributed, Bidirectional
         if isinstance(config.get(key), dict):
@@ -38,7 +38,7 @@ def group_weights_by_layer(topology, weights, path=None):
     """[(top-level layer name, [Weight] in the order Keras loads them)] for every top-level layer
     of `topology`, from the TF.js weights (named `<layer>/.../<variable>`, the owning layer
     possibly nested). Raises ConversionError for a weight no layer owns."""
-    layers = _layers_of(topology)
+    layers = layers_of(topology)
     owner, trainable = {}, {}
     for layer in layers:
         for name, is_trainable in _names_inside(layer).items():

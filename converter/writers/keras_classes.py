@@ -12,6 +12,7 @@ import copy
 
 from tfjs_export.converter.errors import ConversionError
 from tfjs_export.converter.layers_config.layer_table import RULES, JsWhen
+from tfjs_export.converter.layers_config.weight_owners import layers_of
 from tfjs_export.converter.writers import layers_js
 
 _WRAPPED = ("layer", "backward_layer")  # Bidirectional's and TimeDistributed's inner layers
@@ -46,8 +47,7 @@ def with_keras_classes(topology, path=None):
             else:
                 name = config.get("name") if isinstance(config, dict) else layer.get("name")
                 refused.append(f"'{name}' ({class_name})")
-        inner = config if isinstance(config, list) else (config or {}).get("layers") if isinstance(config, dict) else None
-        for child in inner or []:
+        for child in layers_of(layer):  # a nested model's layers
             rename(child)
         if isinstance(config, dict):
             for key in _WRAPPED:
