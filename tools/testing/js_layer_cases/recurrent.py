@@ -26,6 +26,12 @@ def _padded_tokens(model, seed, vocabulary=20, padding=3):
     return arrays
 
 
+def _pre_padded_tokens(model, seed):
+    """_padded_tokens with the padding in front (Keras' pad_sequences default, padding='pre'):
+    masked steps before the first real token."""
+    return [np.ascontiguousarray(tokens[:, ::-1]) for tokens in _padded_tokens(model, seed)]
+
+
 def gru_default(seed=101):
     """The issue's default GRU: GRU(8) -> Dense, Keras' defaults (reset_after=True)."""
     keras, L = _keras(seed)
@@ -145,5 +151,5 @@ CASES = [
     Case("bigru_tagger", bigru_tagger, classes=("GRU",), inputs=_padded_tokens),
     Case("zero_masked_steps", zero_masked_steps, classes=("GRU", "SimpleRNN"), inputs=_padded_tokens),
     Case("rnn_of_cells", rnn_of_cells, classes=("GRU",)),
-    Case("masked_plain_rnns", masked_plain_rnns, classes=("GRU", "LSTM", "SimpleRNN"), inputs=_padded_tokens),
+    Case("masked_plain_rnns", masked_plain_rnns, classes=("GRU", "LSTM", "SimpleRNN"), inputs=_pre_padded_tokens),
 ]
