@@ -298,15 +298,66 @@ def quantize_per_channel(graph_def, plan, per_channel=True, fold_scales=None, ra
             continue
         if per_channel and const.name not in fold_scales and any(u.op in _MATMULS for u in uses):
             continue  # no normalisation after it: see _MATMULS
-        folded = None if per_channel else fold_scales[const.name]
-        chosen = choose(weights, axes.pop(), dtype, folded, range_choice)
-        if chosen is None or (plan.keep_float32 == "auto" and folded is None
-                              and keep_float32_reason(weights, dtype, dequantize_channels(*chosen))):
-            continue  # one range per tensor, or float32 if the writer's rule says so (folded: the
-            # writer's rule judges the unfolded weight it stores)
+        axis = axes.pop()
+        chosen = choose(weights, axis, dtype, None, range_choice) if per_channel else None
+        if chosen is not None and plan.keep_float32 == "auto" \
+                and keep_float32_reason(weights, dtype, dequantize_channels(*chosen)):
+            continue  # float32, as the writer's rule then says of the per-tensor rounding too
+        if chosen is None and const.name in fold_scales:
+            # per_tensor, or per-channel ranges gaining too little: a folded weight still keeps the
+            # rounding of its unfolded values where that gains (the writer's rule judges what it stores)
+            chosen = choose(weights, axis, dtype, fold_scales[const.name], range_choice)
+        if chosen is None:
+            continue  # one range per tensor
         _rewrite(graph_def, index, const, *chosen)
         rewritten += 1
+    if per_channel:
+        keep_channel_vectors(graph_def, plan)
     return rewritten
+
+
+# Ops whose vector operand is one value per channel: a bias, a batch norm's or a normalisation's
+# scale and offset, a PReLU slope (the fused ops read biases and slopes from operand 2 on).
+_CHANNEL_VECTOR_READERS = ("BiasAdd", "Add", "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum", "Prelu",
+                           "FusedBatchNorm", "FusedBatchNormV3", "_FusedConv2D", "FusedDepthwiseConv2dNative",
+                           "_FusedMatMul")
+CHANNEL_VECTOR_REASON = "per_channel: one value per channel"
+
+
+def keep_channel_vectors(graph_def, plan):
+    """per_channel granularity: a vector weight read by _CHANNEL_VECTOR_READERS (biases, batch-norm
+    offsets, normalisation scales) has one value per channel, so its per-channel range is the value
+    itself: it stays float32 (`plan.kept_in_graph`). Rounded with one range per tensor, a folded
+    batch norm's offsets move whole channels: on a trained CNN three such vectors
+    gave a third of the uint8 output error; kept, 3% more bytes (BENCHMARKS.md). Returns the names kept."""
+    index = GraphIndex(graph_def)
+    kept = []
+    for const in graph_def.node:
+        if const.op != "Const" or plan.keep_float32 != "auto":
+            continue
+        value = index.const_value(const.name)
+        if value is None or value.dtype != np.float32 or value.ndim != 1 or value.size < 2 \
+                or plan.requested_dtype(const.name, value) not in _QMAX:
+            continue
+        readers = _readers_through_identity(index, const.name)
+        if readers and all(r.op in _CHANNEL_VECTOR_READERS for r in readers):
+            plan.kept_in_graph.setdefault(const.name, CHANNEL_VECTOR_REASON)
+            kept.append(const.name)
+    return kept
+
+
+def _readers_through_identity(index, name):
+    """The nodes reading `name`, looking through Identity / Enter."""
+    readers, stack, seen = [], [name], set()
+    while stack:
+        current = stack.pop()
+        for reader in index.consumers.get(current, ()):
+            node = index.by_name[reader]
+            if reader in seen:
+                continue
+            seen.add(reader)
+            (stack.append(reader) if node.op in _PASS_THROUGH else readers.append(node))
+    return readers
 
 
 def _rewrite(graph_def, index, const, q, scale, low):

@@ -251,3 +251,37 @@ def test_per_channel_rounding_is_judged_by_the_keep_float32_rule(rng):
     assert per_channel.quantize_per_channel(_conv_graph(weights), plan) == 0
     assert plan.keep_reason("w", weights) == "integer values" and plan.dtype_for("w", weights) is None
     assert per_channel.quantize_per_channel(_conv_graph(weights), QuantizationPlan(uint8=None, keep_float32="none")) == 1
+
+
+def _conv_bias_graph(weights, bias, scale):
+    """x -> conv(w) + b (BiasAdd) -> * s (a per-channel Mul) -> 'y'; also a rank-1 'table' gathered."""
+    import tensorflow as tf
+    with tf.Graph().as_default() as graph:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 6, 6, weights.shape[2]], name="x")
+        y = tf.nn.bias_add(tf.nn.conv2d(x, tf.constant(weights, name="w"), 1, "VALID"), tf.constant(bias, name="b"))
+        y = y * tf.constant(scale, name="s")
+        table = tf.gather(tf.constant(np.linspace(0, 1, 20, dtype="float32"), name="table"), [1, 3])
+        tf.identity(y + tf.reduce_sum(table), name="y")
+    return graph.as_graph_def()
+
+
+def test_per_channel_keeps_channel_vectors_float32(rng):
+    """per_channel: a bias or per-channel scale has one value per channel, so its per-channel range
+    is its value: the plan keeps it float32 (and says why); a vector read otherwise (a gathered
+    table) and every vector under per_tensor or keep_float32="none" is quantised as before."""
+    channels = 32  # more than quantization_plan.TINY: not kept as a tiny tensor
+    weights, bias, scale = rng.normal(size=(3, 3, 4, channels)).astype("float32"), \
+        rng.normal(size=channels).astype("float32"), rng.uniform(0.5, 2, channels).astype("float32")
+    plan = QuantizationPlan(uint8=None)
+    per_channel.quantize_per_channel(_conv_bias_graph(weights, bias, scale), plan)
+    assert plan.keep_reason("b", bias) == plan.keep_reason("s", scale) == per_channel.CHANNEL_VECTOR_REASON
+    assert plan.dtype_for("b", bias) is None
+    table = np.linspace(0, 1, 20, dtype="float32")
+    assert plan.dtype_for("table", table) == "uint8"
+    assert per_channel.keep_channel_vectors(_conv_bias_graph(weights, bias, scale), QuantizationPlan(
+        uint8=None, keep_float32="none")) == []
+    tensor_plan = QuantizationPlan(uint8=None)
+    per_channel.quantize_per_channel(_conv_bias_graph(weights, bias, scale), tensor_plan, per_channel=False)
+    assert tensor_plan.dtype_for("b", bias) == "uint8"
+    assert per_channel.keep_channel_vectors(_conv_bias_graph(weights, bias, scale),
+                                            QuantizationPlan(uint8=["w"])) == []  # b, s not asked for

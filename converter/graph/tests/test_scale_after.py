@@ -112,18 +112,24 @@ def test_the_mul_moves_after_the_conv_and_the_outputs_stay(rng, fused_ops):
 
 
 def test_the_bias_is_divided_as_tfjs_decodes_it(rng):
-    """The bias the writer would quantise (32 values, not tiny) is decoded with the plan's
-    rounding before the division, so the moved graph computes what the unmoved one did."""
+    """The bias the writer would quantise (32 values, not tiny: per_tensor's folded form) is
+    decoded with the plan's rounding before the division, so the moved graph computes what the
+    unmoved one did; per_channel keeps the bias float32 (one value per channel), divided as is."""
     weights = _centred_kernel(rng, (3, 3, 16, 32))
     bias = rng.normal(size=32).astype("float32")
-    plan = QuantizationPlan(uint8=None)
-    graph_def = _one_mul(_conv_graph(weights, bias, ("BiasAdd",)), plan)
-    scale = to_numpy(next(n for n in graph_def.node if n.name == "w/dequantize/scale").attr["value"].tensor)
-    assert scale_after.move_scales_after(graph_def, KEEP, plan) == 1
-    divided = to_numpy(next(n for n in graph_def.node if n.name == "w/dequantize/bias").attr["value"].tensor)
     decoded = codec.dequantize(*codec.quantize(bias, "uint8"))
     assert not np.array_equal(decoded, bias)
-    np.testing.assert_array_equal(divided, (decoded.astype(np.float64) / scale.reshape(-1)).astype(np.float32))
+    for per_channel_granularity, expected in ((False, decoded), (True, bias)):
+        plan = QuantizationPlan(uint8=None)
+        graph_def = _conv_graph(weights, bias, ("BiasAdd",))
+        fold = None if per_channel_granularity else {"w": np.geomspace(0.05, 5, 32)}
+        if fold:  # stored unfolded: a folding that made the per-tensor rounding much worse
+            graph_def = _conv_graph((rng.normal(size=weights.shape) * fold["w"]).astype("float32"), bias, ("BiasAdd",))
+        assert per_channel.quantize_per_channel(graph_def, plan, per_channel_granularity, fold) == 1
+        scale = to_numpy(next(n for n in graph_def.node if n.name == "w/dequantize/scale").attr["value"].tensor)
+        assert scale_after.move_scales_after(graph_def, KEEP, plan) == 1
+        divided = to_numpy(next(n for n in graph_def.node if n.name == "w/dequantize/bias").attr["value"].tensor)
+        np.testing.assert_array_equal(divided, (expected.astype(np.float64) / scale.reshape(-1)).astype(np.float32))
 
 
 @pytest.mark.parametrize("op", ["depthwise", "matmul"])
