@@ -328,8 +328,8 @@ def keep_channel_vectors(graph_def, plan):
     """per_channel granularity: a vector weight read by _CHANNEL_VECTOR_READERS (biases, batch-norm
     offsets, normalisation scales) has one value per channel, so its per-channel range is the value
     itself: it stays float32 (`plan.kept_in_graph`). Rounded with one range per tensor, a folded
-    batch norm's offsets move whole channels: on a trained CNN three such vectors
-    gave a third of the uint8 output error; kept, 3% more bytes (BENCHMARKS.md). Returns the names kept."""
+    batch norm's offsets move whole channels: on a trained CNN three such vectors gave a third of
+    the uint8 output error; kept, 3% more bytes (BENCHMARKS.md). Returns the names kept."""
     index = GraphIndex(graph_def)
     kept = []
     for const in graph_def.node:
@@ -356,7 +356,10 @@ def _readers_through_identity(index, name):
             if reader in seen:
                 continue
             seen.add(reader)
-            (stack.append(reader) if node.op in _PASS_THROUGH else readers.append(node))
+            if node.op in _PASS_THROUGH:
+                stack.append(reader)
+            else:
+                readers.append(node)
     return readers
 
 
