@@ -285,3 +285,35 @@ def test_per_channel_keeps_channel_vectors_float32(rng):
     assert tensor_plan.dtype_for("b", bias) == "uint8"
     assert per_channel.keep_channel_vectors(_conv_bias_graph(weights, bias, scale),
                                             QuantizationPlan(uint8=["w"])) == []  # b, s not asked for
+
+
+def test_a_keras_models_batch_norm_offsets_stay_float32_per_channel(tmp_path):
+    """Through convert(): a Keras Conv2D + BatchNormalization (trained-like statistics) written
+    per_channel keeps the folded offsets float32 and the report names them; per_tensor (the
+    official converter's form) stores them uint8."""
+    import keras
+
+    from tfjs_export.converter import convert
+    from tools.testing import bn_statistics
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(24, 3, use_bias=False)(inputs)
+    x = keras.layers.ReLU()(keras.layers.BatchNormalization()(x))
+    head = keras.layers.Conv2D(20, 1)
+    model = keras.Model(inputs, head(x))
+    head.bias.assign(np.random.default_rng(3).normal(size=20).astype("float32"))  # not zeros: not exact in uint8
+    path = str(tmp_path / "conv_bn.keras")
+    bn_statistics.trained_like_statistics(model).save(path)
+    dtypes = {}
+    for granularity in ("per_tensor", "per_channel"):
+        out = tmp_path / granularity
+        summary = convert(path, str(out), output_format="tfjs_graph_model", quantize_uint8=None,
+                          quantization_granularity=granularity)
+        entries = json.loads((out / "model.json").read_text())["weightsManifest"][0]["weights"]
+        dtypes[granularity] = {w["name"]: w.get("quantization", {}).get("dtype", w["dtype"])
+                               for w in entries if len(w["shape"]) == 1}
+        kept = dict(summary.kept_float32)
+    vectors = [n for n, d in dtypes["per_channel"].items() if d == "float32"]
+    assert len(vectors) == 2, dtypes  # the batch norm's folded offset and the 1x1 conv's bias
+    assert all(dtypes["per_tensor"][n] == "uint8" for n in vectors), dtypes
+    assert all(kept[n] == per_channel.CHANNEL_VECTOR_REASON for n in vectors), kept
