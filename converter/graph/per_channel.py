@@ -330,10 +330,12 @@ def keep_channel_vectors(graph_def, plan):
     itself: it stays float32 (`plan.kept_in_graph`). Rounded with one range per tensor, a folded
     batch norm's offsets move whole channels: on a trained CNN three such vectors gave a third of
     the uint8 output error; kept, 3% more bytes (BENCHMARKS.md). Returns the names kept."""
+    if plan.keep_float32 != "auto":
+        return []  # none: every matched weight quantised
     index = GraphIndex(graph_def)
     kept = []
     for const in graph_def.node:
-        if const.op != "Const" or plan.keep_float32 != "auto":
+        if const.op != "Const":
             continue
         value = index.const_value(const.name)
         if value is None or value.dtype != np.float32 or value.ndim != 1 or value.size < 2 \
